@@ -1,0 +1,105 @@
+"""Engine creation for SQLite and PostgreSQL, and schema migration on open.
+
+SQLite gets WAL (readers never block the writer), busy_timeout (writers wait instead of
+failing with 'database is locked'), synchronous=NORMAL (safe in WAL, much faster) and
+foreign keys, on every connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated; the message is for the user."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgresql:// and postgres:// URLs and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; for a SQLite file, create its folder first."""
+    url_obj = make_url(normalise_url(url))
+    if url_obj.get_backend_name() == "sqlite":
+        database = url_obj.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url_obj, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_engine(url_obj, pool_pre_ping=True)
+
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(None)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; a no-op (one query) when already there."""
+    from alembic import command
+
+    if current_revision(engine) == head_revision():
+        return
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+
+
+def open_database(url: str) -> Engine:
+    """Create the engine and migrate, turning driver errors into one readable line."""
+    from sqlalchemy.exc import OperationalError, ArgumentError
+
+    try:
+        engine = make_engine(url)
+        migrate(engine)
+    except (OperationalError, ArgumentError) as exc:
+        reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+        raise DatabaseError(f"cannot open database {_redacted(url)}: {reason}") from None
+    return engine
+
+
+def _redacted(url: str) -> str:
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"

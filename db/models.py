@@ -1,0 +1,97 @@
+"""The tables. Timestamps are UTC; daily series are keyed by their trading date at 00:00 UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, MetaData, String
+from sqlmodel import Field, SQLModel
+
+from db.types import UTCDateTime
+
+# Named constraints, so Alembic's batch mode on SQLite can find and alter them later.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class Series(SQLModel, table=True):
+    """One stored time series, e.g. ``yahoo:HG=F``."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    source: str = Field(max_length=40)
+    symbol: str = Field(max_length=160)
+    name: str | None = Field(default=None, max_length=300)
+    unit: str | None = Field(default=None, max_length=40)
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Observation(SQLModel, table=True):
+    """One point of a series. ``high``/``low`` are the bar's range where the source gives it."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    series_id: str = Field(
+        sa_column=Column(String(200), ForeignKey("series.id"), primary_key=True)
+    )
+    ts: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    value: float
+    high: float | None = None
+    low: float | None = None
+    fetched_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Snapshot(SQLModel, table=True):
+    """A prediction's evaluated state at one time; stored when something changed."""
+
+    __table_args__ = (Index("ix_snapshot_prediction_at", "prediction_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prediction_id: str = Field(max_length=120)
+    at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(max_length=20)
+    probability: float | None = None
+    value: float | None = None
+    value_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    explanation: str = ""
+    model: str | None = Field(default=None, max_length=60)
+    inputs: str | None = None  # JSON: what the model used, so models can be scored later
+
+
+class SourceHealth(SQLModel, table=True):
+    """How each source's last polls went; the CLI reads it from another process."""
+
+    __tablename__ = "source_health"
+
+    source: str = Field(primary_key=True, max_length=40)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    failing_symbols: str | None = None  # JSON list
+    next_allowed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Resolution(SQLModel, table=True):
+    """A manual verdict; it overrides the automatic status."""
+
+    prediction_id: str = Field(primary_key=True, max_length=120)
+    outcome: str = Field(max_length=10)  # right | wrong | void
+    note: str = ""
+    resolved_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DigestLog(SQLModel, table=True):
+    """One row per local date whose digest the SMTP server accepted."""
+
+    __tablename__ = "digest_log"
+
+    digest_date: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD, local date
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    message_id: str | None = Field(default=None, max_length=300)
+    values_json: str | None = None  # the values the email showed, for the next day's moves

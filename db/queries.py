@@ -1,0 +1,222 @@
+"""The queries: bulk upserts, latest values, ranges, snapshots and source health.
+
+Plain rows in, plain rows out (dicts and named tuples), so callers never hold a session.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from db.models import Observation, Resolution, Series, Snapshot, SourceHealth
+
+UPSERT_BATCH = 50_000
+
+_OBS = Observation.__table__
+_SERIES = Series.__table__
+_SNAP = Snapshot.__table__
+_HEALTH = SourceHealth.__table__
+_RESOLUTION = Resolution.__table__
+
+
+def _insert(engine: Engine, table):
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
+    return dialect.insert(table)
+
+
+def upsert_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert series rows; a known series keeps first_seen_at but takes a newer name/unit."""
+    if not rows:
+        return
+    stmt = _insert(engine, _SERIES)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            "name": func.coalesce(stmt.excluded.name, _SERIES.c.name),
+            "unit": func.coalesce(stmt.excluded.unit, _SERIES.c.unit),
+        },
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, list(rows))
+
+
+def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
+    """Store points idempotently: one statement per batch of up to UPSERT_BATCH rows.
+
+    The same (series_id, ts) twice leaves one row; a revised value replaces the old one.
+    Returns the number of rows sent.
+    """
+    stmt = _insert(engine, _OBS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["series_id", "ts"],
+        set_={
+            "value": stmt.excluded.value,
+            "high": stmt.excluded.high,
+            "low": stmt.excluded.low,
+            "fetched_at": stmt.excluded.fetched_at,
+        },
+    )
+    sent = 0
+    batch: list[dict[str, Any]] = []
+    with engine.begin() as conn:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= UPSERT_BATCH:
+                conn.execute(stmt, batch)
+                sent += len(batch)
+                batch = []
+        if batch:
+            conn.execute(stmt, batch)
+            sent += len(batch)
+    return sent
+
+
+def last_timestamps(engine: Engine, series_ids: Iterable[str]) -> dict[str, datetime]:
+    """The newest stored timestamp of each series that has points."""
+    ids = list(series_ids)
+    if not ids:
+        return {}
+    query = (
+        select(_OBS.c.series_id, func.max(_OBS.c.ts))
+        .where(_OBS.c.series_id.in_(ids))
+        .group_by(_OBS.c.series_id)
+    )
+    with engine.connect() as conn:
+        # func.max loses the column type on SQLite, so convert through the column's type.
+        process = _OBS.c.ts.type.process_result_value
+        return {
+            sid: process(_as_datetime(ts), engine.dialect) for sid, ts in conn.execute(query)
+        }
+
+
+def _as_datetime(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def series_points(engine: Engine, series_id: str, since: datetime | None = None):
+    """Points of one series in time order: rows with ts, value, high, low."""
+    query = select(_OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low).where(
+        _OBS.c.series_id == series_id
+    )
+    if since is not None:
+        query = query.where(_OBS.c.ts >= since)
+    with engine.connect() as conn:
+        return conn.execute(query.order_by(_OBS.c.ts)).all()
+
+
+def series_overview(engine: Engine):
+    """Every stored series with its point count and newest point."""
+    counts = (
+        select(
+            _OBS.c.series_id,
+            func.count().label("points"),
+            func.max(_OBS.c.ts).label("last_ts"),
+        )
+        .group_by(_OBS.c.series_id)
+        .subquery()
+    )
+    last = select(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value).subquery()
+    query = (
+        select(
+            _SERIES.c.id,
+            _SERIES.c.source,
+            _SERIES.c.symbol,
+            _SERIES.c.name,
+            _SERIES.c.unit,
+            func.coalesce(counts.c.points, 0).label("points"),
+            last.c.ts.label("last_ts"),
+            last.c.value.label("last_value"),
+        )
+        .select_from(_SERIES)
+        .outerjoin(counts, counts.c.series_id == _SERIES.c.id)
+        .outerjoin(
+            last, (last.c.series_id == _SERIES.c.id) & (last.c.ts == counts.c.last_ts)
+        )
+        .order_by(_SERIES.c.id)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).all()
+
+
+# --- snapshots ---------------------------------------------------------------------------
+
+
+def latest_snapshots(engine: Engine) -> dict[str, Any]:
+    """The newest snapshot of every prediction, keyed by prediction id."""
+    newest = (
+        select(_SNAP.c.prediction_id, func.max(_SNAP.c.id).label("id"))
+        .group_by(_SNAP.c.prediction_id)
+        .subquery()
+    )
+    query = select(_SNAP).join(newest, newest.c.id == _SNAP.c.id)
+    with engine.connect() as conn:
+        return {row.prediction_id: row for row in conn.execute(query)}
+
+
+def add_snapshots(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    rows = [{**row, "inputs": _json_or_none(row.get("inputs"))} for row in rows]
+    with engine.begin() as conn:
+        conn.execute(_SNAP.insert(), rows)
+
+
+def snapshot_history(engine: Engine, prediction_id: str):
+    query = select(_SNAP).where(_SNAP.c.prediction_id == prediction_id).order_by(_SNAP.c.id)
+    with engine.connect() as conn:
+        return conn.execute(query).all()
+
+
+def _json_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+# --- source health -------------------------------------------------------------------------
+
+
+def source_health(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {row.source: row for row in conn.execute(select(_HEALTH))}
+
+
+def record_source_result(
+    engine: Engine,
+    source: str,
+    at: datetime,
+    error: str | None,
+    failing_symbols: Sequence[str] = (),
+    next_allowed_at: datetime | None = None,
+) -> None:
+    """Record one poll of a source: success resets the failure count, failure bumps it."""
+    values: dict[str, Any] = {
+        "source": source,
+        "last_attempt_at": at,
+        "last_error": error,
+        "failing_symbols": json.dumps(list(failing_symbols)) if failing_symbols else None,
+        "next_allowed_at": next_allowed_at,
+    }
+    stmt = _insert(engine, _HEALTH)
+    if error is None:
+        values |= {"last_success_at": at, "consecutive_failures": 0}
+        update = {key: stmt.excluded[key] for key in values if key != "source"}
+    else:
+        values |= {"consecutive_failures": 1}
+        update = {key: stmt.excluded[key] for key in values if key != "source"}
+        update["consecutive_failures"] = _HEALTH.c.consecutive_failures + 1
+    with engine.begin() as conn:
+        conn.execute(stmt.values(values).on_conflict_do_update(index_elements=["source"], set_=update))
+
+
+# --- manual resolutions ----------------------------------------------------------------------
+
+
+def resolutions(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {row.prediction_id: row for row in conn.execute(select(_RESOLUTION))}

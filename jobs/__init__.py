@@ -1,0 +1,1 @@
+"""The scheduler and its jobs: the poll cycle (sources -> db -> evaluation)."""

@@ -1,0 +1,316 @@
+"""The command line: thin commands over library functions.
+
+Exit codes (DESIGN section 6): 0 success; 1 the work failed (for ``poll``: at least one
+source failed, the others were still stored); 2 bad usage or bad config, with one line
+on stderr and no traceback. Every listing command takes ``--json``: machine output on
+stdout and nothing else there.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from tracker import __version__
+from tracker.config import ConfigError, load_settings
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class App:
+    """What the commands share: settings, registry and database, loaded on first use."""
+
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+
+    @functools.cached_property
+    def settings(self):
+        return load_settings(self.config_path)
+
+    @functools.cached_property
+    def registry(self):
+        from tracker.registry import load_registry
+
+        return load_registry(self.settings)
+
+    @functools.cached_property
+    def engine(self):
+        from db.engine import open_database
+
+        return open_database(self.settings.database.url)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"tracker: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(command):
+    """Library errors become one line on stderr and the documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from db.engine import DatabaseError
+        from tracker.registry import RegistryError
+
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, RegistryError) as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except DatabaseError as exc:
+            _fail(str(exc), EXIT_FAILED)
+
+    return wrapper
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Machine output (JSON) on stdout.")(
+        command
+    )
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=_json_default))
+
+
+def _json_default(value: Any):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    if value.time() == datetime.min.time():
+        return value.date().isoformat()
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+
+
+def _probability(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $TRACKER_CONFIG, else ./config.toml).",
+)
+@click.version_option(__version__, prog_name="tracker")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Track public predictions against market data."""
+    ctx.obj = App(config_path)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@cli.command()
+@pass_app
+@handle_errors
+def check(app: App) -> None:
+    """Validate the config and the registry, and say what is wrong."""
+    from tracker.registry.loader import check_registry
+
+    settings = app.settings
+    registry, problems = check_registry(settings)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(EXIT_USAGE)
+    origin = settings.path or "defaults (no config file)"
+    click.echo(
+        f"ok: {origin}; {len(registry)} predictions reading {len(registry.series_ids())} series"
+    )
+
+
+@cli.command()
+@click.option("--source", "source_names", multiple=True, metavar="NAME", help="Poll only this source (repeatable).")
+@pass_app
+@handle_errors
+def poll(app: App, source_names: tuple[str, ...]) -> None:
+    """Run one poll cycle now, then evaluate; one line per source."""
+    from jobs.poll import run_cycle
+    from tracker.sources import SOURCES
+
+    unknown = sorted(set(source_names) - set(SOURCES))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown source {unknown[0]!r} (known: {', '.join(sorted(SOURCES))})",
+            param_hint="--source",
+        )
+    registry, engine = app.registry, app.engine
+    result = run_cycle(app.settings, registry, engine, set(source_names) or None)
+    if not result.lines:
+        click.echo("nothing to poll: no prediction reads these sources")
+    for line in result.lines:
+        click.echo(str(line))
+    if not result.ok:
+        sys.exit(EXIT_FAILED)
+
+
+def status_rows(app: App) -> list[dict[str, Any]]:
+    from db import queries
+
+    snapshots = queries.latest_snapshots(app.engine)
+    rows = []
+    for prediction in app.registry:
+        snap = snapshots.get(prediction.id)
+        rows.append(
+            {
+                "id": prediction.id,
+                "who": prediction.who,
+                "claim": prediction.claim,
+                "kind": prediction.kind,
+                "made_on": prediction.made_on.isoformat(),
+                "deadline": prediction.deadline.isoformat(),
+                "status": snap.status if snap else "no_data",
+                "probability": snap.probability if snap else None,
+                "value": snap.value if snap else None,
+                "as_of": snap.value_at if snap else None,
+                "evaluated_at": snap.at if snap else None,
+                "explanation": snap.explanation if snap else "not evaluated yet: run `tracker poll`",
+            }
+        )
+    return rows
+
+
+STATUS_STYLE = {
+    "right": "bold green",
+    "wrong": "bold red",
+    "on_track": "green",
+    "off_track": "yellow",
+    "no_data": "dim",
+    "open": "cyan",
+    "void": "magenta",
+}
+
+
+@cli.command()
+@json_option
+@pass_app
+@handle_errors
+def status(app: App, as_json: bool) -> None:
+    """Every prediction: who, claim, status, probability, value, as of."""
+    rows = status_rows(app)
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for name in ("Who", "Claim", "Status", "P", "Value", "As of"):
+        table.add_column(name, justify="right" if name in ("P", "Value") else "left")
+    for row in rows:
+        table.add_row(
+            row["who"],
+            f"{row['claim']}\n[dim]{row['id']}: {row['explanation']}[/dim]",
+            f"[{STATUS_STYLE.get(row['status'], '')}]{row['status']}[/]",
+            _probability(row["probability"]),
+            _number(row["value"]),
+            _when(row["as_of"]),
+        )
+    _console().print(table)
+
+
+def series_rows(app: App) -> list[dict[str, Any]]:
+    from db import queries
+
+    health = queries.source_health(app.engine)
+    rows = []
+    for row in queries.series_overview(app.engine):
+        h = health.get(row.source)
+        rows.append(
+            {
+                "id": row.id,
+                "source": row.source,
+                "symbol": row.symbol,
+                "name": row.name,
+                "unit": row.unit,
+                "points": row.points,
+                "last_value": row.last_value,
+                "last_at": row.last_ts,
+                "source_health": {
+                    "ok": h.consecutive_failures == 0,
+                    "last_attempt_at": h.last_attempt_at,
+                    "last_success_at": h.last_success_at,
+                    "consecutive_failures": h.consecutive_failures,
+                    "last_error": h.last_error,
+                }
+                if h
+                else None,
+            }
+        )
+    return rows
+
+
+@cli.command()
+@json_option
+@pass_app
+@handle_errors
+def series(app: App, as_json: bool) -> None:
+    """Every stored series: last value, when, point count and source health."""
+    rows = series_rows(app)
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for name in ("Series", "Name", "Last", "When", "Points", "Source health"):
+        table.add_column(name, justify="right" if name in ("Last", "Points") else "left")
+    for row in rows:
+        health = row["source_health"]
+        if health is None:
+            state = "-"
+        elif health["ok"]:
+            state = f"[green]ok[/] {_when(health['last_success_at'])}"
+        else:
+            state = f"[red]failing x{health['consecutive_failures']}[/]: {health['last_error']}"
+        table.add_row(
+            row["id"], row["name"] or "", _number(row["last_value"]), _when(row["last_at"]),
+            str(row["points"]), state,
+        )
+    if not rows:
+        click.echo("no series stored yet: run `tracker poll`")
+        return
+    _console().print(table)
+
+
+@cli.command()
+@pass_app
+@handle_errors
+def run(app: App) -> None:
+    """Run the daemon: poll on schedule until SIGTERM or SIGINT."""
+    from jobs.scheduler import run_daemon
+
+    run_daemon(app.settings, app.registry, app.engine)
+
+
+def main() -> None:
+    cli(prog_name="tracker")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Configuration: find config.toml, validate it, and give every key a working default.
+
+Lookup order: ``--config PATH``, then ``$TRACKER_CONFIG``, then ``./config.toml``.
+``$TRACKER_DATABASE_URL`` overrides ``[database] url``. Every problem becomes a
+``ConfigError`` whose message is one line naming the file and the key, so the CLI can
+print it and exit 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CONFIG_NAME = "config.toml"
+_DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as the one line a user should read."""
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "30s", "15m", "6h" or "1d" into a timedelta (zero is refused)."""
+    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"bad duration {text!r}: use a positive number and s, m, h or d, like '15m'")
+    return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"bad URL {value!r}: expected http:// or https:// and a host")
+    return value.rstrip("/")
+
+
+class _Section(BaseModel):
+    # strict: a number where a string belongs is an error, not silently converted.
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///data/tracker.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not re.match(r"^(sqlite(\+pysqlite)?:///|postgres(ql)?(\+psycopg)?://)", value):
+            raise ValueError(
+                f"bad URL {value!r}: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            )
+        return value
+
+
+class RegistryConfig(_Section):
+    bundled: bool = True
+    files: list[str] = Field(default_factory=list)
+
+
+class ScheduleConfig(_Section):
+    markets_every: str = "5m"
+    prices_every: str = "15m"
+    macro_every: str = "6h"
+
+    @field_validator("markets_every", "prices_every", "macro_every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    def interval(self, group: str) -> timedelta:
+        return parse_duration(getattr(self, f"{group}_every"))
+
+
+class HttpConfig(_Section):
+    timeout: str = "20s"
+    per_host_concurrency: int = Field(default=4, ge=1, le=64)
+    retries: int = Field(default=3, ge=0, le=10)
+
+    @field_validator("timeout")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class _Url(_Section):
+    @field_validator("*")
+    @classmethod
+    def _urls(cls, value: Any, info) -> Any:
+        if info.field_name.endswith("_url"):
+            return _check_http_url(value)
+        return value
+
+
+class YahooConfig(_Url):
+    base_url: str = "https://query2.finance.yahoo.com"
+
+
+class FredConfig(_Url):
+    base_url: str = "https://fred.stlouisfed.org"
+    api_url: str = "https://api.stlouisfed.org"
+    api_key_env: str = "FRED_API_KEY"
+
+
+class PolymarketConfig(_Url):
+    gamma_url: str = "https://gamma-api.polymarket.com"
+    clob_url: str = "https://clob.polymarket.com"
+
+
+class KalshiConfig(_Url):
+    base_url: str = "https://api.elections.kalshi.com/trade-api/v2"
+
+
+class CoingeckoConfig(_Url):
+    base_url: str = "https://api.coingecko.com/api/v3"
+
+
+class SourcesConfig(_Section):
+    yahoo: YahooConfig = Field(default_factory=YahooConfig)
+    fred: FredConfig = Field(default_factory=FredConfig)
+    polymarket: PolymarketConfig = Field(default_factory=PolymarketConfig)
+    kalshi: KalshiConfig = Field(default_factory=KalshiConfig)
+    coingecko: CoingeckoConfig = Field(default_factory=CoingeckoConfig)
+
+
+class EmailConfig(_Section):
+    to: list[str] = Field(default_factory=lambda: ["me@example.com"])
+    sender: str = Field(default="tracker@example.com", alias="from")
+    send_at: str = "07:00"
+    timezone: str = "America/Los_Angeles"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: str = "TRACKER_SMTP_USER"
+    password_env: str = "TRACKER_SMTP_PASSWORD"
+
+    @field_validator("send_at")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+            raise ValueError(f"bad time {value!r}: expected HH:MM, like '07:00'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class Settings(_Section):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    email: EmailConfig = Field(default_factory=EmailConfig)
+    # The user's own predictions; validated by the registry loader, which knows the kinds.
+    prediction: list[dict[str, Any]] = Field(default_factory=list)
+
+    # Where this configuration came from (None when built from defaults only).
+    path: Path | None = Field(default=None, exclude=True)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key"
+    if kind == "value_error":
+        return f"{key}: {error['ctx']['error']}"
+    if kind.endswith("_type") or kind == "model_type":
+        got = type(error["input"]).__name__
+        wanted = kind.removesuffix("_type").replace("model", "table").replace("dict", "table")
+        return f"{key}: expected {wanted}, got {got} {error['input']!r}"
+    return f"{key}: {error['msg']}"
+
+
+def settings_from_dict(data: dict[str, Any], source: str = DEFAULT_CONFIG_NAME) -> Settings:
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc.errors()[0])}") from None
+    db_url = os.environ.get("TRACKER_DATABASE_URL")
+    if db_url:
+        try:
+            settings.database = DatabaseConfig(url=db_url)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"$TRACKER_DATABASE_URL: {_describe(exc.errors()[0]).split(': ', 1)[1]}"
+            ) from None
+    return settings
+
+
+def find_config(explicit: str | os.PathLike | None) -> tuple[Path | None, bool]:
+    """Return (path, required). An explicit or $TRACKER_CONFIG path must exist."""
+    if explicit:
+        return Path(explicit), True
+    env = os.environ.get("TRACKER_CONFIG")
+    if env:
+        return Path(env), True
+    default = Path(DEFAULT_CONFIG_NAME)
+    return (default if default.exists() else None), False
+
+
+def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
+    path, _required = find_config(explicit)
+    if path is None:
+        return settings_from_dict({}, source="(defaults)")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    settings = settings_from_dict(data, source=str(path))
+    settings.path = path
+    return settings

@@ -1,0 +1,109 @@
+"""``race``: ``target`` is touched before ``against``. Right when the target comes first,
+wrong when ``against`` does; void when one bar touches both (no finer data stored) or
+when the deadline passes with neither touched.
+
+Probability while open: P(target first before the deadline) from the driftless log-space
+model (models.prob_race); without a deadline that is the gambler's ruin
+ln(against/S)/ln(against/target). The snapshot also records P(against first) and
+P(neither). Status is on_track when the target is the likelier of the two to come first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tracker.evaluate import models
+from tracker.evaluate.result import Evaluation, SeriesInput, Status, money, pct, years_until_end_of
+from tracker.evaluate.touch import covers, describe, reaches
+
+
+def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    series = inputs[prediction.series]
+    target, against = prediction.target, prediction.against
+    target_above = target > against  # the target is reached from below
+    window = series.between(prediction.start, prediction.deadline)
+
+    for point in window:
+        hit_target = reaches(point, target, above=target_above)
+        hit_against = reaches(point, against, above=not target_above)
+        if hit_target and hit_against:
+            return Evaluation(
+                Status.VOID,
+                f"{series.name} touched both {money(target)} and {money(against)} on "
+                f"{point.ts.date()}; no finer data to tell which came first",
+                value=point.value,
+                value_at=point.ts,
+            )
+        if hit_target:
+            return Evaluation(
+                Status.RIGHT,
+                f"{series.name} reached {money(target)} first: {describe(hit_target)}",
+                probability=1.0,
+                value=hit_target.price,
+                value_at=point.ts,
+                inputs={"touched_on": hit_target.day.isoformat(), "used": hit_target.used},
+            )
+        if hit_against:
+            return Evaluation(
+                Status.WRONG,
+                f"{series.name} reached {money(against)} first: {describe(hit_against)}",
+                probability=0.0,
+                value=hit_against.price,
+                value_at=point.ts,
+                inputs={"touched_on": hit_against.day.isoformat(), "used": hit_against.used},
+            )
+
+    last = series.points[-1] if series.points else None
+    headline = {"value": last.value, "value_at": last.ts} if last else {}
+    if now.date() > prediction.deadline:
+        if covers(window, prediction.deadline):
+            return Evaluation(
+                Status.VOID,
+                f"deadline {prediction.deadline} passed with neither {money(target)} "
+                f"nor {money(against)} touched",
+                **headline,
+            )
+        return Evaluation(
+            Status.NO_DATA,
+            f"deadline {prediction.deadline} passed; {series.name} data stop before it",
+            **headline,
+        )
+    if last is None:
+        return Evaluation(Status.NO_DATA, f"no data for {series.name} yet")
+    if series.stale:
+        return Evaluation(
+            Status.NO_DATA, f"{series.name} is stale: last point {last.ts.date()}", **headline
+        )
+
+    spot = last.value
+    progress = (against - spot) / (against - target)
+    where = (
+        f"{series.name} {money(spot)}: {pct(progress)} of the way "
+        f"from {money(against)} to {money(target)}"
+    )
+    sigma, returns = models.realised_vol(series.points)
+    years = years_until_end_of(prediction.deadline, now)
+    inputs_used = {
+        "spot": spot,
+        "sigma": round(sigma, 6),
+        "returns": returns,
+        "years": round(years, 6),
+        "as_of": last.ts.isoformat(),
+    }
+    if sigma == 0:
+        return Evaluation(
+            Status.ON_TRACK if progress >= 0.5 else Status.OFF_TRACK,
+            f"{where}; the series has not moved lately, so no probability",
+            inputs=inputs_used, **headline,
+        )
+    p_target, p_against, p_neither = models.prob_race(spot, target, against, sigma, years)
+    inputs_used |= {"p_against": round(p_against, 6), "p_neither": round(p_neither, 6)}
+    return Evaluation(
+        Status.ON_TRACK if p_target > p_against else Status.OFF_TRACK,
+        f"{where}; P({money(target)} first) {pct(p_target)}, "
+        f"P({money(against)} first) {pct(p_against)}, neither {pct(p_neither)}",
+        probability=p_target,
+        model="lognormal-race",
+        inputs=inputs_used,
+        **headline,
+    )

@@ -1,0 +1,67 @@
+"""What an evaluation produces, and what it reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+from tracker.sources.base import Point
+
+
+class Status(StrEnum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    ON_TRACK = "on_track"
+    OFF_TRACK = "off_track"
+    NO_DATA = "no_data"
+    OPEN = "open"
+    VOID = "void"
+
+
+@dataclass(frozen=True)
+class SeriesInput:
+    """One series as an evaluator sees it: points in time order, and freshness."""
+
+    series_id: str
+    points: list[Point]
+    stale: bool = False
+    label: str | None = None  # a name for people ("WTI crude"); the id otherwise
+
+    @property
+    def name(self) -> str:
+        return self.label or self.series_id
+
+    def between(self, first: date, last: date) -> list[Point]:
+        return [p for p in self.points if first <= p.ts.date() <= last]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    status: Status
+    explanation: str
+    probability: float | None = None
+    value: float | None = None
+    value_at: datetime | None = None
+    model: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+def years_until_end_of(day: date, now: datetime) -> float:
+    """Calendar years from ``now`` to the end of ``day`` (UTC), never negative."""
+    end = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
+    return max(0.0, (end - now).total_seconds() / (365.25 * 86400))
+
+
+def money(value: float) -> str:
+    """A price for an explanation line: $58.10, $4,512, $0.0123."""
+    if abs(value) >= 1000:
+        return f"${value:,.0f}"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.4g}"
+
+
+def pct(p: float) -> str:
+    return f"{100 * p:.0f}%"

@@ -1,0 +1,104 @@
+"""``threshold``: the series touches (or, with touch=false, closes the deadline) beyond a
+target. Right as soon as it touches; wrong when the deadline passes without.
+
+Probability while open: driftless log-normal with recent realised volatility
+(see models.py): the reflection principle for a touch, the end distribution otherwise.
+Status is on_track when that probability is at least 50%.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tracker.evaluate import models
+from tracker.evaluate.result import Evaluation, SeriesInput, Status, money, pct, years_until_end_of
+from tracker.evaluate.touch import covers, describe, first_touch
+
+
+def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    series = inputs[prediction.series]
+    above = prediction.direction == "above"
+    beyond = ">=" if above else "<="
+    target = money(prediction.target)
+    window = series.between(prediction.start, prediction.deadline)
+    past_deadline = now.date() > prediction.deadline
+    last = series.points[-1] if series.points else None
+    headline = {"value": last.value, "value_at": last.ts} if last else {}
+
+    if prediction.touch:
+        touch = first_touch(window, prediction.target, above)
+        if touch:
+            return Evaluation(
+                Status.RIGHT,
+                f"{series.name} reached {target}: {describe(touch)}",
+                probability=1.0,
+                value=touch.price,
+                value_at=touch.point.ts,
+                inputs={"touched_on": touch.day.isoformat(), "used": touch.used},
+            )
+    if past_deadline:
+        if not covers(window, prediction.deadline):
+            return Evaluation(
+                Status.NO_DATA,
+                f"deadline {prediction.deadline} passed; {series.name} data stop before it",
+                **headline,
+            )
+        if prediction.touch:
+            return Evaluation(
+                Status.WRONG,
+                f"{series.name} never reached {target} by {prediction.deadline}",
+                probability=0.0,
+                **headline,
+            )
+        final = window[-1]
+        hit = final.value >= prediction.target if above else final.value <= prediction.target
+        return Evaluation(
+            Status.RIGHT if hit else Status.WRONG,
+            f"{series.name} closed at {money(final.value)} on {final.ts.date()} "
+            f"(needed {beyond} {target})",
+            probability=1.0 if hit else 0.0,
+            value=final.value,
+            value_at=final.ts,
+        )
+
+    if last is None:
+        return Evaluation(Status.NO_DATA, f"no data for {series.name} yet")
+    if series.stale:
+        return Evaluation(
+            Status.NO_DATA, f"{series.name} is stale: last point {last.ts.date()}", **headline
+        )
+
+    sigma, returns = models.realised_vol(series.points)
+    years = years_until_end_of(prediction.deadline, now)
+    inputs_used = {
+        "spot": last.value,
+        "target": prediction.target,
+        "sigma": round(sigma, 6),
+        "returns": returns,
+        "years": round(years, 6),
+        "as_of": last.ts.isoformat(),
+    }
+    where = f"{series.name} {money(last.value)}, target {beyond} {target}"
+    if sigma == 0:
+        now_beyond = last.value >= prediction.target if above else last.value <= prediction.target
+        return Evaluation(
+            Status.ON_TRACK if now_beyond else Status.OFF_TRACK,
+            f"{where}; the series has not moved lately, so no probability",
+            model=None,
+            inputs=inputs_used,
+            **headline,
+        )
+    if prediction.touch:
+        p = models.prob_touch(last.value, prediction.target, sigma, years)
+        model = "lognormal-touch"
+    else:
+        p = models.prob_end_beyond(last.value, prediction.target, above, sigma, years)
+        model = "lognormal-close"
+    return Evaluation(
+        Status.ON_TRACK if p >= 0.5 else Status.OFF_TRACK,
+        f"{where} by {prediction.deadline}; {pct(p)} chance (volatility {pct(sigma)}/yr)",
+        probability=p,
+        model=model,
+        inputs=inputs_used,
+        **headline,
+    )

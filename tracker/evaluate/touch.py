@@ -1,0 +1,53 @@
+"""When did a series first reach a level? A day's high or low counts where the source
+gives it (a wick counts); the close otherwise. Results say which was used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tracker.sources.base import Point
+
+# How long after a deadline data may take to arrive before we call it without them.
+DEADLINE_GRACE_DAYS = 4
+
+
+@dataclass(frozen=True)
+class Touch:
+    point: Point
+    price: float  # the high, low or close that reached the level
+    used: str  # "high", "low" or "close"
+
+    @property
+    def day(self) -> date:
+        return self.point.ts.date()
+
+
+def reaches(point: Point, level: float, above: bool) -> Touch | None:
+    if above:
+        price, used = (point.high, "high") if point.high is not None else (point.value, "close")
+        price = max(price, point.value)
+        return Touch(point, price, used) if price >= level else None
+    price, used = (point.low, "low") if point.low is not None else (point.value, "close")
+    price = min(price, point.value)
+    return Touch(point, price, used) if price <= level else None
+
+
+def first_touch(points: list[Point], level: float, above: bool) -> Touch | None:
+    for point in points:
+        touch = reaches(point, level, above)
+        if touch:
+            return touch
+    return None
+
+
+def covers(points: list[Point], deadline: date) -> bool:
+    """Do the data reach the deadline (allowing for a holiday or weekend before it)?"""
+    return bool(points) and (deadline - points[-1].ts.date()).days <= DEADLINE_GRACE_DAYS
+
+
+def describe(touch: Touch) -> str:
+    from tracker.evaluate.result import money
+
+    how = "close" if touch.used == "close" else f"day's {touch.used}"
+    return f"{money(touch.price)} ({how}) on {touch.day.isoformat()}"

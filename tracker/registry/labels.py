@@ -1,0 +1,22 @@
+"""Names people use for the series in the registry, for explanation lines and tables."""
+
+LABELS = {
+    "yahoo:CL=F": "WTI crude",
+    "yahoo:BZ=F": "Brent crude",
+    "yahoo:HG=F": "Copper",
+    "yahoo:GC=F": "Gold",
+    "yahoo:SI=F": "Silver",
+    "yahoo:^GSPC": "S&P 500",
+    "yahoo:^IXIC": "Nasdaq Composite",
+    "yahoo:DX-Y.NYB": "US dollar index",
+    "yahoo:BTC-USD": "Bitcoin",
+    "fred:DCOILWTICO": "WTI spot",
+    "fred:DFEDTARU": "Fed funds target (top)",
+    "fred:A191RL1Q225SBEA": "Real GDP growth",
+    "fred:CPIAUCSL": "CPI",
+    "fred:DTWEXBGS": "Broad dollar index",
+}
+
+
+def label(series_id: str) -> str:
+    return LABELS.get(series_id, series_id)

@@ -1,0 +1,139 @@
+"""Load predictions from the bundled registry, registry files and the config.
+
+Every problem is reported as one line naming the file, the prediction and the field.
+``load_registry`` raises on the first problem; ``check_registry`` collects them all.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tracker.registry.schema import KINDS, PredictionBase
+
+BUNDLED = "all_in_2026.toml"
+
+
+class RegistryError(Exception):
+    """One or more invalid predictions; ``problems`` holds one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(problems[0] if len(problems) == 1 else f"{problems[0]} (and more)")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Registry:
+    predictions: tuple[PredictionBase, ...]
+
+    def __iter__(self):
+        return iter(self.predictions)
+
+    def __len__(self) -> int:
+        return len(self.predictions)
+
+    def get(self, prediction_id: str) -> PredictionBase | None:
+        return next((p for p in self.predictions if p.id == prediction_id), None)
+
+    def series_ids(self) -> list[str]:
+        return sorted({sid for p in self.predictions for sid in p.series_ids()})
+
+
+def _field_error(origin: str, label: str, error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    field = ".".join(loc) if loc else "(prediction)"
+    if error["type"] == "extra_forbidden":
+        return f"{origin}: {label}: {field}: unknown field"
+    if error["type"] == "missing":
+        return f"{origin}: {label}: {field}: missing"
+    message = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+    return f"{origin}: {label}: {field}: {message}"
+
+
+def parse_prediction(table: Any, origin: str, index: int) -> PredictionBase:
+    """Validate one [[prediction]] table; raise RegistryError naming what is wrong."""
+    if not isinstance(table, dict):
+        raise RegistryError([f"{origin}: prediction #{index}: expected a table"])
+    label = f"prediction {table['id']!r}" if isinstance(table.get("id"), str) else (
+        f"prediction #{index}"
+    )
+    kind = table.get("kind")
+    if kind not in KINDS:
+        known = ", ".join(sorted(KINDS))
+        what = "missing" if kind is None else f"unknown kind {kind!r}"
+        raise RegistryError([f"{origin}: {label}: kind: {what} (known: {known})"])
+    try:
+        return KINDS[kind].model_validate(table)
+    except ValidationError as exc:
+        raise RegistryError([_field_error(origin, label, e) for e in exc.errors()]) from None
+
+
+def _tables_from_file(path: Path) -> list[Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError([f"{path}: no such registry file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError([f"{path}: cannot read: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError([f"{path}: invalid TOML: {exc}"]) from None
+    unknown = sorted(set(data) - {"prediction"})
+    if unknown:
+        raise RegistryError([f"{path}: {unknown[0]}: unknown key (expected [[prediction]])"])
+    tables = data.get("prediction", [])
+    if not isinstance(tables, list):
+        raise RegistryError([f"{path}: prediction: expected [[prediction]] tables"])
+    return tables
+
+
+def _sources(settings) -> list[tuple[str, list[Any]]]:
+    """(origin, tables) for the bundled registry, each registry file, and the config."""
+    found: list[tuple[str, list[Any]]] = []
+    if settings.registry.bundled:
+        bundled = resources.files("tracker.registry").joinpath("data", BUNDLED)
+        found.append((f"bundled {BUNDLED}", tomllib.loads(bundled.read_text("utf-8"))["prediction"]))
+    base = settings.path.parent if settings.path else Path.cwd()
+    for name in settings.registry.files:
+        path = Path(name) if Path(name).is_absolute() else base / name
+        found.append((str(path), _tables_from_file(path)))
+    if settings.prediction:
+        found.append((str(settings.path or "config"), list(settings.prediction)))
+    return found
+
+
+def check_registry(settings) -> tuple[Registry, list[str]]:
+    """Load what is valid and list every problem (for ``tracker check``)."""
+    predictions: list[PredictionBase] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    try:
+        sources = _sources(settings)
+    except RegistryError as exc:
+        return Registry(()), exc.problems
+    for origin, tables in sources:
+        for index, table in enumerate(tables, start=1):
+            try:
+                prediction = parse_prediction(table, origin, index)
+            except RegistryError as exc:
+                problems.extend(exc.problems)
+                continue
+            if prediction.id in seen:
+                problems.append(
+                    f"{origin}: prediction {prediction.id!r}: id: already defined in {seen[prediction.id]}"
+                )
+                continue
+            seen[prediction.id] = origin
+            predictions.append(prediction)
+    return Registry(tuple(predictions)), problems
+
+
+def load_registry(settings) -> Registry:
+    registry, problems = check_registry(settings)
+    if problems:
+        raise RegistryError(problems)
+    return registry

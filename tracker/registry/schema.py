@@ -1,0 +1,89 @@
+"""The prediction schema (DESIGN section 5). One prediction is one TOML table.
+
+Common fields: id, who, made_on, claim, kind, deadline (default: 31 December of
+made_on's year), start (baseline date, default made_on), category, notes. Each kind adds
+its own fields; an unknown field is an error, so a typo never silently changes a verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from tracker.sources import SOURCES
+
+_SLUG = r"^[a-z0-9][a-z0-9-]*$"
+_SERIES = re.compile(r"^([a-z]+):(\S+)$")
+
+
+def _series_id(value: str) -> str:
+    match = _SERIES.match(value)
+    if not match:
+        raise ValueError(f"malformed series id {value!r}: expected '<source>:<symbol>'")
+    if match.group(1) not in SOURCES:
+        known = ", ".join(sorted(SOURCES))
+        raise ValueError(f"unknown source {match.group(1)!r} in {value!r} (known: {known})")
+    return value
+
+
+SeriesId = Annotated[str, AfterValidator(_series_id)]
+
+
+class PredictionBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str = Field(pattern=_SLUG, max_length=120)
+    who: str = Field(min_length=1)
+    made_on: date
+    claim: str = Field(min_length=1)
+    kind: str
+    deadline: date | None = None
+    start: date | None = None
+    category: str = ""
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.deadline is None:
+            object.__setattr__(self, "deadline", date(self.made_on.year, 12, 31))
+        if self.start is None:
+            object.__setattr__(self, "start", self.made_on)
+        if self.deadline < self.start:
+            raise ValueError(f"deadline {self.deadline} is before start {self.start}")
+        return self
+
+    def series_ids(self) -> list[str]:
+        """Every series this prediction reads."""
+        return [self.series] if getattr(self, "series", None) else []
+
+
+class Threshold(PredictionBase):
+    """The series touches (or, touch=false, closes the deadline) beyond target."""
+
+    kind: Literal["threshold"]
+    series: SeriesId
+    target: float
+    direction: Literal["above", "below"]
+    touch: bool = True
+
+
+class Race(PredictionBase):
+    """``target`` is touched before ``against``."""
+
+    kind: Literal["race"]
+    series: SeriesId
+    target: float = Field(gt=0)
+    against: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if self.target == self.against:
+            raise ValueError("target and against must differ")
+        return self
+
+
+KINDS: dict[str, type[PredictionBase]] = {"threshold": Threshold, "race": Race}
+Prediction = Threshold | Race

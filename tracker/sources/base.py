@@ -1,0 +1,79 @@
+"""What every source produces, and the errors it may raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One observation. Daily bars are stamped 00:00 UTC of their trading date."""
+
+    ts: datetime
+    value: float
+    high: float | None = None
+    low: float | None = None
+
+
+@dataclass(slots=True)
+class SeriesData:
+    """What one fetch of one symbol gave: its points and what the API says it is."""
+
+    symbol: str
+    points: list[Point]
+    name: str | None = None
+    unit: str | None = None
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """The outcome of one source in one cycle: good series, and per-symbol errors."""
+
+    source: str
+    series: list[SeriesData] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    retry_after: float | None = None  # seconds the server asked us to wait, if any
+
+    @property
+    def points(self) -> int:
+        return sum(len(s.points) for s in self.series)
+
+
+class SourceError(Exception):
+    """A fetch or parse failed for one symbol; the message is for the user."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadError(SourceError):
+    """The API answered, but not with what we expected (schema drift, HTML, bad CSV)."""
+
+
+async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:
+    """Fetch every symbol concurrently with ``fetch_one(symbol, since)``.
+
+    One symbol's failure is recorded against that symbol and never stops the others.
+    """
+    import asyncio
+
+    report = SourceReport(source)
+    names = list(symbols)
+    outcomes = await asyncio.gather(
+        *(fetch_one(name, symbols[name]) for name in names), return_exceptions=True
+    )
+    for name, outcome in zip(names, outcomes):
+        if isinstance(outcome, SeriesData):
+            report.series.append(outcome)
+        elif isinstance(outcome, SourceError):
+            report.errors[name] = str(outcome)
+            if outcome.retry_after is not None:
+                report.retry_after = max(report.retry_after or 0.0, outcome.retry_after)
+        elif isinstance(outcome, Exception):
+            # A bug or an unforeseen payload: keep the cycle alive and say what happened.
+            report.errors[name] = f"unexpected {type(outcome).__name__}: {outcome}"
+        else:
+            raise outcome  # KeyboardInterrupt, CancelledError: let them through
+    return report

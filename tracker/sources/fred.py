@@ -1,0 +1,111 @@
+"""FRED: macro series, plus keyless fallbacks for oil, indices and the broad dollar.
+
+Without a key we read ``fredgraph.csv``: its header is ``DATE,<ID>`` in older files and
+``observation_date,<ID>`` since December 2024, and a missing value is ``.`` in older files
+and an empty field in newer ones (shared/research/price-apis.md section 2). With a key
+(the variable named by ``api_key_env``) we use the JSON API, where ``value`` is always a
+string and ``"."`` is missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
+from tracker.sources.http import HttpClient, HttpStatusError
+
+NAME = "fred"
+MISSING = {"", "."}
+OVERLAP = timedelta(days=400)  # macro data are revised for months: re-read a year of it
+
+
+def _point(day_text: str, value_text: str) -> Point | None:
+    value_text = value_text.strip()
+    if value_text in MISSING:
+        return None
+    try:
+        day = date.fromisoformat(day_text.strip())
+        value = float(value_text)
+    except ValueError:
+        raise PayloadError(f"bad row {day_text!r}, {value_text!r}") from None
+    return Point(ts=datetime.combine(day, time(), timezone.utc), value=value)
+
+
+def parse_csv(text: str, series_id: str) -> SeriesData:
+    """Parse fredgraph.csv for one id: either header spelling, either missing marker."""
+    if text.lstrip()[:1] == "<":
+        raise PayloadError("expected CSV, got an HTML page")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows or len(rows[0]) < 2:
+        raise PayloadError("expected CSV with a date column and a value column")
+    header = [cell.strip() for cell in rows[0]]
+    if header[0].upper() not in ("DATE", "OBSERVATION_DATE"):
+        raise PayloadError(f"unexpected CSV header {','.join(header)!r}")
+    column = header.index(series_id) if series_id in header else 1
+    points = [
+        point
+        for row in rows[1:]
+        if len(row) > column and (point := _point(row[0], row[column])) is not None
+    ]
+    return SeriesData(symbol=series_id, points=points)
+
+
+def parse_json(payload: Any, series_id: str) -> SeriesData:
+    """Parse fred/series/observations (file_type=json)."""
+    if isinstance(payload, dict) and "error_message" in payload:
+        raise SourceError(f"FRED says {payload['error_message']}")
+    try:
+        observations = payload["observations"]
+        points = [_point(o["date"], str(o["value"])) for o in observations]
+    except (KeyError, TypeError):
+        raise PayloadError("unexpected observations payload") from None
+    return SeriesData(
+        symbol=series_id,
+        points=[p for p in points if p is not None],
+        unit=payload.get("units"),
+    )
+
+
+async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
+    config = settings.sources.fred
+    api_key = os.environ.get(config.api_key_env) if config.api_key_env else None
+
+    async def fetch_csv(series_id: str, since: date) -> SeriesData:
+        response = await http.get(
+            f"{config.base_url}/graph/fredgraph.csv",
+            params={"id": series_id, "cosd": (since - OVERLAP).isoformat()},
+        )
+        return parse_csv(response.text, series_id)
+
+    async def fetch_api(series_id: str, since: date) -> SeriesData:
+        params = {
+            "series_id": series_id,
+            "api_key": api_key,
+            "file_type": "json",
+            "observation_start": (since - OVERLAP).isoformat(),
+        }
+        try:
+            response = await http.get(f"{config.api_url}/fred/series/observations", params=params)
+        except HttpStatusError as exc:
+            raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
+        try:
+            payload = response.json()
+        except ValueError:
+            raise PayloadError("expected JSON from the FRED API") from None
+        return parse_json(payload, series_id)
+
+    return await fetch_each(NAME, symbols, fetch_api if api_key else fetch_csv)
+
+
+def _error_from_body(body: str) -> str | None:
+    import json
+
+    try:
+        message = json.loads(body).get("error_message")
+    except (ValueError, AttributeError):
+        return None
+    return f"FRED says {message}" if message else None

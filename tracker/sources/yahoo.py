@@ -1,0 +1,135 @@
+"""Yahoo Finance chart v8: daily bars for futures, indices, stocks, the dollar, crypto.
+
+Quirks handled (shared/research/price-apis.md section 1.3): ``chart.error`` on 404 and
+sometimes on 200; an empty window has no ``timestamp`` and ``quote: [{}]``; null values
+inside the arrays (a bar without a close is dropped, never filled); bars are stamped at
+the session start in the exchange's zone, so the trading date comes from
+``exchangeTimezoneName`` (never from ``gmtoffset``, which is today's offset); the live
+bar of an open session can repeat today's date: the last one wins, and it is rewritten
+by later polls until the session closes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
+from tracker.sources.http import BROWSER_USER_AGENT, HttpClient, HttpStatusError
+
+NAME = "yahoo"
+OVERLAP = timedelta(days=7)  # re-read recent bars: late prints and revisions
+
+
+def chart_url(base_url: str, symbol: str) -> str:
+    return f"{base_url}/v8/finance/chart/{quote(symbol, safe='=')}"
+
+
+def chart_params(since: date, now: datetime) -> dict[str, str]:
+    start = datetime.combine(since - OVERLAP, time(), timezone.utc)
+    end = now + timedelta(days=1)  # period2 is fuzzy: over-fetch, the date filter is ours
+    return {
+        "period1": str(int(start.timestamp())),
+        "period2": str(int(end.timestamp())),
+        "interval": "1d",
+        "includePrePost": "false",
+    }
+
+
+def _chart_error(payload: Any) -> str | None:
+    chart = payload.get("chart") if isinstance(payload, dict) else None
+    error = chart.get("error") if isinstance(chart, dict) else None
+    if not error:
+        return None
+    if isinstance(error, dict):
+        return ": ".join(str(error[k]) for k in ("code", "description") if error.get(k))
+    return str(error)
+
+
+def parse_chart(payload: Any, symbol: str) -> SeriesData:
+    """Turn a chart v8 body into daily points keyed by the exchange's trading date."""
+    error = _chart_error(payload)
+    if error:
+        raise SourceError(f"Yahoo says {error}")
+    try:
+        result = payload["chart"]["result"][0]
+        meta = result["meta"]
+    except (KeyError, IndexError, TypeError):
+        raise PayloadError("unexpected chart payload: no chart.result[0].meta") from None
+    zone = _zone(meta.get("exchangeTimezoneName"))
+    stamps = result.get("timestamp") or []  # absent when the window is empty
+    quotes = ((result.get("indicators") or {}).get("quote") or [{}])[0] or {}
+    closes = quotes.get("close") or []
+    highs = quotes.get("high") or []
+    lows = quotes.get("low") or []
+    if stamps and len(closes) != len(stamps):
+        raise PayloadError(f"{len(stamps)} timestamps but {len(closes)} closes")
+
+    by_date: dict[date, Point] = {}
+    for i, stamp in enumerate(stamps):
+        close = _number(closes[i])
+        if close is None:
+            continue  # a null bar: skip it, never forward-fill
+        day = datetime.fromtimestamp(stamp, zone).date()
+        by_date[day] = Point(  # a repeated date (live bar) replaces the earlier one
+            ts=datetime.combine(day, time(), timezone.utc),
+            value=close,
+            high=_number(highs[i]) if i < len(highs) else None,
+            low=_number(lows[i]) if i < len(lows) else None,
+        )
+    return SeriesData(
+        symbol=symbol,
+        points=sorted(by_date.values(), key=lambda p: p.ts),
+        name=meta.get("shortName") or meta.get("longName"),
+        unit=meta.get("currency"),
+    )
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if value == value else None  # NaN is missing too
+
+
+async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
+    base_url = settings.sources.yahoo.base_url
+
+    async def fetch_one(symbol: str, since: date) -> SeriesData:
+        url = chart_url(base_url, symbol)
+        try:
+            response = await http.get(
+                url, params=chart_params(since, now), headers={"User-Agent": BROWSER_USER_AGENT}
+            )
+        except HttpStatusError as exc:
+            # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
+            raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
+        return parse_chart(_json(response), symbol)
+
+    return await fetch_each(NAME, symbols, fetch_one)
+
+
+def _json(response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("content-type", "unknown content type")
+        raise PayloadError(f"expected JSON, got {kind}") from None
+
+
+def _error_from_body(body: str) -> str | None:
+    import json
+
+    try:
+        error = _chart_error(json.loads(body))
+    except ValueError:
+        return None
+    return f"Yahoo says {error}" if error else None
