@@ -1,0 +1,60 @@
+"""Shared fixtures: temporary SQLite databases, and real PostgreSQL when one is reachable.
+
+PostgreSQL tests read $TRACKER_TEST_POSTGRES_URL (default: the CI server at
+127.0.0.1:5432, database test, user postgres) and skip with the reason when it cannot be
+reached. Each test gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.engine import open_database
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'tracker.db'}"
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = open_database(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url():
+    admin_url = os.environ.get("TRACKER_TEST_POSTGRES_URL", DEFAULT_PG)
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to connect means: no server here
+        pytest.skip(f"no PostgreSQL at {admin_url} ({type(exc).__name__}); set TRACKER_TEST_POSTGRES_URL")
+    name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_engine(request, sqlite_url):
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = open_database(url)
+    yield engine
+    engine.dispose()

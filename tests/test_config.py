@@ -1,0 +1,88 @@
+"""Configuration: lookup order, defaults, and one clear line for every kind of mistake."""
+
+import pytest
+
+from datetime import timedelta
+from pathlib import Path
+
+from tracker.config import ConfigError, Settings, load_settings, parse_duration
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path, text, name="config.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_shipped_config_is_valid_and_matches_the_defaults():
+    # The shipped file documents every key with its default: the two must never drift.
+    shipped = load_settings(REPO / "config.toml")
+    assert shipped.model_dump() == Settings().model_dump()
+
+
+def test_empty_file_is_valid(tmp_path):
+    settings = load_settings(write(tmp_path, ""))
+    assert settings.database.url == "sqlite:///data/tracker.db"
+    assert settings.schedule.interval("prices") == timedelta(minutes=15)
+    assert settings.registry.bundled is True
+
+
+def test_lookup_order(tmp_path, monkeypatch):
+    explicit = write(tmp_path, '[schedule]\nprices_every = "1m"\n', "explicit.toml")
+    from_env = write(tmp_path, '[schedule]\nprices_every = "2m"\n', "env.toml")
+    write(tmp_path, '[schedule]\nprices_every = "3m"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().schedule.prices_every == "3m"
+    monkeypatch.setenv("TRACKER_CONFIG", str(from_env))
+    assert load_settings().schedule.prices_every == "2m"
+    assert load_settings(explicit).schedule.prices_every == "1m"
+
+
+def test_database_url_from_environment_wins(tmp_path, monkeypatch):
+    path = write(tmp_path, '[database]\nurl = "sqlite:///a.db"\n')
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert load_settings(path).database.url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[database]\nurll = "x"\n', "database.urll: unknown key"),
+        ('[nonsense]\n', "nonsense: unknown key"),
+        ('[http]\nretries = "3"\n', "http.retries: expected int"),
+        ('[registry]\nbundled = "yes"\n', "registry.bundled: expected bool"),
+        ('[schedule]\nprices_every = "15 minutes"\n', "schedule.prices_every: bad duration"),
+        ('[schedule]\nmacro_every = "0m"\n', "schedule.macro_every: bad duration"),
+        ('[sources.yahoo]\nbase_url = "query2.finance.yahoo.com"\n', "sources.yahoo.base_url: bad URL"),
+        ('[database]\nurl = "mysql://x"\n', "database.url: bad URL"),
+        ('[email]\nsend_at = "7am"\n', "email.send_at: bad time"),
+        ('[email]\ntimezone = "Mars/Olympus"\n', "email.timezone: unknown time zone"),
+        ('[database\n', "invalid TOML"),
+    ],
+)
+def test_each_mistake_names_the_file_and_the_key(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_explicit_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_bad_database_url_in_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "oracle://x")
+    with pytest.raises(ConfigError, match=r"^\$TRACKER_DATABASE_URL: bad URL"):
+        load_settings(write(tmp_path, ""))
+
+
+@pytest.mark.parametrize("text, seconds", [("30s", 30), ("15m", 900), ("6h", 21600), ("1d", 86400)])
+def test_durations(text, seconds):
+    assert parse_duration(text).total_seconds() == seconds

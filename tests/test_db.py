@@ -1,0 +1,166 @@
+"""Storage: idempotent upserts and revisions on SQLite and PostgreSQL, migrations,
+timestamps, and a reader that is never locked out by a writer."""
+
+import sqlite3
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from db import queries
+from db.engine import current_revision, head_revision, open_database
+
+T0 = datetime(2026, 1, 2, tzinfo=timezone.utc)
+
+
+def add_series(engine, series_id="yahoo:CL=F"):
+    source, symbol = series_id.split(":", 1)
+    queries.upsert_series(
+        engine, [{"id": series_id, "source": source, "symbol": symbol, "name": None, "unit": None, "first_seen_at": T0}]
+    )
+
+
+def obs(day, value, series_id="yahoo:CL=F", high=None, low=None):
+    return {"series_id": series_id, "ts": T0 + timedelta(days=day), "value": value, "high": high, "low": low, "fetched_at": T0}
+
+
+def count(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM observation")).scalar()
+
+
+def test_same_point_twice_leaves_one_row(any_engine):
+    add_series(any_engine)
+    queries.upsert_observations(any_engine, [obs(0, 57.1), obs(1, 58.2)])
+    queries.upsert_observations(any_engine, [obs(0, 57.1), obs(1, 58.2)])
+    assert count(any_engine) == 2
+
+
+def test_a_revised_value_replaces_the_old(any_engine):
+    add_series(any_engine)
+    queries.upsert_observations(any_engine, [obs(0, 57.1, high=58.0, low=56.5)])
+    queries.upsert_observations(any_engine, [obs(0, 57.4, high=58.3, low=56.5)])
+    (row,) = queries.series_points(any_engine, "yahoo:CL=F")
+    assert (row.value, row.high, row.low) == (57.4, 58.3, 56.5)
+    assert count(any_engine) == 1
+
+
+def test_timestamps_come_back_as_utc(any_engine):
+    add_series(any_engine)
+    new_york = timezone(timedelta(hours=-5))
+    queries.upsert_observations(
+        any_engine, [{**obs(0, 1.0), "ts": datetime(2026, 1, 2, 19, 0, tzinfo=new_york)}]
+    )
+    (row,) = queries.series_points(any_engine, "yahoo:CL=F")
+    assert row.ts == datetime(2026, 1, 3, 0, 0, tzinfo=timezone.utc)
+    assert row.ts.tzinfo is not None
+    assert queries.last_timestamps(any_engine, ["yahoo:CL=F"]) == {"yahoo:CL=F": row.ts}
+
+
+def test_naive_timestamps_are_refused(engine):
+    add_series(engine)
+    with pytest.raises(Exception, match="naive datetime"):
+        queries.upsert_observations(engine, [{**obs(0, 1.0), "ts": datetime(2026, 1, 2)}])
+    assert count(engine) == 0
+
+
+def test_a_point_for_an_unknown_series_is_refused(any_engine):
+    with pytest.raises(Exception):
+        queries.upsert_observations(any_engine, [obs(0, 1.0, series_id="yahoo:NOPE")])
+    assert count(any_engine) == 0
+
+
+def test_large_batches_go_through(any_engine):
+    add_series(any_engine)
+    sent = queries.upsert_observations(any_engine, (obs(i, float(i)) for i in range(120_000)))
+    assert sent == 120_000
+    assert count(any_engine) == 120_000
+
+
+def test_series_overview_gives_last_value_and_count(any_engine):
+    add_series(any_engine)
+    add_series(any_engine, "fred:DFEDTARU")
+    queries.upsert_observations(any_engine, [obs(0, 57.0), obs(3, 59.5), obs(1, 58.0)])
+    rows = {row.id: row for row in queries.series_overview(any_engine)}
+    assert rows["yahoo:CL=F"].points == 3
+    assert rows["yahoo:CL=F"].last_value == 59.5
+    assert rows["yahoo:CL=F"].last_ts == T0 + timedelta(days=3)
+    assert rows["fred:DFEDTARU"].points == 0 and rows["fred:DFEDTARU"].last_value is None
+
+
+def test_source_health_counts_failures_and_resets_on_success(any_engine):
+    queries.record_source_result(any_engine, "yahoo", T0, "HTTP 500", ["CL=F"])
+    queries.record_source_result(any_engine, "yahoo", T0 + timedelta(minutes=15), "HTTP 500", ["CL=F"])
+    health = queries.source_health(any_engine)["yahoo"]
+    assert health.consecutive_failures == 2
+    assert health.last_success_at is None
+    queries.record_source_result(any_engine, "yahoo", T0 + timedelta(minutes=30), None)
+    health = queries.source_health(any_engine)["yahoo"]
+    assert health.consecutive_failures == 0
+    assert health.last_success_at == T0 + timedelta(minutes=30)
+    assert health.last_error is None
+
+
+def test_new_database_is_migrated_to_head(sqlite_url):
+    engine = open_database(sqlite_url)
+    assert current_revision(engine) == head_revision()
+
+
+def test_migrations_match_the_models(any_engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from db.models import metadata
+
+    with any_engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_reopening_keeps_the_data(sqlite_url):
+    engine = open_database(sqlite_url)
+    add_series(engine)
+    queries.upsert_observations(engine, [obs(0, 1.0)])
+    engine.dispose()
+    assert count(open_database(sqlite_url)) == 1
+
+
+def test_sqlite_pragmas_on_every_connection(engine):
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_reader_is_never_locked_out_while_a_writer_upserts(sqlite_url, tmp_path):
+    """100,000 points written in batches while another connection keeps reading."""
+    writer = open_database(sqlite_url)
+    add_series(writer)
+    stop = threading.Event()
+    reads, errors = [], []
+
+    def read_loop():
+        reader = open_database(sqlite_url)
+        while not stop.is_set():
+            try:
+                queries.series_overview(reader)
+                reads.append(len(queries.series_points(reader, "yahoo:CL=F", since=T0 + timedelta(days=99_000))))
+            except Exception as exc:  # 'database is locked' would land here
+                errors.append(exc)
+        reader.dispose()
+
+    thread = threading.Thread(target=read_loop)
+    thread.start()
+    try:
+        for start in range(0, 100_000, 5_000):
+            queries.upsert_observations(writer, (obs(i, float(i)) for i in range(start, start + 5_000)))
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    assert len(reads) > 10
+    assert count(writer) == 100_000
+    # The file is sound afterwards.
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -1,0 +1,137 @@
+"""The shared HTTP layer: retries with backoff on timeouts, 5xx and 429, Retry-After,
+no retry on 404, and the per-host concurrency limit."""
+
+import asyncio
+
+import httpx
+import pytest
+import respx
+
+from tracker.sources import http as http_module
+from tracker.sources.base import SourceError
+from tracker.sources.http import HttpClient, HttpStatusError, parse_retry_after
+
+URL = "https://api.example.test/data"
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """Record the backoff waits instead of sleeping through them."""
+    recorded = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds):
+        recorded.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(http_module.asyncio, "sleep", fake_sleep)
+    return recorded
+
+
+def get(url=URL, **client_args):
+    async def go():
+        async with HttpClient(**client_args) as client:
+            response = await client.get(url)
+            return response, client.requests
+
+    return asyncio.run(go())
+
+
+@respx.mock
+def test_5xx_is_retried_with_exponential_backoff(waits):
+    route = respx.get(URL).mock(
+        side_effect=[httpx.Response(503), httpx.Response(502), httpx.Response(200, text="ok")]
+    )
+    response, requests = get(retries=3, backoff=0.5)
+    assert response.text == "ok"
+    assert route.call_count == requests == 3
+    assert 0.5 <= waits[0] <= 0.5 * 1.25
+    assert 1.0 <= waits[1] <= 1.0 * 1.25
+
+
+@respx.mock
+def test_retry_after_is_honoured(waits):
+    respx.get(URL).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200)]
+    )
+    get(retries=3, backoff=0.5)
+    assert waits == [7.0]
+
+
+@respx.mock
+def test_long_retry_after_fails_at_once_and_carries_the_wait(waits):
+    route = respx.get(URL).mock(return_value=httpx.Response(429, headers={"Retry-After": "3600"}))
+    with pytest.raises(HttpStatusError) as err:
+        get(retries=3, max_wait=30)
+    assert err.value.status == 429
+    assert err.value.retry_after == 3600
+    assert route.call_count == 1
+    assert waits == []
+
+
+@respx.mock
+def test_404_is_not_retried(waits):
+    route = respx.get(URL).mock(return_value=httpx.Response(404, json={"error": "nope"}))
+    with pytest.raises(HttpStatusError) as err:
+        get(retries=3)
+    assert route.call_count == 1
+    assert err.value.status == 404
+    assert '"error"' in err.value.body
+    assert waits == []
+
+
+@respx.mock
+def test_timeouts_are_retried_then_reported(waits):
+    route = respx.get(URL).mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(SourceError, match="timed out talking to api.example.test"):
+        get(retries=2, backoff=0.1)
+    assert route.call_count == 3
+    assert len(waits) == 2
+
+
+@respx.mock
+def test_connection_errors_are_retried(waits):
+    respx.get(URL).mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(200, text="back")])
+    response, _ = get(retries=2, backoff=0.1)
+    assert response.text == "back"
+
+
+@respx.mock
+def test_exhausted_retries_report_the_last_status(waits):
+    respx.get(URL).mock(return_value=httpx.Response(500))
+    with pytest.raises(HttpStatusError, match="HTTP 500 from api.example.test"):
+        get(retries=1, backoff=0.1)
+
+
+@respx.mock
+def test_per_host_concurrency_is_limited():
+    in_flight = 0
+    peak = 0
+
+    async def slow(request):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        return httpx.Response(200)
+
+    respx.get(URL).mock(side_effect=slow)
+    respx.get("https://other.example.test/x").mock(return_value=httpx.Response(200))
+
+    async def go():
+        async with HttpClient(per_host=3) as client:
+            await asyncio.gather(*(client.get(URL) for _ in range(12)))
+
+    asyncio.run(go())
+    assert peak == 3
+
+
+def test_retry_after_http_date():
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("Wed, 25 Nov 2026 12:00:30 GMT", now) == 30
+    assert parse_retry_after("120") == 120
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
