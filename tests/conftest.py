@@ -2,7 +2,8 @@
 
 PostgreSQL tests read $TRACKER_TEST_POSTGRES_URL (default: the CI server at
 127.0.0.1:5432, database test, user postgres) and skip with the reason when it cannot be
-reached. Each test gets a database of its own, dropped afterwards.
+reached (fail instead when $TRACKER_REQUIRE_POSTGRES is set, as CI does). Each test gets
+a database of its own, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def postgres_url():
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to connect means: no server here
+        if os.environ.get("TRACKER_REQUIRE_POSTGRES"):
+            pytest.fail(f"TRACKER_REQUIRE_POSTGRES is set but {admin_url} is unreachable: {exc}")
         pytest.skip(f"no PostgreSQL at {admin_url} ({type(exc).__name__}); set TRACKER_TEST_POSTGRES_URL")
     name = f"tracker_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:

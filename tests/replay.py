@@ -1,0 +1,78 @@
+"""A real HTTP server on loopback that replays recorded API responses.
+
+Routes map a path (and optionally required query parameters) to a recorded body file,
+a status and a content type. Anything unrouted gets a 404 with a plain body, and every
+request is logged so tests can check what was asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+@dataclass
+class Reply:
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+
+    @classmethod
+    def file(cls, relative: str, status: int = 200, content_type: str | None = None) -> "Reply":
+        path = FIXTURES / relative
+        if content_type is None:
+            content_type = "text/csv" if path.suffix == ".csv" else "application/json"
+        return cls(path.read_bytes(), status, content_type)
+
+
+class ReplayServer:
+    def __init__(self):
+        self.routes: list[tuple[str, dict[str, str], Reply]] = []
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                server.requests.append(self.path)
+                reply = server.match(self.path)
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def log_message(self, *args):
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add(self, path: str, reply: Reply, **query: str) -> None:
+        self.routes.append((path, query, reply))
+
+    def match(self, raw_path: str) -> Reply:
+        parts = urlsplit(raw_path)
+        path = unquote(parts.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        for route_path, wanted, reply in self.routes:
+            if route_path == path and all(query.get(k) == v for k, v in wanted.items()):
+                return reply
+        return Reply(b"no route", 404, "text/plain")
+
+    def __enter__(self) -> "ReplayServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

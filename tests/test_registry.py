@@ -1,0 +1,84 @@
+"""The registry: the bundled file loads, and every mistake names the prediction and field."""
+
+import pytest
+
+from tracker.config import settings_from_dict
+from tracker.registry import RegistryError, load_registry
+from tracker.registry.loader import check_registry
+
+GOOD = {
+    "id": "me-gold",
+    "who": "Me",
+    "made_on": __import__("datetime").date(2026, 2, 1),
+    "claim": "Gold above $5,000.",
+    "kind": "threshold",
+    "series": "yahoo:GC=F",
+    "target": 5000,
+    "direction": "above",
+}
+
+
+def problems_for(table, bundled=False):
+    settings = settings_from_dict({"registry": {"bundled": bundled}, "prediction": [table]})
+    return check_registry(settings)[1]
+
+
+def test_bundled_registry_loads_with_defaults_filled():
+    registry = load_registry(settings_from_dict({}))
+    oil = registry.get("chamath-oil-45-before-65")
+    assert oil.kind == "race"
+    assert oil.series == "yahoo:CL=F"
+    assert oil.start == oil.made_on
+    assert str(oil.deadline) == "2026-12-31"
+    assert "yahoo:CL=F" in registry.series_ids()
+
+
+def test_a_users_prediction_joins_the_registry():
+    settings = settings_from_dict({"prediction": [GOOD]})
+    registry = load_registry(settings)
+    assert registry.get("me-gold").touch is True  # the default
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"kind": "vibes"}, "prediction 'me-gold': kind: unknown kind 'vibes'"),
+        ({"target": None}, "prediction 'me-gold': target: missing"),
+        ({"series": "GC=F"}, "prediction 'me-gold': series: malformed series id 'GC=F'"),
+        ({"series": "stooq:gc.f"}, "prediction 'me-gold': series: unknown source 'stooq'"),
+        ({"direction": "sideways"}, "prediction 'me-gold': direction:"),
+        ({"targte": 5}, "prediction 'me-gold': targte: unknown field"),
+        ({"deadline": __import__("datetime").date(2025, 1, 1)}, "deadline 2025-01-01 is before start"),
+        ({"id": "Has Spaces"}, "id:"),
+        ({"made_on": "2026-02-01"}, "made_on:"),
+    ],
+)
+def test_mistakes_name_the_prediction_and_the_field(change, expected):
+    table = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    problems = problems_for(table)
+    assert problems, "expected a problem"
+    assert any(expected in p for p in problems), problems
+
+
+def test_duplicate_ids_are_refused():
+    settings = settings_from_dict({"registry": {"bundled": False}, "prediction": [GOOD, GOOD]})
+    _, problems = check_registry(settings)
+    assert problems == ["config: prediction 'me-gold': id: already defined in config"]
+
+
+def test_registry_files_are_read_relative_to_the_config(tmp_path):
+    (tmp_path / "mine.toml").write_text(
+        '[[prediction]]\nid = "x-oil"\nwho = "X"\nmade_on = 2026-01-05\nclaim = "Oil up."\n'
+        'kind = "threshold"\nseries = "yahoo:CL=F"\ntarget = 80\ndirection = "above"\n'
+    )
+    (tmp_path / "config.toml").write_text('[registry]\nbundled = false\nfiles = ["mine.toml"]\n')
+    from tracker.config import load_settings
+
+    registry = load_registry(load_settings(tmp_path / "config.toml"))
+    assert [p.id for p in registry] == ["x-oil"]
+
+
+def test_missing_registry_file_is_one_clear_error(tmp_path):
+    settings = settings_from_dict({"registry": {"files": [str(tmp_path / "gone.toml")]}})
+    with pytest.raises(RegistryError, match="gone.toml: no such registry file"):
+        load_registry(settings)
