@@ -292,10 +292,23 @@ def series(app: App, as_json: bool) -> None:
             row["id"], row["name"] or "", _number(row["last_value"]), _when(row["last_at"]),
             str(row["points"]), state,
         )
-    if not rows:
+    if rows:
+        _console().print(table)
+    else:
         click.echo("no series stored yet: run `tracker poll`")
-        return
-    _console().print(table)
+    _print_failing_sources(app)
+
+
+def _print_failing_sources(app: App) -> None:
+    from db import queries
+
+    for name, h in sorted(queries.source_health(app.engine).items()):
+        if h.consecutive_failures:
+            last_ok = _when(h.last_success_at) if h.last_success_at else "never"
+            click.echo(
+                f"{name}: failing, {h.consecutive_failures} polls in a row "
+                f"(last ok: {last_ok}): {h.last_error}"
+            )
 
 
 @cli.command()

@@ -1,0 +1,27 @@
+"""The daemon's schedule: one job per group in use, explicit ids, UTC, never overlapping."""
+
+from datetime import timedelta
+
+from jobs.scheduler import build_scheduler
+from tracker.config import settings_from_dict
+from tracker.registry import load_registry
+
+
+def test_one_poll_job_per_group_in_use(engine):
+    settings = settings_from_dict({"schedule": {"prices_every": "10m", "macro_every": "2h"}})
+    scheduler = build_scheduler(settings, load_registry(settings), engine)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    # The bundled registry reads Yahoo (prices) and FRED (macro); no market source yet.
+    assert set(jobs) == {"poll-prices", "poll-macro"}
+    assert jobs["poll-prices"].trigger.interval == timedelta(minutes=10)
+    assert jobs["poll-macro"].trigger.interval == timedelta(hours=2)
+    for job in jobs.values():
+        assert job.max_instances == 1
+        assert job.coalesce is True
+        assert job.next_run_time is not None  # runs once at start
+    assert str(scheduler.timezone) == "UTC"
+
+
+def test_no_jobs_without_predictions(engine):
+    settings = settings_from_dict({"registry": {"bundled": False}})
+    assert build_scheduler(settings, load_registry(settings), engine).get_jobs() == []
