@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -16,6 +17,9 @@ from tracker.sources.base import Point
 log = logging.getLogger("tracker.evaluate")
 
 PROBABILITY_EPSILON = 0.001  # smaller moves are noise: no new snapshot
+# The daemon's poll jobs run in threads; two evaluating at once would both see the same
+# "previous" snapshot and store the same change twice.
+_evaluation_lock = threading.Lock()
 
 
 def load_inputs(engine: Engine, series_ids, now: datetime) -> dict[str, SeriesInput]:
@@ -45,6 +49,11 @@ def _changed(previous, current: Evaluation) -> bool:
 
 def evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluation]:
     """Evaluate every prediction; store a snapshot for those whose state changed."""
+    with _evaluation_lock:
+        return _evaluate_all(engine, registry, now)
+
+
+def _evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluation]:
     inputs = load_inputs(engine, registry.series_ids(), now)
     previous = queries.latest_snapshots(engine)
     results: dict[str, Evaluation] = {}
