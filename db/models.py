@@ -29,6 +29,12 @@ class Series(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=300)
     unit: str | None = Field(default=None, max_length=40)
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    # For markets: open | proposed | disputed | closed | resolved | void (None: not a market).
+    state: str | None = Field(default=None, max_length=20)
+    # The settled value of a resolved market: 1.0 yes won, 0.0 no won, else a scalar payout.
+    resolved_value: float | None = None
+    # Source details needed later (JSON), e.g. a Polymarket market's outcome token ids.
+    meta: str | None = None
 
 
 class Observation(SQLModel, table=True):

@@ -8,6 +8,7 @@ request is logged so tests can check what was asked.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,13 +22,16 @@ class Reply:
     body: bytes
     status: int = 200
     content_type: str = "application/json"
+    delay: float = 0.0  # seconds before answering, for slow-server tests
 
     @classmethod
-    def file(cls, relative: str, status: int = 200, content_type: str | None = None) -> "Reply":
+    def file(
+        cls, relative: str, status: int = 200, content_type: str | None = None, delay: float = 0.0
+    ) -> "Reply":
         path = FIXTURES / relative
         if content_type is None:
             content_type = "text/csv" if path.suffix == ".csv" else "application/json"
-        return cls(path.read_bytes(), status, content_type)
+        return cls(path.read_bytes(), status, content_type, delay)
 
 
 class ReplayServer:
@@ -40,6 +44,8 @@ class ReplayServer:
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 server.requests.append(self.path)
                 reply = server.match(self.path)
+                if reply.delay:
+                    time.sleep(reply.delay)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))

@@ -164,3 +164,30 @@ def test_reader_is_never_locked_out_while_a_writer_upserts(sqlite_url, tmp_path)
     # The file is sound afterwards.
     with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_upgrading_an_old_database_keeps_its_data(sqlite_url):
+    """A database made by the first schema version is upgraded in place on open."""
+    from alembic import command
+
+    from db.engine import _alembic_config, make_engine
+
+    old = make_engine(sqlite_url)
+    with old.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0001")
+    with old.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO series (id, source, symbol, first_seen_at) "
+            "VALUES ('yahoo:CL=F', 'yahoo', 'CL=F', '2026-01-02 00:00:00.000000')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO observation (series_id, ts, value, fetched_at) VALUES "
+            "('yahoo:CL=F', '2026-01-02 00:00:00.000000', 57.3, '2026-01-02 00:00:00.000000')"
+        )
+    old.dispose()
+    engine = open_database(sqlite_url)
+    assert current_revision(engine) == head_revision() != "0001"
+    (row,) = queries.series_points(engine, "yahoo:CL=F")
+    assert row.value == 57.3
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT state FROM series").scalar() is None
