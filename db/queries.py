@@ -30,7 +30,8 @@ def _insert(engine: Engine, table):
 
 
 def upsert_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert series rows; a known series keeps first_seen_at but takes a newer name/unit."""
+    """Insert series rows; a known series keeps first_seen_at, takes a newer name, unit and
+    meta when given, and always takes the latest market state."""
     if not rows:
         return
     stmt = _insert(engine, _SERIES)
@@ -39,6 +40,9 @@ def upsert_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
         set_={
             "name": func.coalesce(stmt.excluded.name, _SERIES.c.name),
             "unit": func.coalesce(stmt.excluded.unit, _SERIES.c.unit),
+            "state": stmt.excluded.state,
+            "resolved_value": stmt.excluded.resolved_value,
+            "meta": func.coalesce(stmt.excluded.meta, _SERIES.c.meta),
         },
     )
     with engine.begin() as conn:
@@ -96,6 +100,15 @@ def last_timestamps(engine: Engine, series_ids: Iterable[str]) -> dict[str, date
 
 def _as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def series_rows(engine: Engine, series_ids: Iterable[str]) -> dict[str, Any]:
+    """The series table rows (name, unit, market state, meta) for these ids."""
+    ids = list(series_ids)
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        return {row.id: row for row in conn.execute(select(_SERIES).where(_SERIES.c.id.in_(ids)))}
 
 
 def series_points(engine: Engine, series_id: str, since: datetime | None = None):

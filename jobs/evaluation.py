@@ -23,14 +23,22 @@ _evaluation_lock = threading.Lock()
 
 
 def load_inputs(engine: Engine, series_ids, now: datetime) -> dict[str, SeriesInput]:
+    series_ids = list(series_ids)
+    rows = queries.series_rows(engine, series_ids)
     inputs = {}
     for series_id in series_ids:
         points = [
             Point(row.ts, row.value, row.high, row.low)
             for row in queries.series_points(engine, series_id)
         ]
+        row = rows.get(series_id)
         inputs[series_id] = SeriesInput(
-            series_id, points, stale=is_stale(points, now), label=label(series_id)
+            series_id,
+            points,
+            stale=is_stale(points, now),
+            label=label(series_id, row.name if row else None),
+            state=row.state if row else None,
+            resolved_value=row.resolved_value if row else None,
         )
     return inputs
 
@@ -60,7 +68,7 @@ def _evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluati
     new_rows = []
     for prediction in registry:
         try:
-            result = evaluate(prediction, inputs, now)
+            result = evaluate(prediction, inputs, now, parts=results)
         except Exception as exc:  # one broken evaluator must not stop the others
             log.exception("evaluating %s failed", prediction.id)
             result = Evaluation(Status.NO_DATA, f"evaluation failed: {exc}")

@@ -8,6 +8,7 @@ others: whatever arrived is stored, and the failure is recorded and reported.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -106,6 +107,9 @@ def store(engine: Engine, report: SourceReport, now: datetime) -> SourceLine:
                 "name": s.name,
                 "unit": s.unit,
                 "first_seen_at": now,
+                "state": s.state,
+                "resolved_value": s.resolved_value,
+                "meta": json.dumps(s.meta, sort_keys=True) if s.meta else None,
             }
             for s in report.series
         ],

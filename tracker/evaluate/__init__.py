@@ -1,21 +1,35 @@
 """Evaluators: series values in, status and probability out. No I/O, no sessions.
 
-``evaluate(prediction, inputs, now)`` dispatches on the prediction's kind. ``inputs`` maps
-each series id the prediction needs to a SeriesInput (its points and whether it is stale).
+``evaluate(prediction, inputs, now, parts)`` dispatches on the prediction's kind.
+``inputs`` maps each series id the prediction needs to a SeriesInput (its points,
+freshness and, for markets, resolution state); ``parts`` holds the evaluations of the
+predictions a composite is made of (the registry orders composites after their parts).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from tracker.evaluate import composite, market, race, threshold
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
-from tracker.evaluate import race, threshold
 
-EVALUATORS = {"threshold": threshold.evaluate, "race": race.evaluate}
+SERIES_EVALUATORS = {
+    "threshold": threshold.evaluate,
+    "race": race.evaluate,
+    "market": market.evaluate,
+}
+COMPOSITE_KINDS = ("at_least", "all_of", "any_of")
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
-    return EVALUATORS[prediction.kind](prediction, inputs, now)
+def evaluate(
+    prediction,
+    inputs: dict[str, SeriesInput],
+    now: datetime,
+    parts: dict[str, Evaluation] | None = None,
+) -> Evaluation:
+    if prediction.kind in COMPOSITE_KINDS:
+        return composite.evaluate(prediction, parts or {}, now)
+    return SERIES_EVALUATORS[prediction.kind](prediction, inputs, now)
 
 
-__all__ = ["Evaluation", "SeriesInput", "Status", "evaluate", "EVALUATORS"]
+__all__ = ["Evaluation", "SeriesInput", "Status", "evaluate"]

@@ -28,6 +28,8 @@ class SeriesInput:
     points: list[Point]
     stale: bool = False
     label: str | None = None  # a name for people ("WTI crude"); the id otherwise
+    state: str | None = None  # markets: open, proposed, disputed, closed, resolved, void
+    resolved_value: float | None = None  # markets: 1.0 yes won, 0.0 no won, else scalar
 
     @property
     def name(self) -> str:

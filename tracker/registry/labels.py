@@ -18,5 +18,6 @@ LABELS = {
 }
 
 
-def label(series_id: str) -> str:
-    return LABELS.get(series_id, series_id)
+def label(series_id: str, source_name: str | None = None) -> str:
+    """Our name for the series, else the name its source gives, else its id."""
+    return LABELS.get(series_id) or source_name or series_id

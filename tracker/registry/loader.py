@@ -129,7 +129,52 @@ def check_registry(settings) -> tuple[Registry, list[str]]:
                 continue
             seen[prediction.id] = origin
             predictions.append(prediction)
-    return Registry(tuple(predictions)), problems
+    problems.extend(_part_problems(predictions, seen))
+    return Registry(tuple(order_by_parts(predictions))), problems
+
+
+def _part_problems(predictions: list[PredictionBase], origins: dict[str, str]) -> list[str]:
+    """Composites must name existing predictions and must not contain themselves."""
+    problems = []
+    known = {p.id for p in predictions}
+    for prediction in predictions:
+        missing = [pid for pid in prediction.part_ids() if pid not in known]
+        if missing:
+            problems.append(
+                f"{origins[prediction.id]}: prediction {prediction.id!r}: of: "
+                f"unknown prediction {missing[0]!r}"
+            )
+    if not problems:
+        try:
+            order_by_parts(predictions)
+        except ValueError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def order_by_parts(predictions: list[PredictionBase]) -> list[PredictionBase]:
+    """Every composite after its parts, otherwise in the order given."""
+    by_id = {p.id: p for p in predictions}
+    ordered: list[PredictionBase] = []
+    placed: set[str] = set()
+    visiting: set[str] = set()
+
+    def place(prediction: PredictionBase) -> None:
+        if prediction.id in placed:
+            return
+        if prediction.id in visiting:
+            raise ValueError(f"prediction {prediction.id!r}: of: composites form a cycle")
+        visiting.add(prediction.id)
+        for pid in prediction.part_ids():
+            if pid in by_id:
+                place(by_id[pid])
+        visiting.discard(prediction.id)
+        placed.add(prediction.id)
+        ordered.append(prediction)
+
+    for prediction in predictions:
+        place(prediction)
+    return ordered
 
 
 def load_registry(settings) -> Registry:

@@ -59,6 +59,10 @@ class PredictionBase(BaseModel):
         """Every series this prediction reads."""
         return [self.series] if getattr(self, "series", None) else []
 
+    def part_ids(self) -> list[str]:
+        """Other predictions this one is made of (composites only)."""
+        return []
+
 
 class Threshold(PredictionBase):
     """The series touches (or, touch=false, closes the deadline) beyond target."""
@@ -85,5 +89,64 @@ class Race(PredictionBase):
         return self
 
 
-KINDS: dict[str, type[PredictionBase]] = {"threshold": Threshold, "race": Race}
-Prediction = Threshold | Race
+class Market(PredictionBase):
+    """A Polymarket or Kalshi market resolves to ``side``."""
+
+    kind: Literal["market"]
+    series: SeriesId
+    side: Literal["yes", "no"]
+
+    @model_validator(mode="after")
+    def _market_source(self):
+        if self.series.split(":", 1)[0] not in MARKET_SOURCES:
+            raise ValueError(f"series {self.series!r} is not a prediction market (polymarket: or kalshi:)")
+        return self
+
+
+class _Composite(PredictionBase):
+    of: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_parts(self):
+        if len(set(self.of)) != len(self.of):
+            raise ValueError("of: a prediction is listed twice")
+        if self.id in self.of:
+            raise ValueError("of: a composite cannot contain itself")
+        return self
+
+    def part_ids(self) -> list[str]:
+        return list(self.of)
+
+
+class AtLeast(_Composite):
+    """At least ``n`` of the predictions in ``of`` come true."""
+
+    kind: Literal["at_least"]
+    n: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _reachable(self):
+        if self.n > len(self.of):
+            raise ValueError(f"n: {self.n} is more than the {len(self.of)} parts in 'of'")
+        return self
+
+
+class AllOf(_Composite):
+    kind: Literal["all_of"]
+
+
+class AnyOf(_Composite):
+    kind: Literal["any_of"]
+
+
+MARKET_SOURCES = ("polymarket", "kalshi")
+COMPOSITE_KINDS = ("at_least", "all_of", "any_of")
+KINDS: dict[str, type[PredictionBase]] = {
+    "threshold": Threshold,
+    "race": Race,
+    "market": Market,
+    "at_least": AtLeast,
+    "all_of": AllOf,
+    "any_of": AnyOf,
+}
+Prediction = Threshold | Race | Market | AtLeast | AllOf | AnyOf

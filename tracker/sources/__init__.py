@@ -13,6 +13,8 @@ from importlib import import_module
 SOURCES: dict[str, tuple[str, str]] = {
     "yahoo": ("tracker.sources.yahoo", "prices"),
     "fred": ("tracker.sources.fred", "macro"),
+    "polymarket": ("tracker.sources.polymarket", "markets"),
+    "kalshi": ("tracker.sources.kalshi", "markets"),
 }
 GROUPS = ("markets", "prices", "macro")
 

@@ -24,6 +24,9 @@ class SeriesData:
     points: list[Point]
     name: str | None = None
     unit: str | None = None
+    state: str | None = None  # markets: open, proposed, disputed, closed, resolved, void
+    resolved_value: float | None = None  # markets: 1.0 yes won, 0.0 no won, else scalar
+    meta: dict | None = None  # details a later fetch needs (e.g. outcome token ids)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,82 @@
+"""``at_least`` / ``all_of`` / ``any_of``: how many of other predictions come true.
+
+A part counts when it is right; wrong and void parts never will. The composite resolves
+as soon as the count makes the outcome certain (enough parts right, or too few left
+open), and its explanation says so. Probability while open: the parts' probabilities as
+independent events, combined exactly (Poisson-binomial distribution of the count).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tracker.evaluate.result import Evaluation, Status, pct
+
+
+def needed(prediction) -> int:
+    if prediction.kind == "all_of":
+        return len(prediction.of)
+    if prediction.kind == "any_of":
+        return 1
+    return prediction.n
+
+
+def poisson_binomial(probabilities: list[float]) -> list[float]:
+    """P(exactly k successes) for k = 0..len, for independent events (exact recursion)."""
+    dist = [1.0]
+    for p in probabilities:
+        nxt = [0.0] * (len(dist) + 1)
+        for k, mass in enumerate(dist):
+            nxt[k] += mass * (1.0 - p)
+            nxt[k + 1] += mass * p
+        dist = nxt
+    return dist
+
+
+def evaluate(prediction, parts: dict[str, Evaluation], now: datetime) -> Evaluation:
+    n = needed(prediction)
+    total = len(prediction.of)
+    right = [pid for pid in prediction.of if parts[pid].status is Status.RIGHT]
+    done = {Status.RIGHT, Status.WRONG, Status.VOID}
+    still_open = [pid for pid in prediction.of if parts[pid].status not in done]
+    counts = {"right": len(right), "open": len(still_open), "needed": n, "of": total}
+
+    if len(right) >= n:
+        return Evaluation(
+            Status.RIGHT,
+            f"{len(right)} of {total} already right ({', '.join(right)}); needed {n}"
+            + (f", resolved early with {len(still_open)} still open" if still_open else ""),
+            probability=1.0,
+            value=float(len(right)),
+            inputs=counts,
+        )
+    if len(right) + len(still_open) < n:
+        return Evaluation(
+            Status.WRONG,
+            f"only {len(right)} right and {len(still_open)} open of {total}: {n} can no longer "
+            "be reached" + (", resolved early" if still_open else ""),
+            probability=0.0,
+            value=float(len(right)),
+            inputs=counts,
+        )
+
+    probabilities = [parts[pid].probability for pid in still_open]
+    missing = [pid for pid, p in zip(still_open, probabilities) if p is None]
+    if missing:
+        return Evaluation(
+            Status.NO_DATA,
+            f"{len(right)} of {total} right so far; no probability yet for {', '.join(missing)}",
+            value=float(len(right)),
+            inputs=counts,
+        )
+    dist = poisson_binomial(probabilities)
+    p = sum(dist[max(0, n - len(right)):])
+    return Evaluation(
+        Status.ON_TRACK if p >= 0.5 else Status.OFF_TRACK,
+        f"{len(right)} of {total} right, {len(still_open)} open, {n} needed: {pct(p)} chance "
+        "(parts taken as independent)",
+        probability=p,
+        value=float(len(right)),
+        model="poisson-binomial",
+        inputs={**counts, "part_probabilities": dict(zip(still_open, probabilities))},
+    )

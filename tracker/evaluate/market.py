@@ -1,0 +1,58 @@
+"""``market``: a prediction market resolves to ``side``.
+
+Right or wrong only when the market is final (Polymarket: closed and resolved by UMA;
+Kalshi: settled yes or no); a proposed or disputed outcome is not final, whatever the
+prices say. A void market (Polymarket 50/50, Kalshi scalar) makes the prediction void.
+Probability while open: the market's price of ``side`` (the "yes" price, or one minus it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct
+
+PENDING_STATES = {"proposed": "outcome proposed, not final", "disputed": "outcome disputed",
+                  "closed": "closed, awaiting resolution"}
+
+
+def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    series = inputs[prediction.series]
+    yes = prediction.side == "yes"
+    last = series.points[-1] if series.points else None
+    headline = {"value": last.value, "value_at": last.ts} if last else {}
+
+    if series.state == "void":
+        return Evaluation(Status.VOID, f"{series.name} was voided", **headline)
+    if series.state == "resolved" and series.resolved_value is not None:
+        won = series.resolved_value
+        if won not in (0.0, 1.0):
+            return Evaluation(
+                Status.VOID, f"{series.name} settled at {won:g}, neither yes nor no", **headline
+            )
+        right = (won == 1.0) == yes
+        outcome = "yes" if won == 1.0 else "no"
+        return Evaluation(
+            Status.RIGHT if right else Status.WRONG,
+            f"{series.name} resolved {outcome}",
+            probability=1.0 if right else 0.0,
+            **headline,
+        )
+    if last is None:
+        return Evaluation(Status.NO_DATA, f"no odds for {series.name} yet")
+    if series.stale:
+        return Evaluation(
+            Status.NO_DATA, f"{series.name} odds are stale: last {last.ts:%Y-%m-%d %H:%M} UTC",
+            **headline,
+        )
+    p = last.value if yes else 1.0 - last.value
+    note = PENDING_STATES.get(series.state or "")
+    explanation = f"{series.name}: market gives {prediction.side} {pct(p)}"
+    return Evaluation(
+        Status.ON_TRACK if p >= 0.5 else Status.OFF_TRACK,
+        f"{explanation} ({note})" if note else explanation,
+        probability=p,
+        model=f"market:{prediction.series.split(':', 1)[0]}",
+        inputs={"yes_price": last.value, "as_of": last.ts.isoformat(), "state": series.state},
+        **headline,
+    )

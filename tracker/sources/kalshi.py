@@ -1,0 +1,95 @@
+"""Kalshi trade API v2: ``kalshi:<TICKER>`` is the probability of "yes".
+
+Prices are ``*_dollars`` decimal strings (the integer-cent fields are gone since 2026).
+The probability is the midpoint of the yes bid and ask when both are real quotes, else
+the last trade. ``status`` and ``result`` give resolution: ``yes``/``no`` settle to
+1/0; ``scalar`` settles at ``settlement_value_dollars`` (neither yes nor no).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
+from tracker.sources.http import HttpClient, HttpStatusError
+
+NAME = "kalshi"
+SETTLED = {"finalized", "settled"}
+CLOSED = {"closed", "determined"}
+
+
+def _dollars(market: dict, field: str) -> float | None:
+    value = market.get(field)
+    if value in (None, ""):
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        raise PayloadError(f"{field} holds a non-number {value!r}") from None
+
+
+def yes_price(market: dict) -> float | None:
+    bid = _dollars(market, "yes_bid_dollars")
+    ask = _dollars(market, "yes_ask_dollars")
+    if bid is not None and ask is not None and 0.0 < bid <= ask < 1.0:
+        return (bid + ask) / 2.0
+    last = _dollars(market, "last_price_dollars")
+    return last if last else None
+
+
+def market_state(market: dict) -> tuple[str, float | None]:
+    status = str(market.get("status") or "").lower()
+    result = str(market.get("result") or "").lower()
+    if status in SETTLED or result in ("yes", "no", "scalar"):
+        if result == "yes":
+            return "resolved", 1.0
+        if result == "no":
+            return "resolved", 0.0
+        if result == "scalar":
+            return "resolved", _dollars(market, "settlement_value_dollars")
+        return "closed", None
+    if status in CLOSED:
+        return "closed", None
+    return "open", None
+
+
+def parse_market(payload: Any, ticker: str, now: datetime) -> SeriesData:
+    market = payload.get("market") if isinstance(payload, dict) else None
+    if not isinstance(market, dict):
+        raise PayloadError("expected {\"market\": {...}}")
+    state, resolved = market_state(market)
+    price = resolved if state == "resolved" and resolved is not None else yes_price(market)
+    if price is None:
+        if "yes_bid_dollars" not in market and "yes_bid" in market:
+            raise PayloadError("old integer-cent schema without *_dollars fields")
+        raise PayloadError("no yes price: no quotes and no trades")
+    return SeriesData(
+        symbol=ticker,
+        points=[Point(ts=now, value=price)],
+        name=market.get("title"),
+        unit="probability",
+        state=state,
+        resolved_value=resolved,
+        meta={"event_ticker": market.get("event_ticker")} if market.get("event_ticker") else None,
+    )
+
+
+async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
+    base = settings.sources.kalshi.base_url
+
+    async def fetch_one(ticker: str, _since) -> SeriesData:
+        try:
+            response = await http.get(f"{base}/markets/{quote(ticker, safe='')}")
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                raise SourceError(f"no Kalshi market {ticker}") from None
+            raise
+        try:
+            payload = response.json()
+        except ValueError:
+            raise PayloadError("expected JSON from Kalshi") from None
+        return parse_market(payload, ticker, now)
+
+    return await fetch_each(NAME, symbols, fetch_one)

@@ -1,0 +1,160 @@
+"""Polymarket: current odds from Gamma, history from the CLOB.
+
+Series ``polymarket:<market-slug>`` is the probability of the market's "Yes" outcome.
+Quirks handled (shared/research/markets-apis.md sections 1-2): ``outcomes``,
+``outcomePrices`` and ``clobTokenIds`` are JSON inside strings (native arrays accepted
+too); outcomes are matched by name, never by position; keys with zero values are often
+missing; numbers come as strings or numbers. A market is final only when ``closed`` and
+``umaResolutionStatus == "resolved"``: the winner is the outcome priced 1, and 0.5/0.5 is
+a void; "proposed" and "disputed" are never final, whatever the prices say.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, SourceReport
+from tracker.sources.http import HttpClient
+
+NAME = "polymarket"
+SLUGS_PER_REQUEST = 20  # Gamma takes repeated ?slug= keys; keep URLs short
+
+
+def _list(value: Any, field: str) -> list:
+    """Gamma sends some arrays as JSON text: decode either form."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise PayloadError(f"{field} is not JSON: {value[:60]!r}") from None
+    if not isinstance(value, list):
+        raise PayloadError(f"{field} is missing or not a list")
+    return value
+
+
+def _price(value: Any, field: str) -> float:
+    try:
+        price = float(str(value))
+    except ValueError:
+        raise PayloadError(f"{field} holds a non-number {value!r}") from None
+    if not 0.0 <= price <= 1.0:
+        raise PayloadError(f"{field} holds {price}, outside 0..1")
+    return price
+
+
+def yes_index(outcomes: list) -> int:
+    names = [str(o).strip().lower() for o in outcomes]
+    if "yes" not in names:
+        raise PayloadError(f"outcomes are {', '.join(map(str, outcomes))}, not Yes/No")
+    return names.index("yes")
+
+
+def market_state(market: dict, yes_price: float, prices: list[float]) -> tuple[str, float | None]:
+    """(state, resolved value of Yes) from Gamma's resolution fields."""
+    uma = str(market.get("umaResolutionStatus") or "").lower()
+    closed = bool(market.get("closed"))
+    if uma == "disputed":
+        return "disputed", None
+    if uma == "proposed":
+        return "proposed", None
+    if closed and uma == "resolved":
+        if all(abs(p - 0.5) < 1e-9 for p in prices):
+            return "void", None
+        if yes_price in (0.0, 1.0):
+            return "resolved", yes_price
+        return "closed", None  # resolved, but no outcome priced 1: wait for clean prices
+    if closed and not uma and (yes_price < 1e-3 or yes_price > 1 - 1e-3):
+        # Legacy (2021) AMM markets carry no UMA fields and settle at ~1e-7 / ~0.9999996.
+        return "resolved", float(round(yes_price))
+    return ("closed" if closed else "open"), None
+
+
+def parse_market(market: Any, now: datetime) -> SeriesData:
+    if not isinstance(market, dict) or not market.get("slug"):
+        raise PayloadError("market object without a slug")
+    outcomes = _list(market.get("outcomes"), "outcomes")
+    prices = [_price(p, "outcomePrices") for p in _list(market.get("outcomePrices"), "outcomePrices")]
+    if len(prices) != len(outcomes):
+        raise PayloadError(f"{len(outcomes)} outcomes but {len(prices)} prices")
+    index = yes_index(outcomes)
+    tokens = market.get("clobTokenIds")
+    tokens = _list(tokens, "clobTokenIds") if tokens else []
+    state, resolved = market_state(market, prices[index], prices)
+    meta = {
+        "id": market.get("id"),
+        "condition_id": market.get("conditionId"),
+        "yes_token": str(tokens[index]) if len(tokens) == len(outcomes) else None,
+        "end_date": market.get("endDate"),
+    }
+    return SeriesData(
+        symbol=market["slug"],
+        points=[Point(ts=now, value=prices[index])],
+        name=market.get("question"),
+        unit="probability",
+        state=state,
+        resolved_value=resolved,
+        meta={k: v for k, v in meta.items() if v is not None},
+    )
+
+
+def parse_markets(payload: Any, slugs: list[str], now: datetime) -> SourceReport:
+    """One Gamma /markets answer for several slugs: a series or an error for each."""
+    report = SourceReport(NAME)
+    if not isinstance(payload, list):
+        raise PayloadError("expected a JSON array of markets")
+    by_slug = {m.get("slug"): m for m in payload if isinstance(m, dict)}
+    for slug in slugs:
+        if slug not in by_slug:
+            report.errors[slug] = "no Polymarket market with this slug"
+            continue
+        try:
+            report.series.append(parse_market(by_slug[slug], now))
+        except SourceError as exc:
+            report.errors[slug] = str(exc)
+    return report
+
+
+def parse_history(payload: Any) -> list[tuple[datetime, float]]:
+    """CLOB /prices-history: {"history": [{"t": unix seconds, "p": price}, ...]}."""
+    from datetime import timezone
+
+    if not isinstance(payload, dict) or not isinstance(payload.get("history"), list):
+        raise PayloadError("expected {\"history\": [...]}")
+    points = []
+    for item in payload["history"]:
+        try:
+            points.append((datetime.fromtimestamp(int(item["t"]), timezone.utc), _price(item["p"], "p")))
+        except (KeyError, TypeError, ValueError):
+            raise PayloadError(f"bad history item {item!r}") from None
+    return points
+
+
+async def fetch(http: HttpClient, settings, symbols: dict, now: datetime) -> SourceReport:
+    import asyncio
+
+    gamma = settings.sources.polymarket.gamma_url
+    slugs = list(symbols)
+    batches = [slugs[i:i + SLUGS_PER_REQUEST] for i in range(0, len(slugs), SLUGS_PER_REQUEST)]
+
+    async def fetch_batch(batch: list[str]) -> SourceReport:
+        try:
+            response = await http.get(f"{gamma}/markets", params=[("slug", s) for s in batch])
+            try:
+                payload = response.json()
+            except ValueError:
+                raise PayloadError("expected JSON from Gamma") from None
+            return parse_markets(payload, batch, now)
+        except SourceError as exc:
+            failed = SourceReport(NAME, errors={slug: str(exc) for slug in batch})
+            failed.retry_after = exc.retry_after
+            return failed
+
+    report = SourceReport(NAME)
+    for part in await asyncio.gather(*(fetch_batch(b) for b in batches)):
+        report.series += part.series
+        report.errors |= part.errors
+        if part.retry_after:
+            report.retry_after = max(report.retry_after or 0.0, part.retry_after)
+    return report
