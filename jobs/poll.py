@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from db import queries
 from jobs.evaluation import evaluate_all
-from tracker.config import Settings, parse_duration
+from tracker.config import Settings
 from tracker.sources import SOURCES, group_of, source_module
 from tracker.sources.base import SourceReport
 from tracker.sources.http import HttpClient
@@ -80,12 +80,7 @@ def wanted_symbols(
 
 
 async def fetch_all(settings: Settings, wanted, now: datetime) -> list[SourceReport]:
-    http_settings = settings.http
-    async with HttpClient(
-        timeout=parse_duration(http_settings.timeout).total_seconds(),
-        per_host=http_settings.per_host_concurrency,
-        retries=http_settings.retries,
-    ) as http:
+    async with HttpClient.from_settings(settings) as http:
         return list(
             await asyncio.gather(
                 *(

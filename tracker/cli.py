@@ -311,6 +311,51 @@ def _print_failing_sources(app: App) -> None:
             )
 
 
+@cli.group()
+def markets() -> None:
+    """Find prediction markets to link to a prediction."""
+
+
+@markets.command("search")
+@click.argument("text")
+@json_option
+@pass_app
+@handle_errors
+def markets_search(app: App, text: str, as_json: bool) -> None:
+    """Search Polymarket: slug, question, Yes price, end date, closed."""
+    import asyncio
+
+    from tracker.sources import polymarket
+    from tracker.sources.base import SourceError
+    from tracker.sources.http import HttpClient
+
+    async def go():
+        async with HttpClient.from_settings(app.settings) as http:
+            return await polymarket.search(http, app.settings, text)
+
+    try:
+        found = asyncio.run(go())
+    except SourceError as exc:
+        _fail(f"Polymarket search failed: {exc}", EXIT_FAILED)
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        click.echo(f"no Polymarket markets match {text!r}")
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for name in ("Slug (use as polymarket:SLUG)", "Question", "Yes", "Ends", "Closed"):
+        table.add_column(name, justify="right" if name == "Yes" else "left")
+    for market in found:
+        table.add_row(
+            market["slug"], market["question"] or "", _probability(market["yes_price"]),
+            (market["end_date"] or "-")[:10], "closed" if market["closed"] else "",
+        )
+    _console().print(table)
+
+
 @cli.command()
 @pass_app
 @handle_errors

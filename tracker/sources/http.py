@@ -84,6 +84,17 @@ class HttpClient:
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=32),
         )
 
+    @classmethod
+    def from_settings(cls, settings) -> HttpClient:
+        """A client with the timeout, per-host limit and retries of ``[http]``."""
+        from tracker.config import parse_duration
+
+        return cls(
+            timeout=parse_duration(settings.http.timeout).total_seconds(),
+            per_host=settings.http.per_host_concurrency,
+            retries=settings.http.retries,
+        )
+
     async def __aenter__(self) -> HttpClient:
         return self
 

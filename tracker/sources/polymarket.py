@@ -158,3 +158,41 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime) -> Sou
         if part.retry_after:
             report.retry_after = max(report.retry_after or 0.0, part.retry_after)
     return report
+
+
+def parse_search(payload: Any) -> list[dict[str, Any]]:
+    """Gamma /public-search: the markets inside the matching events, flattened."""
+    if not isinstance(payload, dict):
+        raise PayloadError("expected a JSON object from /public-search")
+    found = []
+    for event in payload.get("events") or []:
+        for market in event.get("markets") or [] if isinstance(event, dict) else []:
+            if not isinstance(market, dict) or not market.get("slug"):
+                continue
+            try:
+                outcomes = _list(market.get("outcomes"), "outcomes")
+                prices = _list(market.get("outcomePrices"), "outcomePrices")
+                price = _price(prices[yes_index(outcomes)], "outcomePrices")
+            except (SourceError, IndexError):
+                price = None  # not a Yes/No market, or no prices yet: still worth listing
+            found.append(
+                {
+                    "slug": market["slug"],
+                    "question": market.get("question") or event.get("title"),
+                    "event": event.get("slug"),
+                    "yes_price": price,
+                    "end_date": market.get("endDate") or event.get("endDate"),
+                    "closed": bool(market.get("closed")),
+                }
+            )
+    return found
+
+
+async def search(http: HttpClient, settings, text: str) -> list[dict[str, Any]]:
+    gamma = settings.sources.polymarket.gamma_url
+    response = await http.get(f"{gamma}/public-search", params={"q": text})
+    try:
+        payload = response.json()
+    except ValueError:
+        raise PayloadError("expected JSON from Gamma") from None
+    return parse_search(payload)
