@@ -1,0 +1,86 @@
+"""Yahoo chart v8 parsing on recorded responses (tests/fixtures/yahoo/SOURCES.md)."""
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tests.replay import FIXTURES
+from tracker.sources.base import PayloadError, SourceError
+from tracker.sources.yahoo import parse_chart
+
+
+def load(name):
+    return json.loads((FIXTURES / "yahoo" / name).read_text())
+
+
+def dates(series):
+    return [p.ts.date() for p in series.points]
+
+
+def test_daily_bars_are_keyed_by_the_exchange_trading_date():
+    series = parse_chart(load("BATS.L_1d_period.json"), "BATS.L")
+    # Bars are stamped 08:00 London (07:00 UTC): the date is London's, stored at 00:00 UTC.
+    assert len(series.points) == 20
+    assert series.points[0].ts == datetime(2026, 8, 28, tzinfo=UTC)
+    assert series.points[-1].ts == datetime(2026, 9, 25, tzinfo=UTC)
+    assert series.points[-1].value == 4180.0
+    assert series.points[0].high == pytest.approx(4222.4150390625)
+    assert series.points[0].low == 4126.0
+    assert series.unit == "GBp"  # pence, not pounds: the unit travels with the series
+
+
+def test_new_york_session_start_stays_on_its_own_day():
+    series = parse_chart(load("AMZN_1d_range1d.json"), "AMZN")
+    # 13:30 UTC on 2026-09-25 is 09:30 in New York: one bar, that day.
+    assert dates(series) == [date(2026, 9, 25)]
+    assert series.points[0].value == pytest.approx(249.6699981689453)
+    assert series.name == "Amazon.com, Inc."
+
+
+def test_null_bar_is_dropped_and_the_live_bar_keeps_its_date():
+    series = parse_chart(load("600497.SS_1d_null_bar_live_bar.json"), "600497.SS")
+    # 9 timestamps, the first all-null: 8 points, none of them invented.
+    assert len(series.points) == 8
+    assert date(2017, 11, 15) not in dates(series)
+    # The live bar is stamped 15:00:03 Shanghai, not the 09:30 session start: still 27 Nov.
+    assert dates(series)[-1] == date(2017, 11, 27)
+    assert series.points[-1].value == pytest.approx(6.510000228881836)
+
+
+def test_two_bars_on_one_trading_date_keep_the_later_one():
+    payload = load("600497.SS_1d_null_bar_live_bar.json")
+    result = payload["chart"]["result"][0]
+    # Yahoo can repeat today as a separate live bar: append one more bar on 27 Nov.
+    result["timestamp"].append(1511766003 + 600)
+    for column in result["indicators"]["quote"][0].values():
+        column.append(column[-1])
+    result["indicators"]["quote"][0]["close"][-1] = 6.6
+    series = parse_chart(payload, "600497.SS")
+    assert dates(series).count(date(2017, 11, 27)) == 1
+    assert series.points[-1].value == 6.6
+
+
+def test_empty_window_is_no_points_not_an_error():
+    series = parse_chart(load("APPL_empty_window_null_currency.json"), "APPL")
+    assert series.points == []
+    assert series.unit is None
+
+
+def test_not_found_body_names_yahoos_reason():
+    with pytest.raises(SourceError, match="No data found, symbol may be delisted"):
+        parse_chart(load("INVALID.BO_404_not_found.json"), "INVALID.BO")
+
+
+def test_payload_without_a_result_is_a_payload_error():
+    payload = load("BATS.L_1d_period.json")
+    del payload["chart"]["result"]
+    with pytest.raises(PayloadError):
+        parse_chart(payload, "BATS.L")
+
+
+def test_misaligned_arrays_are_refused_rather_than_guessed():
+    payload = load("BATS.L_1d_period.json")
+    payload["chart"]["result"][0]["indicators"]["quote"][0]["close"].pop()
+    with pytest.raises(PayloadError, match="20 timestamps but 19 closes"):
+        parse_chart(payload, "BATS.L")
