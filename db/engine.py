@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -87,7 +88,6 @@ def migrate(engine: Engine) -> None:
 
 def open_database(url: str) -> Engine:
     """Create the engine and migrate, turning driver errors into one readable line."""
-    from sqlalchemy.exc import OperationalError, ArgumentError
 
     try:
         engine = make_engine(url)
@@ -101,5 +101,5 @@ def open_database(url: str) -> Engine:
 def _redacted(url: str) -> str:
     try:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
-    except Exception:
+    except (ArgumentError, ValueError):
         return "(unparseable URL)"

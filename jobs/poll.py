@@ -12,7 +12,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -140,7 +140,7 @@ def run_cycle(
     now: datetime | None = None,
 ) -> CycleResult:
     """Fetch, store, record health, evaluate. Never raises for a source's failure."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     wanted = wanted_symbols(registry, engine, sources)
     reports = asyncio.run(fetch_all(settings, wanted, now)) if wanted else []
     lines = []

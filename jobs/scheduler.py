@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -42,7 +42,7 @@ def poll_job(settings, registry, engine, group: str) -> None:
 
 
 def build_scheduler(settings, registry, engine) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=timezone.utc)
+    scheduler = BlockingScheduler(timezone=UTC)
     used_sources = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
     for group in GROUPS:
         if not sources_in_group(group) & used_sources:
@@ -50,14 +50,14 @@ def build_scheduler(settings, registry, engine) -> BlockingScheduler:
         interval = settings.schedule.interval(group)
         scheduler.add_job(
             poll_job,
-            IntervalTrigger(seconds=interval.total_seconds(), timezone=timezone.utc),
+            IntervalTrigger(seconds=interval.total_seconds(), timezone=UTC),
             args=(settings, registry, engine, group),
             id=f"poll-{group}",
             name=f"poll {group}",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,  # late is better than never: the data catch up anyway
-            next_run_time=datetime.now(timezone.utc),  # poll once at start
+            next_run_time=datetime.now(UTC),  # poll once at start
         )
         log.info("scheduled poll-%s every %s", group, interval)
     return scheduler

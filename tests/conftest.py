@@ -39,7 +39,7 @@ def postgres_url():
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to connect means: no server here
+    except Exception as exc:  # noqa: BLE001 -- any failure to connect means: no server here
         if os.environ.get("TRACKER_REQUIRE_POSTGRES"):
             pytest.fail(f"TRACKER_REQUIRE_POSTGRES is set but {admin_url} is unreachable: {exc}")
         pytest.skip(f"no PostgreSQL at {admin_url} ({type(exc).__name__}); set TRACKER_TEST_POSTGRES_URL")

@@ -1,6 +1,6 @@
 """Hand-made series and predictions for evaluator tests."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from tracker.evaluate import SeriesInput
 from tracker.registry.loader import parse_prediction
@@ -8,7 +8,7 @@ from tracker.sources.base import Point
 
 
 def day(d: date) -> datetime:
-    return datetime.combine(d, time(), timezone.utc)
+    return datetime.combine(d, time(), UTC)
 
 
 def daily(first: date, closes, highs=None, lows=None) -> list[Point]:

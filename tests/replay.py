@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -27,7 +28,7 @@ class Reply:
     @classmethod
     def file(
         cls, relative: str, status: int = 200, content_type: str | None = None, delay: float = 0.0
-    ) -> "Reply":
+    ) -> Reply:
         path = FIXTURES / relative
         if content_type is None:
             content_type = "text/csv" if path.suffix == ".csv" else "application/json"
@@ -41,7 +42,7 @@ class ReplayServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
+            def do_GET(self):
                 server.requests.append(self.path)
                 reply = server.match(self.path)
                 if reply.delay:
@@ -75,7 +76,7 @@ class ReplayServer:
                 return reply
         return Reply(b"no route", 404, "text/plain")
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -35,7 +35,7 @@ def test_misspelt_key_exits_2_naming_it_without_a_traceback(tmp_path):
     bad.write_text('[database]\nurll = "x"\n')
     proc = subprocess.run(
         [sys.executable, "-m", "tracker.cli", "--config", str(bad), "check"],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True, text=True, cwd=tmp_path, check=False,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""

@@ -1,9 +1,9 @@
 """Configuration: lookup order, defaults, and one clear line for every kind of mistake."""
 
-import pytest
-
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from tracker.config import ConfigError, Settings, load_settings, parse_duration
 

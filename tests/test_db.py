@@ -3,15 +3,16 @@ timestamps, and a reader that is never locked out by a writer."""
 
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from db import queries
 from db.engine import current_revision, head_revision, open_database
 
-T0 = datetime(2026, 1, 2, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 2, tzinfo=UTC)
 
 
 def add_series(engine, series_id="yahoo:CL=F"):
@@ -53,7 +54,7 @@ def test_timestamps_come_back_as_utc(any_engine):
         any_engine, [{**obs(0, 1.0), "ts": datetime(2026, 1, 2, 19, 0, tzinfo=new_york)}]
     )
     (row,) = queries.series_points(any_engine, "yahoo:CL=F")
-    assert row.ts == datetime(2026, 1, 3, 0, 0, tzinfo=timezone.utc)
+    assert row.ts == datetime(2026, 1, 3, 0, 0, tzinfo=UTC)
     assert row.ts.tzinfo is not None
     assert queries.last_timestamps(any_engine, ["yahoo:CL=F"]) == {"yahoo:CL=F": row.ts}
 
@@ -66,7 +67,7 @@ def test_naive_timestamps_are_refused(engine):
 
 
 def test_a_point_for_an_unknown_series_is_refused(any_engine):
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         queries.upsert_observations(any_engine, [obs(0, 1.0, series_id="yahoo:NOPE")])
     assert count(any_engine) == 0
 
@@ -146,7 +147,7 @@ def test_reader_is_never_locked_out_while_a_writer_upserts(sqlite_url, tmp_path)
             try:
                 queries.series_overview(reader)
                 reads.append(len(queries.series_points(reader, "yahoo:CL=F", since=T0 + timedelta(days=99_000))))
-            except Exception as exc:  # 'database is locked' would land here
+            except Exception as exc:  # noqa: BLE001 -- 'database is locked' would land here
                 errors.append(exc)
         reader.dispose()
 

@@ -2,14 +2,14 @@
 deadline, stale or missing data."""
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from tests.evalhelp import daily, prediction, series
 from tracker.evaluate import Status, evaluate, models
 
-NOW = datetime(2026, 3, 1, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 JAN1 = date(2026, 1, 1)
 MADE_ON = date(2026, 1, 10)  # the made_on of evalhelp.prediction
 OIL = "yahoo:CL=F"
@@ -68,7 +68,7 @@ def test_open_threshold_probability_is_the_touch_model():
     points = daily(JAN1, closes)  # last point 28 Feb
     result = evaluate(gold_above(), series("yahoo:GC=F", points), NOW)
     sigma, _ = models.realised_vol(points)
-    years = ((datetime(2027, 1, 1, tzinfo=timezone.utc) - NOW).total_seconds()) / (365.25 * 86400)
+    years = ((datetime(2027, 1, 1, tzinfo=UTC) - NOW).total_seconds()) / (365.25 * 86400)
     assert result.probability == pytest.approx(models.prob_touch(closes[-1], 5000, sigma, years))
     assert result.status is (Status.ON_TRACK if result.probability >= 0.5 else Status.OFF_TRACK)
     assert result.model == "lognormal-touch"

@@ -1,7 +1,7 @@
 """market and composite predictions: resolution rules, prices as probabilities, and the
 Poisson-binomial combination of parts, on hand-made inputs."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from itertools import product
 
 import pytest
@@ -10,7 +10,7 @@ from tests.evalhelp import daily, prediction
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate
 from tracker.evaluate.composite import poisson_binomial
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SLUG = "polymarket:russia-x-ukraine-ceasefire-in-2026"
 
 

@@ -2,6 +2,7 @@
 no retry on 404, and the per-host concurrency limit."""
 
 import asyncio
+from datetime import UTC
 
 import httpx
 import pytest
@@ -128,9 +129,9 @@ def test_per_host_concurrency_is_limited():
 
 
 def test_retry_after_http_date():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("Wed, 25 Nov 2026 12:00:30 GMT", now) == 30
     assert parse_retry_after("120") == 120
     assert parse_retry_after("soon") is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -96,7 +96,7 @@ def _when(value: datetime | None) -> str:
         return "-"
     if value.time() == datetime.min.time():
         return value.date().isoformat()
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _number(value: float | None) -> str:

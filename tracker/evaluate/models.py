@@ -9,6 +9,7 @@ never a view on direction.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -33,7 +34,7 @@ def realised_vol(points: Sequence[Point], window: int = VOL_WINDOW) -> tuple[flo
     sum_sq = 0.0
     span = 0.0
     count = 0
-    for before, after in zip(recent, recent[1:]):
+    for before, after in itertools.pairwise(recent):
         seconds = (after.ts - before.ts).total_seconds()
         if seconds <= 0:
             continue

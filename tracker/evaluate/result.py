@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -52,7 +52,7 @@ class Evaluation:
 
 def years_until_end_of(day: date, now: datetime) -> float:
     """Calendar years from ``now`` to the end of ``day`` (UTC), never negative."""
-    end = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(), UTC)
     return max(0.0, (end - now).total_seconds() / (365.25 * 86400))
 
 

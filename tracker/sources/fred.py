@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
@@ -32,7 +32,7 @@ def _point(day_text: str, value_text: str) -> Point | None:
         value = float(value_text)
     except ValueError:
         raise PayloadError(f"bad row {day_text!r}, {value_text!r}") from None
-    return Point(ts=datetime.combine(day, time(), timezone.utc), value=value)
+    return Point(ts=datetime.combine(day, time(), UTC), value=value)
 
 
 def parse_csv(text: str, series_id: str) -> SeriesData:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
+from typing import Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,7 +50,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -95,7 +96,7 @@ class HttpClient:
             retries=settings.http.retries,
         )
 
-    async def __aenter__(self) -> HttpClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc) -> None:

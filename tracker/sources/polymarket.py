@@ -12,7 +12,7 @@ a void; "proposed" and "disputed" are never final, whatever the prices say.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, SourceReport
@@ -118,14 +118,13 @@ def parse_markets(payload: Any, slugs: list[str], now: datetime) -> SourceReport
 
 def parse_history(payload: Any) -> list[tuple[datetime, float]]:
     """CLOB /prices-history: {"history": [{"t": unix seconds, "p": price}, ...]}."""
-    from datetime import timezone
 
     if not isinstance(payload, dict) or not isinstance(payload.get("history"), list):
         raise PayloadError("expected {\"history\": [...]}")
     points = []
     for item in payload["history"]:
         try:
-            points.append((datetime.fromtimestamp(int(item["t"]), timezone.utc), _price(item["p"], "p")))
+            points.append((datetime.fromtimestamp(int(item["t"]), UTC), _price(item["p"], "p")))
         except (KeyError, TypeError, ValueError):
             raise PayloadError(f"bad history item {item!r}") from None
     return points

@@ -11,7 +11,8 @@ by later polls until the session closes.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+import math
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,7 +29,7 @@ def chart_url(base_url: str, symbol: str) -> str:
 
 
 def chart_params(since: date, now: datetime) -> dict[str, str]:
-    start = datetime.combine(since - OVERLAP, time(), timezone.utc)
+    start = datetime.combine(since - OVERLAP, time(), UTC)
     end = now + timedelta(days=1)  # period2 is fuzzy: over-fetch, the date filter is ours
     return {
         "period1": str(int(start.timestamp())),
@@ -74,7 +75,7 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
             continue  # a null bar: skip it, never forward-fill
         day = datetime.fromtimestamp(stamp, zone).date()
         by_date[day] = Point(  # a repeated date (live bar) replaces the earlier one
-            ts=datetime.combine(day, time(), timezone.utc),
+            ts=datetime.combine(day, time(), UTC),
             value=close,
             high=_number(highs[i]) if i < len(highs) else None,
             low=_number(lows[i]) if i < len(lows) else None,
@@ -89,15 +90,15 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
 
 def _zone(name: str | None):
     try:
-        return ZoneInfo(name) if name else timezone.utc
+        return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if value == value else None  # NaN is missing too
+    return None if math.isnan(value) else float(value)  # NaN is missing too
 
 
 async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
