@@ -101,3 +101,18 @@ class DigestLog(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
     message_id: str | None = Field(default=None, max_length=300)
     values_json: str | None = None  # the values the email showed, for the next day's moves
+
+
+class BackfillProgress(SQLModel, table=True):
+    """How far `tracker backfill` got for a series, so an interrupted run resumes there.
+
+    ``since`` is the start the run was asked for; ``done_until`` the end of the last
+    window stored. A later run asking for the same or a later start skips what is done.
+    """
+
+    __tablename__ = "backfill_progress"
+
+    series_id: str = Field(primary_key=True, max_length=200)
+    since: datetime = Field(sa_type=UTCDateTime)
+    done_until: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

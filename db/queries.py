@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from db.models import Observation, Resolution, Series, Snapshot, SourceHealth
+from db.models import (
+    BackfillProgress,
+    Observation,
+    Resolution,
+    Series,
+    Snapshot,
+    SourceHealth,
+)
 
 UPSERT_BATCH = 50_000
 
@@ -22,6 +29,7 @@ _SERIES = Series.__table__
 _SNAP = Snapshot.__table__
 _HEALTH = SourceHealth.__table__
 _RESOLUTION = Resolution.__table__
+_BACKFILL = BackfillProgress.__table__
 
 
 def _insert(engine: Engine, table):
@@ -43,6 +51,24 @@ def upsert_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
             "state": stmt.excluded.state,
             "resolved_value": stmt.excluded.resolved_value,
             "meta": func.coalesce(stmt.excluded.meta, _SERIES.c.meta),
+        },
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, list(rows))
+
+
+def ensure_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert series rows that are new; a known series only fills a missing name or unit.
+
+    For history: it must never touch a market's state, which only a live poll knows."""
+    if not rows:
+        return
+    stmt = _insert(engine, _SERIES)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            "name": func.coalesce(_SERIES.c.name, stmt.excluded.name),
+            "unit": func.coalesce(_SERIES.c.unit, stmt.excluded.unit),
         },
     )
     with engine.begin() as conn:
@@ -233,3 +259,27 @@ def record_source_result(
 def resolutions(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         return {row.prediction_id: row for row in conn.execute(select(_RESOLUTION))}
+
+
+# --- backfill progress ------------------------------------------------------------------------
+
+
+def backfill_progress(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {row.series_id: row for row in conn.execute(select(_BACKFILL))}
+
+
+def record_backfill_window(
+    engine: Engine, series_id: str, since: datetime, done_until: datetime, at: datetime
+) -> None:
+    """Remember that ``series_id`` is stored from ``since`` up to ``done_until``."""
+    stmt = _insert(engine, _BACKFILL).values(
+        series_id=series_id, since=since, done_until=done_until, updated_at=at
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["series_id"],
+        set_={"since": stmt.excluded.since, "done_until": stmt.excluded.done_until,
+              "updated_at": stmt.excluded.updated_at},
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt)

@@ -152,14 +152,8 @@ def check(app: App) -> None:
 def poll(app: App, source_names: tuple[str, ...]) -> None:
     """Run one poll cycle now, then evaluate; one line per source."""
     from jobs.poll import run_cycle
-    from tracker.sources import SOURCES
 
-    unknown = sorted(set(source_names) - set(SOURCES))
-    if unknown:
-        raise click.BadParameter(
-            f"unknown source {unknown[0]!r} (known: {', '.join(sorted(SOURCES))})",
-            param_hint="--source",
-        )
+    _check_sources(source_names)
     registry, engine = app.registry, app.engine
     result = run_cycle(app.settings, registry, engine, set(source_names) or None)
     if not result.lines:
@@ -168,6 +162,17 @@ def poll(app: App, source_names: tuple[str, ...]) -> None:
         click.echo(str(line))
     if not result.ok:
         sys.exit(EXIT_FAILED)
+
+
+def _check_sources(names: tuple[str, ...]) -> None:
+    from tracker.sources import SOURCES
+
+    unknown = sorted(set(names) - set(SOURCES))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown source {unknown[0]!r} (known: {', '.join(sorted(SOURCES))})",
+            param_hint="--source",
+        )
 
 
 def status_rows(app: App) -> list[dict[str, Any]]:
@@ -354,6 +359,32 @@ def markets_search(app: App, text: str, as_json: bool) -> None:
             (market["end_date"] or "-")[:10], "closed" if market["closed"] else "",
         )
     _console().print(table)
+
+
+@cli.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Start of the history to fetch (default: 120 days before each prediction's start).")
+@click.option("--source", "source_names", multiple=True, metavar="NAME",
+              help="Backfill only this source (repeatable).")
+@pass_app
+@handle_errors
+def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) -> None:
+    """Fetch the history of every series the registry needs; safe to interrupt and rerun."""
+    from jobs.backfill import backfill as run_backfill
+    from tracker.backfill_view import BarReporter, PlainReporter
+
+    _check_sources(source_names)
+    registry, engine = app.registry, app.engine
+    options = {"since": since.date() if since else None, "sources": set(source_names) or None}
+    if sys.stdout.isatty():
+        with BarReporter() as reporter:
+            result = run_backfill(app.settings, registry, engine, reporter=reporter, **options)
+    else:
+        result = run_backfill(app.settings, registry, engine, reporter=PlainReporter(), **options)
+    if not result.tasks:
+        click.echo("nothing to backfill: no prediction reads these sources")
+    if not result.ok:
+        sys.exit(EXIT_FAILED)
 
 
 @cli.command()

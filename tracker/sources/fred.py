@@ -70,35 +70,60 @@ def parse_json(payload: Any, series_id: str) -> SeriesData:
     )
 
 
-async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
+def _api_key(settings) -> str | None:
+    env = settings.sources.fred.api_key_env
+    return os.environ.get(env) if env else None
+
+
+async def _observations(
+    http: HttpClient, settings, series_id: str, start: date, end: date | None = None
+) -> SeriesData:
+    """Observations from ``start`` (to ``end``): the JSON API with a key, else the CSV."""
     config = settings.sources.fred
-    api_key = os.environ.get(config.api_key_env) if config.api_key_env else None
-
-    async def fetch_csv(series_id: str, since: date) -> SeriesData:
-        response = await http.get(
-            f"{config.base_url}/graph/fredgraph.csv",
-            params={"id": series_id, "cosd": (since - OVERLAP).isoformat()},
-        )
+    api_key = _api_key(settings)
+    if not api_key:
+        params = {"id": series_id, "cosd": start.isoformat()}
+        if end:
+            params["coed"] = end.isoformat()
+        response = await http.get(f"{config.base_url}/graph/fredgraph.csv", params=params)
         return parse_csv(response.text, series_id)
+    params = {
+        "series_id": series_id,
+        "api_key": api_key,
+        "file_type": "json",
+        "observation_start": start.isoformat(),
+    }
+    if end:
+        params["observation_end"] = end.isoformat()
+    try:
+        response = await http.get(f"{config.api_url}/fred/series/observations", params=params)
+    except HttpStatusError as exc:
+        raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
+    try:
+        payload = response.json()
+    except ValueError:
+        raise PayloadError("expected JSON from the FRED API") from None
+    return parse_json(payload, series_id)
 
-    async def fetch_api(series_id: str, since: date) -> SeriesData:
-        params = {
-            "series_id": series_id,
-            "api_key": api_key,
-            "file_type": "json",
-            "observation_start": (since - OVERLAP).isoformat(),
-        }
-        try:
-            response = await http.get(f"{config.api_url}/fred/series/observations", params=params)
-        except HttpStatusError as exc:
-            raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
-        try:
-            payload = response.json()
-        except ValueError:
-            raise PayloadError("expected JSON from the FRED API") from None
-        return parse_json(payload, series_id)
 
-    return await fetch_each(NAME, symbols, fetch_api if api_key else fetch_csv)
+async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
+    async def fetch_one(series_id: str, since: date) -> SeriesData:
+        return await _observations(http, settings, series_id, since - OVERLAP)
+
+    return await fetch_each(NAME, symbols, fetch_one)
+
+
+# --- history, for `tracker backfill` --------------------------------------------------------
+
+HISTORY_WINDOW = None  # one request returns a whole series
+
+
+async def history_context(http: HttpClient, settings, symbol: str, meta: dict | None):
+    return None
+
+
+async def history(http: HttpClient, settings, symbol: str, context, start: datetime, end: datetime):
+    return await _observations(http, settings, symbol, start.date(), end.date())
 
 
 def _error_from_body(body: str) -> str | None:

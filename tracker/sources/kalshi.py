@@ -8,7 +8,7 @@ the last trade. ``status`` and ``result`` give resolution: ``yes``/``no`` settle
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -76,6 +76,40 @@ def parse_market(payload: Any, ticker: str, now: datetime) -> SeriesData:
     )
 
 
+def _candle_price(side: Any, name: str) -> float | None:
+    """``close_dollars`` in the live tier, ``close`` in the historical one; null when empty."""
+    if not isinstance(side, dict):
+        return None
+    value = side.get(f"{name}_dollars", side.get(name))
+    if value in (None, ""):
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        raise PayloadError(f"candle {name} holds a non-number {value!r}") from None
+
+
+def parse_candlesticks(payload: Any) -> list[Point]:
+    """Candles are sparse and a quiet period has no trade: then the bid/ask midpoint."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("candlesticks"), list):
+        raise PayloadError("expected {\"candlesticks\": [...]}")
+    points = []
+    for candle in payload["candlesticks"]:
+        try:
+            ts = datetime.fromtimestamp(int(candle["end_period_ts"]), UTC)
+        except (KeyError, TypeError, ValueError):
+            raise PayloadError(f"candle without end_period_ts: {candle!r}"[:120]) from None
+        price = _candle_price(candle.get("price"), "close")
+        if price is None:
+            bid = _candle_price(candle.get("yes_bid"), "close")
+            ask = _candle_price(candle.get("yes_ask"), "close")
+            if bid is not None and ask is not None and 0.0 < bid <= ask < 1.0:
+                price = (bid + ask) / 2.0
+        if price is not None:
+            points.append(Point(ts=ts, value=price))
+    return points
+
+
 async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
     base = settings.sources.kalshi.base_url
 
@@ -93,3 +127,53 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
         return parse_market(payload, ticker, now)
 
     return await fetch_each(NAME, symbols, fetch_one)
+
+
+# --- history, for `tracker backfill` --------------------------------------------------------
+
+HISTORY_WINDOW = timedelta(days=200)  # hourly candles: under Kalshi's ~5,000 per request
+CANDLE_MINUTES = 60
+
+
+async def _get_json(http: HttpClient, url: str, params: dict | None = None) -> Any:
+    response = await http.get(url, params=params)
+    try:
+        return response.json()
+    except ValueError:
+        raise PayloadError("expected JSON from Kalshi") from None
+
+
+async def history_context(http: HttpClient, settings, ticker: str, meta: dict | None) -> str:
+    """The market's series ticker, which the candlestick path needs: via its event."""
+    base = settings.sources.kalshi.base_url
+    event_ticker = (meta or {}).get("event_ticker")
+    if not event_ticker:
+        market = (await _get_json(http, f"{base}/markets/{quote(ticker, safe='')}")).get("market")
+        event_ticker = (market or {}).get("event_ticker")
+    if not event_ticker:
+        raise PayloadError(f"no event ticker for {ticker}")
+    event = (await _get_json(http, f"{base}/events/{quote(event_ticker, safe='')}")).get("event")
+    series = (event or {}).get("series_ticker")
+    if not series:
+        raise PayloadError(f"event {event_ticker} names no series ticker")
+    return series
+
+
+async def history(http: HttpClient, settings, ticker: str, series: str, start: datetime, end: datetime):
+    """Live-tier candles; a market old enough to be archived answers 404 there, and its
+    candles come from the historical tier instead."""
+    base = settings.sources.kalshi.base_url
+    params = {
+        "start_ts": str(int(start.timestamp())),
+        "end_ts": str(int(end.timestamp())),
+        "period_interval": str(CANDLE_MINUTES),
+    }
+    live = f"{base}/series/{quote(series, safe='')}/markets/{quote(ticker, safe='')}/candlesticks"
+    try:
+        payload = await _get_json(http, live, params)
+    except HttpStatusError as exc:
+        if exc.status != 404:
+            raise
+        archived = f"{base}/historical/markets/{quote(ticker, safe='')}/candlesticks"
+        payload = await _get_json(http, archived, params)
+    return SeriesData(symbol=ticker, points=parse_candlesticks(payload), unit="probability")

@@ -12,7 +12,7 @@ a void; "proposed" and "disputed" are never final, whatever the prices say.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, SourceReport
@@ -195,3 +195,48 @@ async def search(http: HttpClient, settings, text: str) -> list[dict[str, Any]]:
     except ValueError:
         raise PayloadError("expected JSON from Gamma") from None
     return parse_search(payload)
+
+
+# --- history, for `tracker backfill` --------------------------------------------------------
+
+# The CLOB answers long intervals for resolved markets with nothing: ask 14 days at a time.
+HISTORY_WINDOW = timedelta(days=14)
+HISTORY_FIDELITY_MINUTES = 60
+
+
+async def history_context(http: HttpClient, settings, slug: str, meta: dict | None) -> str:
+    """The Yes outcome's CLOB token id: from the stored series, else from Gamma."""
+    if meta and meta.get("yes_token"):
+        return meta["yes_token"]
+    gamma = settings.sources.polymarket.gamma_url
+    response = await http.get(f"{gamma}/markets", params={"slug": slug})
+    try:
+        payload = response.json()
+    except ValueError:
+        raise PayloadError("expected JSON from Gamma") from None
+    report = parse_markets(payload, [slug], datetime.now(UTC))
+    if slug in report.errors:
+        raise SourceError(report.errors[slug])
+    token = (report.series[0].meta or {}).get("yes_token")
+    if not token:
+        raise PayloadError("the market lists no CLOB token for Yes")
+    return token
+
+
+async def history(http: HttpClient, settings, slug: str, token: str, start: datetime, end: datetime):
+    clob = settings.sources.polymarket.clob_url
+    response = await http.get(
+        f"{clob}/prices-history",
+        params={
+            "market": token,
+            "startTs": str(int(start.timestamp())),
+            "endTs": str(int(end.timestamp())),
+            "fidelity": str(HISTORY_FIDELITY_MINUTES),
+        },
+    )
+    try:
+        payload = response.json()
+    except ValueError:
+        raise PayloadError("expected JSON from the CLOB") from None
+    points = [Point(ts=ts, value=p) for ts, p in parse_history(payload) if start <= ts <= end]
+    return SeriesData(symbol=slug, points=points, unit="probability")

@@ -28,15 +28,18 @@ def chart_url(base_url: str, symbol: str) -> str:
     return f"{base_url}/v8/finance/chart/{quote(symbol, safe='=')}"
 
 
-def chart_params(since: date, now: datetime) -> dict[str, str]:
-    start = datetime.combine(since - OVERLAP, time(), UTC)
-    end = now + timedelta(days=1)  # period2 is fuzzy: over-fetch, the date filter is ours
+def range_params(start: datetime, end: datetime) -> dict[str, str]:
     return {
         "period1": str(int(start.timestamp())),
         "period2": str(int(end.timestamp())),
         "interval": "1d",
         "includePrePost": "false",
     }
+
+
+def chart_params(since: date, now: datetime) -> dict[str, str]:
+    start = datetime.combine(since - OVERLAP, time(), UTC)
+    return range_params(start, now + timedelta(days=1))  # period2 is fuzzy: over-fetch
 
 
 def _chart_error(payload: Any) -> str | None:
@@ -101,21 +104,34 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(value) else float(value)  # NaN is missing too
 
 
-async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
-    base_url = settings.sources.yahoo.base_url
+async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> SeriesData:
+    url = chart_url(settings.sources.yahoo.base_url, symbol)
+    try:
+        response = await http.get(url, params=params, headers={"User-Agent": BROWSER_USER_AGENT})
+    except HttpStatusError as exc:
+        # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
+        raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
+    return parse_chart(_json(response), symbol)
 
+
+async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
     async def fetch_one(symbol: str, since: date) -> SeriesData:
-        url = chart_url(base_url, symbol)
-        try:
-            response = await http.get(
-                url, params=chart_params(since, now), headers={"User-Agent": BROWSER_USER_AGENT}
-            )
-        except HttpStatusError as exc:
-            # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
-            raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
-        return parse_chart(_json(response), symbol)
+        return await _chart(http, settings, symbol, chart_params(since, now))
 
     return await fetch_each(NAME, symbols, fetch_one)
+
+
+# --- history, for `tracker backfill` --------------------------------------------------------
+
+HISTORY_WINDOW = timedelta(days=366)  # a year of daily bars per request
+
+
+async def history_context(http: HttpClient, settings, symbol: str, meta: dict | None):
+    return None
+
+
+async def history(http: HttpClient, settings, symbol: str, context, start: datetime, end: datetime):
+    return await _chart(http, settings, symbol, range_params(start, end))
 
 
 def _json(response) -> Any:

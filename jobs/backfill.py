@@ -1,0 +1,172 @@
+"""`tracker backfill`: the history of every series the registry needs.
+
+Each series is read in windows that suit its API (a year of Yahoo bars, a whole FRED
+series, 14 days of Polymarket CLOB prices, 200 days of hourly Kalshi candles), oldest
+first. After each window its points are upserted and the end of the window is recorded in
+``backfill_progress``, so an interrupted run resumes at the first window not stored, and
+a window read twice leaves one row per timestamp. Series run concurrently; the HTTP layer's
+per-host limits keep each API's load polite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Engine
+
+from db import queries
+from jobs.evaluation import evaluate_all
+from jobs.poll import HISTORY_BEFORE_START
+from tracker.config import Settings
+from tracker.sources import SOURCES, source_module
+from tracker.sources.base import SourceError
+from tracker.sources.http import HttpClient
+
+
+@dataclass
+class Task:
+    """One series to backfill: asked from ``since``, resuming at ``resume_at``."""
+
+    series_id: str
+    since: datetime
+    resume_at: datetime
+    windows: int = 0  # how many windows remain, for progress
+    points: int = 0
+    error: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.series_id.split(":", 1)[0]
+
+    @property
+    def symbol(self) -> str:
+        return self.series_id.split(":", 1)[1]
+
+
+@dataclass
+class BackfillResult:
+    tasks: list[Task] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(task.error is None for task in self.tasks)
+
+
+class Reporter:
+    """What the CLI shows while a backfill runs; the default shows nothing."""
+
+    def started(self, task: Task) -> None: ...
+
+    def window_done(self, task: Task, until: datetime, points: int) -> None: ...
+
+    def finished(self, task: Task) -> None: ...
+
+
+def windows(start: datetime, end: datetime, size: timedelta | None) -> Iterator[tuple[datetime, datetime]]:
+    if size is None:
+        if start < end:
+            yield start, end
+        return
+    while start < end:
+        stop = min(start + size, end)
+        yield start, stop
+        start = stop
+
+
+def plan(
+    registry,
+    engine: Engine,
+    now: datetime,
+    since: date | None = None,
+    sources: set[str] | None = None,
+) -> list[Task]:
+    """Every series the registry reads, from ``since`` (default: the poll's first date,
+    well before each prediction's start), resuming where an earlier run stopped."""
+    first: dict[str, date] = {}
+    for prediction in registry:
+        for series_id in prediction.series_ids():
+            start = since or prediction.start - HISTORY_BEFORE_START
+            first[series_id] = min(start, first.get(series_id, start))
+    progress = queries.backfill_progress(engine)
+    tasks = []
+    for series_id, day in sorted(first.items()):
+        source = series_id.split(":", 1)[0]
+        if source not in SOURCES or (sources and source not in sources):
+            continue
+        start = datetime.combine(day, time(), UTC)
+        done = progress.get(series_id)
+        resume = start
+        if done is not None and done.since <= start < done.done_until:
+            resume = done.done_until  # the earlier run covered [done.since, done_until)
+        size = source_module(source).HISTORY_WINDOW
+        task = Task(series_id, start, resume)
+        task.windows = sum(1 for _ in windows(resume, now, size))
+        tasks.append(task)
+    return tasks
+
+
+async def _run_task(
+    http: HttpClient, settings: Settings, engine: Engine, task: Task, now: datetime,
+    meta: dict | None, reporter: Reporter,
+) -> None:
+    module = source_module(task.source)
+    reporter.started(task)
+    try:
+        context = await module.history_context(http, settings, task.symbol, meta)
+        for start, end in windows(task.resume_at, now, module.HISTORY_WINDOW):
+            data = await module.history(http, settings, task.symbol, context, start, end)
+            _store(engine, task, data, now)
+            queries.record_backfill_window(engine, task.series_id, task.since, end, now)
+            task.points += len(data.points)
+            reporter.window_done(task, end, len(data.points))
+    except SourceError as exc:
+        task.error = str(exc)
+    reporter.finished(task)
+
+
+def _store(engine: Engine, task: Task, data, now: datetime) -> None:
+    queries.ensure_series(
+        engine,
+        [{"id": task.series_id, "source": task.source, "symbol": task.symbol,
+          "name": data.name, "unit": data.unit, "first_seen_at": now}],
+    )
+    queries.upsert_observations(
+        engine,
+        ({"series_id": task.series_id, "ts": p.ts, "value": p.value, "high": p.high,
+          "low": p.low, "fetched_at": now} for p in data.points),
+    )
+
+
+def _stored_meta(engine: Engine, series_ids) -> dict[str, dict]:
+    rows = queries.series_rows(engine, series_ids)
+    return {sid: json.loads(row.meta) for sid, row in rows.items() if row.meta}
+
+
+async def _run_all(settings, engine, tasks, now, reporter) -> None:
+    meta = _stored_meta(engine, [t.series_id for t in tasks])
+    async with HttpClient.from_settings(settings) as http:
+        await asyncio.gather(
+            *(_run_task(http, settings, engine, t, now, meta.get(t.series_id), reporter)
+              for t in tasks)
+        )
+
+
+def backfill(
+    settings: Settings,
+    registry,
+    engine: Engine,
+    since: date | None = None,
+    sources: set[str] | None = None,
+    reporter: Reporter | None = None,
+    now: datetime | None = None,
+) -> BackfillResult:
+    """Fetch and store history, then evaluate every prediction on it."""
+    now = now or datetime.now(UTC)
+    tasks = plan(registry, engine, now, since, sources)
+    asyncio.run(_run_all(settings, engine, tasks, now, reporter or Reporter()))
+    evaluate_all(engine, registry, now)
+    return BackfillResult(tasks)
