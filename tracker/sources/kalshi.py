@@ -50,6 +50,8 @@ def market_state(market: dict) -> tuple[str, float | None]:
         if result == "scalar":
             return "resolved", _dollars(market, "settlement_value_dollars")
         return "closed", None
+    if status == "disputed":
+        return "disputed", None  # a settlement under dispute can still flip
     if status in CLOSED:
         return "closed", None
     return "open", None
@@ -90,7 +92,9 @@ def _candle_price(side: Any, name: str) -> float | None:
 
 
 def parse_candlesticks(payload: Any) -> list[Point]:
-    """Candles are sparse and a quiet period has no trade: then the bid/ask midpoint."""
+    """One point per candle: its closing trade; in a period without trades, the yes
+    bid/ask midpoint when both sides are real quotes, else the last trade before it
+    (``previous``). Candles are sparse: a period with no activity has no candle."""
     if not isinstance(payload, dict) or not isinstance(payload.get("candlesticks"), list):
         raise PayloadError("expected {\"candlesticks\": [...]}")
     points = []
@@ -105,6 +109,8 @@ def parse_candlesticks(payload: Any) -> list[Point]:
             ask = _candle_price(candle.get("yes_ask"), "close")
             if bid is not None and ask is not None and 0.0 < bid <= ask < 1.0:
                 price = (bid + ask) / 2.0
+            else:
+                price = _candle_price(candle.get("price"), "previous")
         if price is not None:
             points.append(Point(ts=ts, value=price))
     return points
