@@ -1,7 +1,8 @@
 """A real HTTP server on loopback that replays recorded API responses.
 
 Routes map a path (and optionally required query parameters) to a recorded body file,
-a status and a content type. Anything unrouted gets a 404 with a plain body, and every
+a status and a content type, or to a function of the query that picks recorded bodies
+(as Gamma's ``/markets?slug=a&slug=b`` answers with just the markets asked for). Anything unrouted gets a 404 with a plain body, and every
 request is logged so tests can check what was asked.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,7 +39,7 @@ class Reply:
 
 class ReplayServer:
     def __init__(self):
-        self.routes: list[tuple[str, dict[str, str], Reply]] = []
+        self.routes: list[tuple[str, dict[str, str], object]] = []
         self.requests: list[str] = []
         server = self
 
@@ -64,16 +66,17 @@ class ReplayServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, path: str, reply: Reply, **query: str) -> None:
+    def add(self, path: str, reply: Reply | Callable[[dict[str, list[str]]], Reply], **query: str):
         self.routes.append((path, query, reply))
 
     def match(self, raw_path: str) -> Reply:
         parts = urlsplit(raw_path)
         path = unquote(parts.path)
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        every = parse_qs(parts.query)
+        query = {k: v[0] for k, v in every.items()}
         for route_path, wanted, reply in self.routes:
             if route_path == path and all(query.get(k) == v for k, v in wanted.items()):
-                return reply
+                return reply(every) if callable(reply) else reply
         return Reply(b"no route", 404, "text/plain")
 
     def __enter__(self) -> Self:

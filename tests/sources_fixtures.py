@@ -3,10 +3,42 @@ replay server. The payloads and where each came from: tests/fixtures/*/SOURCES.m
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+from tests.replay import FIXTURES, Reply
 
 # A daily chart to poll where any real series will do: (symbol, fixture under tests/fixtures).
 YAHOO_CHART = ("BATS.L", "yahoo/BATS.L_1d_period.json")
+
+
+def market(pid: str, series: str, side: str = "yes", made_on: str = "2026-01-10") -> str:
+    """A ``market`` prediction as a registry TOML table."""
+    return (
+        f'[[prediction]]\nid = "{pid}"\nwho = "Tester"\nmade_on = {made_on}\n'
+        f'claim = "{pid}"\nkind = "market"\nseries = "{series}"\nside = "{side}"\n\n'
+    )
+
+
+def composite(pid: str, kind: str, parts: list[str], n: int | None = None) -> str:
+    """An ``at_least`` / ``all_of`` / ``any_of`` prediction as a registry TOML table."""
+    count = f"n = {n}\n" if n else ""
+    return (
+        f'[[prediction]]\nid = "{pid}"\nwho = "Tester"\nmade_on = 2026-01-10\n'
+        f'claim = "{pid}"\nkind = "{kind}"\n{count}of = {json.dumps(parts)}\n\n'
+    )
+
+
+def gamma_markets(*files: str):
+    """A ``/markets`` route answering as Gamma does: a JSON array of the recorded market
+    objects (from these files under tests/fixtures/polymarket) whose slug was asked for."""
+    pool = [m for name in files for m in json.loads((FIXTURES / "polymarket" / name).read_text())]
+
+    def answer(query: dict[str, list[str]]) -> Reply:
+        wanted = set(query.get("slug", []))
+        return Reply(json.dumps([m for m in pool if m["slug"] in wanted]).encode())
+
+    return answer
 
 
 def replay_config(

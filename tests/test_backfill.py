@@ -1,13 +1,15 @@
 """`tracker backfill` against a replay server: windows, resume after an interruption,
 no duplicates, one line per series when not on a terminal."""
 
+import itertools
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
-from tests.replay import Reply, ReplayServer
-from tests.sources_fixtures import replay_config
+from tests.replay import ReplayServer, Reply
+from tests.sources_fixtures import gamma_markets, market, replay_config
 
 SINCE = datetime(2024, 1, 1, tzinfo=UTC)
 YEAR = timedelta(days=366)  # tracker.sources.yahoo.HISTORY_WINDOW
@@ -90,3 +92,45 @@ def test_unknown_source_is_bad_usage(tmp_path):
     done = tracker(config, "backfill", "--source", "stooq")
     assert done.returncode == 2
     assert "unknown source 'stooq'" in done.stderr
+
+
+MARKETS = market(
+    "abiy-pm", "polymarket:will-abiy-ahmed-be-the-next-prime-minister-of-ethiopia", made_on="2026-05-20"
+) + market("parolin-pope", "kalshi:KXNEWPOPE-70-PPAR", made_on="2026-05-20")
+ABIY_YES_TOKEN = "94134253597648057047877517813082069606962886792971715730299111686696678669356"
+MARKETS_SINCE = datetime(2026, 5, 20, tzinfo=UTC)
+
+
+def test_market_history_comes_in_clob_windows_and_kalshi_candle_tiers(tmp_path):
+    with ReplayServer() as server:
+        server.add("/markets", gamma_markets("markets_ethiopia_resolved.json"))
+        server.add("/prices-history", Reply.file("polymarket/prices_history_abiy.json"),
+                   startTs=period1(MARKETS_SINCE))
+        server.add("/prices-history", Reply.file("polymarket/prices_history_empty.json"))
+        server.add("/markets/KXNEWPOPE-70-PPAR", Reply.file("kalshi/market_open_KXNEWPOPE-70-PPAR.json"))
+        server.add("/events/KXNEWPOPE-70", Reply.file("kalshi/event_KXNEWPOPE-70.json"))
+        # The live tier is not routed, so it answers 404 as for an archived market; the
+        # historical tier then serves recorded candles (of another market: any will do).
+        server.add("/historical/markets/KXNEWPOPE-70-PPAR/candlesticks",
+                   Reply.file("kalshi/candles_historical_KXFEDDECISION-26JUL-H26.json"))
+        config = replay_config(tmp_path, server.url, predictions=MARKETS)
+        done = tracker(config, "backfill", "--since", "2026-05-20")
+        clob = [parse_qs(urlsplit(r).query) for r in server.requests if r.startswith("/prices-history")]
+        candles = [r for r in server.requests if "candlesticks" in r]
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Every CLOB call asks for the Yes token, hourly, over at most 14 days, back to back.
+    assert {q["market"][0] for q in clob} == {ABIY_YES_TOKEN}
+    assert {q["fidelity"][0] for q in clob} == {"60"}
+    spans = [(int(q["startTs"][0]), int(q["endTs"][0])) for q in clob]
+    assert all(end - start <= 14 * 86400 for start, end in spans)
+    assert spans[0][0] == int(MARKETS_SINCE.timestamp())
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    assert len(clob) >= 13  # 2026-05-20 to today in two-week steps
+    # Kalshi: the live tier first, then the historical one.
+    assert candles[0].startswith("/series/KXNEWPOPE/markets/KXNEWPOPE-70-PPAR/candlesticks?")
+    assert candles[1].startswith("/historical/markets/KXNEWPOPE-70-PPAR/candlesticks?")
+    assert done.stdout.splitlines() == [
+        "kalshi:KXNEWPOPE-70-PPAR: ok, 3 points since 2026-05-20",
+        "polymarket:will-abiy-ahmed-be-the-next-prime-minister-of-ethiopia: ok, 12 points since 2026-05-20",
+    ]

@@ -348,17 +348,13 @@ def markets_search(app: App, text: str, as_json: bool) -> None:
     if not found:
         click.echo(f"no Polymarket markets match {text!r}")
         return
-    from rich.table import Table
-
-    table = Table(header_style="bold")
-    for name in ("Slug (use as polymarket:SLUG)", "Question", "Yes", "Ends", "Closed"):
-        table.add_column(name, justify="right" if name == "Yes" else "left")
+    # A block per market, slug on its own line: it is what the user copies into a
+    # prediction, so it is never wrapped or cut whatever the terminal's width.
     for market in found:
-        table.add_row(
-            market["slug"], market["question"] or "", _probability(market["yes_price"]),
-            (market["end_date"] or "-")[:10], "closed" if market["closed"] else "",
-        )
-    _console().print(table)
+        facts = [f"Yes {_probability(market['yes_price'])}", f"ends {(market['end_date'] or '-')[:10]}"]
+        if market["closed"]:
+            facts.append("closed")
+        click.echo(f"{market['slug']}\n  {market['question'] or ''}\n  {' · '.join(facts)}")
 
 
 @cli.command()
