@@ -33,6 +33,24 @@ def test_bundled_registry_loads_with_defaults_filled():
     assert "yahoo:CL=F" in registry.series_ids()
 
 
+def test_bundled_market_calls_take_their_own_sides():
+    registry = load_registry(settings_from_dict({}))
+    ballot = "polymarket:billionaire-one-time-wealth-tax-on-california-ballot"
+    friedberg = registry.get("friedberg-wealth-tax-not-on-ballot")
+    chamath = registry.get("chamath-wealth-tax-on-ballot-but-fails")
+    assert (friedberg.series, friedberg.side) == (ballot, "no")
+    parts = [registry.get(pid) for pid in chamath.of]
+    assert [(p.series, p.side) for p in parts] == [
+        (ballot, "yes"),
+        ("polymarket:billionaire-one-time-wealth-tax-passes-in-california-election-2026", "no"),
+    ]
+    ipos = registry.get("jason-two-big-private-companies-ipo")
+    assert (ipos.kind, ipos.n, len(ipos.of)) == ("at_least", 2, 5)
+    # Parts that only build a composite are not claims of their own on the scoreboard.
+    assert not any(registry.get(pid).scored for pid in ipos.of + chamath.of)
+    assert friedberg.scored and chamath.scored and ipos.scored
+
+
 def test_a_users_prediction_joins_the_registry():
     settings = settings_from_dict({"prediction": [GOOD]})
     registry = load_registry(settings)

@@ -8,13 +8,16 @@ from tracker.registry import load_registry
 
 
 def test_one_poll_job_per_group_in_use(engine):
-    settings = settings_from_dict({"schedule": {"prices_every": "10m", "macro_every": "2h"}})
+    settings = settings_from_dict(
+        {"schedule": {"prices_every": "10m", "macro_every": "2h", "markets_every": "3m"}}
+    )
     scheduler = build_scheduler(settings, load_registry(settings), engine)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    # The bundled registry reads Yahoo (prices) and FRED (macro); no market source yet.
-    assert set(jobs) == {"poll-prices", "poll-macro"}
+    # The bundled registry reads Yahoo (prices), FRED (macro) and Polymarket (markets).
+    assert set(jobs) == {"poll-prices", "poll-macro", "poll-markets"}
     assert jobs["poll-prices"].trigger.interval == timedelta(minutes=10)
     assert jobs["poll-macro"].trigger.interval == timedelta(hours=2)
+    assert jobs["poll-markets"].trigger.interval == timedelta(minutes=3)
     for job in jobs.values():
         assert job.max_instances == 1
         assert job.coalesce is True

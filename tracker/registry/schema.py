@@ -1,8 +1,11 @@
 """The prediction schema (DESIGN section 5). One prediction is one TOML table.
 
 Common fields: id, who, made_on, claim, kind, deadline (default: 31 December of
-made_on's year), start (baseline date, default made_on), category, notes. Each kind adds
-its own fields; an unknown field is an error, so a typo never silently changes a verdict.
+made_on's year), start (baseline date, default made_on), category, notes, scored (default
+true; false for a building block that exists only as a part of a composite, such as one
+company's IPO market under "at least two of five go public": tracked and shown, but not a
+claim of its own on the scoreboard). Each kind adds its own fields; an unknown field is an
+error, so a typo never silently changes a verdict.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class PredictionBase(BaseModel):
     start: date | None = None
     category: str = ""
     notes: str = ""
+    scored: bool = True
 
     @model_validator(mode="after")
     def _dates(self):
