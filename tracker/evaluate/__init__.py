@@ -4,19 +4,36 @@
 ``inputs`` maps each series id the prediction needs to a SeriesInput (its points,
 freshness and, for markets, resolution state); ``parts`` holds the evaluations of the
 predictions a composite is made of (the registry orders composites after their parts).
+A prediction with a ``fallback`` series reads it when its own series is missing or stale.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from tracker.evaluate import composite, market, race, threshold
+from tracker.evaluate import (
+    composite,
+    estimate,
+    level,
+    manual,
+    market,
+    outperform,
+    race,
+    rank,
+    threshold,
+)
+from tracker.evaluate.fallback import annotate, stand_in
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
 
 SERIES_EVALUATORS = {
     "threshold": threshold.evaluate,
     "race": race.evaluate,
     "market": market.evaluate,
+    "level": level.evaluate,
+    "estimate": estimate.evaluate,
+    "outperform": outperform.evaluate,
+    "rank": rank.evaluate,
+    "manual": manual.evaluate,
 }
 COMPOSITE_KINDS = ("at_least", "all_of", "any_of")
 
@@ -29,7 +46,11 @@ def evaluate(
 ) -> Evaluation:
     if prediction.kind in COMPOSITE_KINDS:
         return composite.evaluate(prediction, parts or {}, now)
-    return SERIES_EVALUATORS[prediction.kind](prediction, inputs, now)
+    inputs, fallback_reason = stand_in(prediction, inputs)
+    result = SERIES_EVALUATORS[prediction.kind](prediction, inputs, now)
+    if fallback_reason:
+        result = annotate(result, fallback_reason, prediction.fallback)
+    return result
 
 
 __all__ = ["Evaluation", "SeriesInput", "Status", "evaluate"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from statistics import median
 
 from tracker.sources.base import Point
 
@@ -42,8 +43,14 @@ def first_touch(points: list[Point], level: float, above: bool) -> Touch | None:
 
 
 def covers(points: list[Point], deadline: date) -> bool:
-    """Do the data reach the deadline (allowing for a holiday or weekend before it)?"""
-    return bool(points) and (deadline - points[-1].ts.date()).days <= DEADLINE_GRACE_DAYS
+    """Do the data reach the deadline? A daily series may stop a weekend or holiday
+    short of it; a monthly or quarterly one a whole period short (its last observation
+    is dated at the start of the period that holds the deadline)."""
+    if not points:
+        return False
+    gaps = [(b.ts - a.ts).days for a, b in zip(points[-11:], points[-10:])]
+    grace = max(DEADLINE_GRACE_DAYS, median(gaps)) if gaps else DEADLINE_GRACE_DAYS
+    return (deadline - points[-1].ts.date()).days <= grace
 
 
 def describe(touch: Touch) -> str:

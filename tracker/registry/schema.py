@@ -60,29 +60,44 @@ class PredictionBase(BaseModel):
         return self
 
     def series_ids(self) -> list[str]:
-        """Every series this prediction reads."""
-        return [self.series] if getattr(self, "series", None) else []
+        """Every series this prediction reads (a fallback included)."""
+        ids = [self.series] if getattr(self, "series", None) else []
+        if getattr(self, "fallback", None):
+            ids.append(self.fallback)
+        return ids
 
     def part_ids(self) -> list[str]:
         """Other predictions this one is made of (composites only)."""
         return []
 
 
-class Threshold(PredictionBase):
+class _OneSeries(PredictionBase):
+    """A prediction on one series, with an optional stand-in: ``fallback`` is read
+    instead when ``series`` has no data or is stale, and the explanation says so."""
+
+    series: SeriesId
+    fallback: SeriesId | None = None
+
+    @model_validator(mode="after")
+    def _fallback_differs(self):
+        if self.fallback == self.series:
+            raise ValueError("fallback: the same series as 'series'")
+        return self
+
+
+class Threshold(_OneSeries):
     """The series touches (or, touch=false, closes the deadline) beyond target."""
 
     kind: Literal["threshold"]
-    series: SeriesId
     target: float
     direction: Literal["above", "below"]
     touch: bool = True
 
 
-class Race(PredictionBase):
+class Race(_OneSeries):
     """``target`` is touched before ``against``."""
 
     kind: Literal["race"]
-    series: SeriesId
     target: float = Field(gt=0)
     against: float = Field(gt=0)
 
@@ -105,6 +120,124 @@ class Market(PredictionBase):
         if self.series.split(":", 1)[0] not in MARKET_SOURCES:
             raise ValueError(f"series {self.series!r} is not a prediction market (polymarket: or kalshi:)")
         return self
+
+
+SeriesOrBasket = SeriesId | list[SeriesId]
+
+
+def _members(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+class Outperform(PredictionBase):
+    """The return of ``series`` (or of an equal-weight ``basket``) from ``start`` to
+    ``deadline`` beats (direction=over) or trails (under) the ``benchmark``'s."""
+
+    kind: Literal["outperform"]
+    series: SeriesId | None = None
+    basket: list[SeriesId] | None = None
+    benchmark: SeriesOrBasket
+    direction: Literal["over", "under"] = "over"
+
+    @model_validator(mode="after")
+    def _one_side(self):
+        if (self.series is None) == (self.basket is None):
+            raise ValueError("give either 'series' or 'basket', not both or neither")
+        if self.basket is not None and len(self.basket) < 2:
+            raise ValueError("basket: needs at least two series (else use 'series')")
+        if set(self.members()) & set(self.benchmark_members()):
+            raise ValueError("benchmark: shares a series with the side it is compared to")
+        return self
+
+    def members(self) -> list[str]:
+        return [self.series] if self.series else list(self.basket)
+
+    def benchmark_members(self) -> list[str]:
+        return _members(self.benchmark)
+
+    def series_ids(self) -> list[str]:
+        return self.members() + self.benchmark_members()
+
+
+class Rank(PredictionBase):
+    """``series`` has the best (or worst) return from ``start`` to ``deadline`` among
+    itself and the ``universe``."""
+
+    kind: Literal["rank"]
+    series: SeriesId
+    universe: list[SeriesId] = Field(min_length=1)
+    position: Literal["best", "worst"] = "best"
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if self.series in self.universe:
+            raise ValueError("universe: lists the ranked series itself; list only its rivals")
+        if len(set(self.universe)) != len(self.universe):
+            raise ValueError("universe: a series is listed twice")
+        return self
+
+    def series_ids(self) -> list[str]:
+        return [self.series, *self.universe]
+
+
+class Level(_OneSeries):
+    """The value released for the period ``on`` (the series' observation date, e.g.
+    2026-01-01 for the year 2026 in an annual series) is beyond ``target``. Probability
+    from a linked ``market`` when given, else none."""
+
+    kind: Literal["level"]
+    target: float
+    direction: Literal["above", "below"]
+    on: date
+    market: SeriesId | None = None
+    market_side: Literal["yes", "no"] = "yes"
+
+    @model_validator(mode="after")
+    def _market_source(self):
+        if self.market and self.market.split(":", 1)[0] not in MARKET_SOURCES:
+            raise ValueError(f"market: {self.market!r} is not a prediction market")
+        return self
+
+    def series_ids(self) -> list[str]:
+        return super().series_ids() + ([self.market] if self.market else [])
+
+
+class Estimate(_OneSeries):
+    """The value released for the period ``on`` lies within ``range`` (low, high), or
+    within ``tolerance`` of ``value``. No probability: the error is reported."""
+
+    kind: Literal["estimate"]
+    on: date
+    value: float | None = None
+    tolerance: float | None = Field(default=None, ge=0)
+    range: list[float] | None = Field(default=None, min_length=2, max_length=2)
+
+    @model_validator(mode="after")
+    def _value_or_range(self):
+        if (self.value is None) == (self.range is None):
+            raise ValueError("give either 'value' (with 'tolerance') or 'range', not both")
+        if self.value is not None and self.tolerance is None:
+            raise ValueError("tolerance: missing (how far from 'value' still counts)")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError("range: low is above high")
+        return self
+
+    def bounds(self) -> tuple[float, float]:
+        if self.range is not None:
+            return (self.range[0], self.range[1])
+        return (self.value - self.tolerance, self.value + self.tolerance)
+
+
+class Manual(PredictionBase):
+    """No data can judge it: resolved by ``tracker resolve``. An optional ``proxy``
+    series is shown for context; ``reason`` says why it is manual."""
+
+    kind: Literal["manual"]
+    proxy: SeriesId | None = None
+    reason: str = ""
+
+    def series_ids(self) -> list[str]:
+        return [self.proxy] if self.proxy else []
 
 
 class _Composite(PredictionBase):
@@ -149,8 +282,16 @@ KINDS: dict[str, type[PredictionBase]] = {
     "threshold": Threshold,
     "race": Race,
     "market": Market,
+    "outperform": Outperform,
+    "rank": Rank,
+    "level": Level,
+    "estimate": Estimate,
+    "manual": Manual,
     "at_least": AtLeast,
     "all_of": AllOf,
     "any_of": AnyOf,
 }
-Prediction = Threshold | Race | Market | AtLeast | AllOf | AnyOf
+Prediction = (
+    Threshold | Race | Market | Outperform | Rank | Level | Estimate | Manual | AtLeast | AllOf
+    | AnyOf
+)

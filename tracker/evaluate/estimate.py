@@ -1,0 +1,72 @@
+"""``estimate``: the value a series releases for the period ``on`` lies within ``range``
+(low, high), or within ``tolerance`` of ``value``; both ends count. Right or wrong once a
+point dated ``on`` exists.
+
+An estimate reports its error, not a probability: how far the released number is from
+``value``, or how far outside the range it fell. Until the release, status is a nowcast:
+on_track when the latest released value lies within the bounds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tracker.evaluate.released import (
+    headline,
+    nowcast,
+    number,
+    period,
+    point_on,
+    signed,
+    span,
+    unavailable,
+    within,
+)
+from tracker.evaluate.result import Evaluation, SeriesInput, Status
+
+
+def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    series = inputs.get(prediction.series) or SeriesInput(prediction.series, [])
+    low, high = prediction.bounds()
+    on = prediction.on
+    used = {"on": on.isoformat(), "low": low, "high": high}
+    if prediction.range is None:
+        needs = f"needs {number(prediction.value)} ± {number(prediction.tolerance)}"
+    else:
+        needs = f"needs {span(low, high)}"
+
+    released = point_on(series, on)
+    if released:
+        v = released.value
+        inside = within(v, low, high)
+        said = f"{series.name} released {number(v)} for {period(on, series.points)}"
+        if prediction.range is None:
+            error = v - prediction.value
+            explanation = (
+                f"{said} vs estimate {number(prediction.value)}: off by {signed(error)} "
+                f"(tolerance {number(prediction.tolerance)})"
+            )
+        else:
+            error = 0.0 if inside else (v - high if v > high else v - low)
+            where = "inside" if inside else (
+                f"{number(abs(error))} {'above' if error > 0 else 'below'} the range"
+            )
+            explanation = f"{said}, {where} {span(low, high)}"
+        return Evaluation(
+            Status.RIGHT if inside else Status.WRONG,
+            explanation,
+            value=v,
+            value_at=released.ts,
+            inputs={**used, "released": v, "error": round(error, 9)},
+        )
+
+    last = series.points[-1] if series.points else None
+    missing = unavailable(series, on)
+    if missing:
+        return Evaluation(Status.NO_DATA, missing, **headline(last))
+    return Evaluation(
+        Status.ON_TRACK if within(last.value, low, high) else Status.OFF_TRACK,
+        nowcast(series, on, needs),
+        inputs={**used, "latest": last.value, "latest_on": last.ts.date().isoformat()},
+        **headline(last),
+    )

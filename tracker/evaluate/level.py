@@ -1,0 +1,101 @@
+"""``level``: the value a series releases for the period ``on`` is at or above (direction
+above) or at or below (below) ``target``. Right or wrong once a point dated ``on`` exists
+(probability 1 or 0); only that released number decides.
+
+Until then status is a nowcast: on_track when the latest released value is already
+beyond the target. With a linked ``market`` that has prices, its latest price of
+``market_side`` is the probability and decides the status instead (on_track at 50% or
+more); a market resolved yes or no gives probability 1 or 0, but the prediction stays
+open until its number is released. Without a market there is no probability.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tracker.evaluate.released import headline, nowcast, number, period, point_on, unavailable
+from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct
+
+
+def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    series = inputs.get(prediction.series) or SeriesInput(prediction.series, [])
+    above = prediction.direction == "above"
+    needs = f"{'>=' if above else '<='} {number(prediction.target)}"
+    on = prediction.on
+    used = {"on": on.isoformat(), "target": prediction.target, "direction": prediction.direction}
+
+    def beyond(value: float) -> bool:
+        return value >= prediction.target if above else value <= prediction.target
+
+    released = point_on(series, on)
+    if released:
+        hit = beyond(released.value)
+        return Evaluation(
+            Status.RIGHT if hit else Status.WRONG,
+            f"{series.name} released {number(released.value)} for "
+            f"{period(on, series.points)} (needed {needs})",
+            probability=1.0 if hit else 0.0,
+            value=released.value,
+            value_at=released.ts,
+            inputs={**used, "released": released.value},
+        )
+
+    last = series.points[-1] if series.points else None
+    missing = unavailable(series, on)
+    if missing and last and last.ts.date() > on:  # `on` was skipped: no market can fix that
+        return Evaluation(Status.NO_DATA, missing, **headline(last))
+    if missing is None:
+        used |= {"latest": last.value, "latest_on": last.ts.date().isoformat()}
+    where = missing or nowcast(series, on, f"needs {needs}")
+
+    p, odds, market_used = _market(prediction, inputs)
+    if p is not None:
+        return Evaluation(
+            Status.ON_TRACK if p >= 0.5 else Status.OFF_TRACK,
+            f"{where}; {odds}",
+            probability=p,
+            model=f"market:{prediction.market.split(':', 1)[0]}",
+            inputs=used | market_used,
+            **headline(last),
+        )
+    if missing:
+        return Evaluation(Status.NO_DATA, f"{missing}; {odds}" if odds else missing, **headline(last))
+    return Evaluation(
+        Status.ON_TRACK if beyond(last.value) else Status.OFF_TRACK,
+        f"{where}; {odds}" if odds else where,
+        inputs=used,
+        **headline(last),
+    )
+
+
+def _market(prediction, inputs: dict[str, SeriesInput]) -> tuple[float | None, str | None, dict]:
+    """The linked market's probability for the level, a line about it, and what was read.
+    The probability is None when there is no market or its odds cannot be used."""
+    if not prediction.market:
+        return None, None, {}
+    market = inputs.get(prediction.market)
+    if market is None:
+        return None, None, {}
+    yes = prediction.market_side == "yes"
+    won = market.resolved_value
+    if market.state == "resolved" and won in (0.0, 1.0):
+        p = won if yes else 1.0 - won
+        outcome = "yes" if won == 1.0 else "no"
+        return (
+            p,
+            f"{market.name} resolved {outcome} (the released number still decides)",
+            {"market_state": market.state, "market_resolved": won},
+        )
+    if market.state in ("resolved", "void"):
+        return None, f"{market.name} settled without a yes or no, so no probability", {}
+    if not market.points:
+        return None, f"no odds for {market.name} yet", {}
+    last = market.points[-1]
+    if market.stale:
+        return None, f"{market.name} odds are stale (last {last.ts:%Y-%m-%d %H:%M} UTC)", {}
+    p = last.value if yes else 1.0 - last.value
+    return (
+        p,
+        f"{market.name} gives {prediction.market_side} {pct(p)}",
+        {"yes_price": last.value, "market_as_of": last.ts.isoformat(), "market_state": market.state},
+    )

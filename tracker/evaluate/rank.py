@@ -1,0 +1,157 @@
+"""``rank``: ``series`` has the best (position=best) or worst (worst) return from
+``start`` to ``deadline`` among itself and its rivals in ``universe``. Returns run from
+the close on or before start to the close on or before the deadline (see returns.py). A
+tie counts for the series: it is best when no rival did strictly better, worst when no
+rival did strictly worse.
+
+Headline value: the series' current place by return, 1 = best (ties share a place).
+
+Probability while open: Monte Carlo, bootstrapping whole days. The history is the last
+(up to) 250 daily steps on the dates every series shares, each step the vector of all
+the series' log returns, so their correlation is kept. A path draws as many steps, with
+replacement, as trading days remain (the history's steps per calendar day times the
+calendar days to the end of the deadline, at least one), adds their sum to each series'
+log return since start, and counts whether the series holds its position. Assumptions:
+driftless, as the other models (models.py): each series' mean daily log return over the
+history is taken out first, so the draws keep the size, shape (fat tails) and
+correlation of past moves but not their trend (a year of bootstrapped history would
+otherwise carry its own rally forward and swamp everything else); days are independent
+and distributed as in the recent past, volatility unchanged to the deadline; each
+series' dates outside the common ones are skipped, their moves folded into the next
+common step. 5,000 paths from a fixed seed, so a result is reproducible (one standard
+error is at most 0.7 points).
+Status is on_track when that probability is at least 50%; without two common dates to
+draw from, it is on_track when the series holds its position today.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from datetime import datetime
+
+from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_until_end_of
+from tracker.evaluate.returns import (
+    DAYS_PER_YEAR,
+    CommonReturns,
+    common_log_returns,
+    legs,
+    series_input,
+    signed,
+)
+
+HISTORY = 250  # daily steps drawn from
+PATHS = 5000
+SEED = 20260101
+
+
+def steps_left(history: CommonReturns, years: float) -> int:
+    """Trading days to go: the history's steps per calendar day times the days left."""
+    days = (history.dates[-1] - history.dates[0]).days
+    return max(1, round(len(history.rows) / days * years * DAYS_PER_YEAR))
+
+
+def prob_position(
+    history: CommonReturns,
+    current: Sequence[float],
+    steps: int,
+    best: bool,
+    paths: int = PATHS,
+    seed: int = SEED,
+) -> float:
+    """P(the first series ends best (or worst)) by bootstrap. ``history.rows`` and
+    ``current`` (log returns since start) list the ranked series first, rivals after.
+
+    Only the rivals' returns relative to the ranked series matter, so each day is kept
+    as the rivals' log returns minus the series', less their mean over the history
+    (driftless): the series ends best when every rival's lead (today's plus the path's)
+    is at most zero.
+    """
+    relative = [[r - row[0] for r in row[1:]] for row in history.rows]
+    means = [sum(column) / len(relative) for column in zip(*relative)]
+    days = [tuple(d - m for d, m in zip(row, means)) for row in relative]
+    leads = [c - current[0] for c in current[1:]]
+    rng = random.Random(seed)
+    hits = 0
+    for _ in range(paths):
+        moves = map(sum, zip(*rng.choices(days, k=steps)))
+        ends = [lead + move for lead, move in zip(leads, moves)]
+        hits += max(ends) <= 0 if best else min(ends) >= 0
+    return hits / paths
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    ids = [prediction.series, *prediction.universe]
+    series = [series_input(inputs, i) for i in ids]
+    start, deadline = prediction.start, prediction.deadline
+    found, problem = legs(series, start, deadline, now)
+    if problem:
+        return Evaluation(Status.NO_DATA, problem)
+
+    best = prediction.position == "best"
+    rets = {i: found[i].ret for i in ids}
+    mine = rets[prediction.series]
+    rivals = prediction.universe
+    place = 1 + sum(rets[r] > mine for r in rivals)
+    holds = all(rets[r] <= mine for r in rivals) if best else all(rets[r] >= mine for r in rivals)
+    foil = (max if best else min)(rivals, key=rets.__getitem__)
+    ahead_of_me = rets[foil] > mine if best else rets[foil] < mine
+    as_of = max(leg.end.ts for leg in found.values())
+    headline = {"value": float(place), "value_at": as_of}
+    name = found[prediction.series].series.name
+    foil_name = found[foil].series.name
+    where = f"{ordinal(place)} of {len(ids)} by return"
+    inputs_used = {
+        "series_returns": {i: round(r, 6) for i, r in rets.items()},
+        "place": place,
+        "closes": {i: leg.record() for i, leg in found.items()},
+    }
+
+    if now.date() > deadline:
+        verb = ("led" if best else "trailed") if ahead_of_me else "next"
+        return Evaluation(
+            Status.RIGHT if holds else Status.WRONG,
+            f"{name} finished {where} from {start} to {deadline}, {signed(mine)} "
+            f"({foil_name} {verb}, {signed(rets[foil])})",
+            probability=1.0 if holds else 0.0,
+            inputs=inputs_used,
+            **headline,
+        )
+
+    verb = ("leads" if best else "trails") if ahead_of_me else "next"
+    standing = (
+        f"{name} is {where} since {start}, {signed(mine)} "
+        f"({foil_name} {verb}, {signed(rets[foil])})"
+    )
+    history = common_log_returns([s.points for s in series], HISTORY)
+    years = years_until_end_of(deadline, now)
+    inputs_used |= {
+        "returns": len(history.rows),
+        "years": round(years, 6),
+        "as_of": as_of.isoformat(),
+    }
+    if not history.rows:
+        return Evaluation(
+            Status.ON_TRACK if holds else Status.OFF_TRACK,
+            f"{standing}; no common price history to simulate, so no probability",
+            inputs=inputs_used,
+            **headline,
+        )
+    steps = steps_left(history, years)
+    current = [math.log1p(rets[i]) for i in ids]
+    p = prob_position(history, current, steps, best)
+    inputs_used |= {"steps": steps, "paths": PATHS, "seed": SEED}
+    return Evaluation(
+        Status.ON_TRACK if p >= 0.5 else Status.OFF_TRACK,
+        f"{standing}; {pct(p)} chance it ends {prediction.position}",
+        probability=p,
+        model="bootstrap-rank",
+        inputs=inputs_used,
+        **headline,
+    )

@@ -1,0 +1,148 @@
+"""Returns from a start date, for the relative kinds (outperform, rank). Pure functions.
+
+A return runs from the close on or before ``start`` (the last point dated on or before
+it) to the latest point while the prediction is open, or to the close on or before the
+deadline once the deadline has passed. An equal-weight basket's return is the mean of
+its members' simple returns (rebalanced to equal weights at the start, not thereafter).
+
+``legs`` checks that every series can give a return and says which cannot;
+``common_log_returns`` lines several series up on the dates they all have, for the
+probability models.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tracker.evaluate.result import SeriesInput
+from tracker.evaluate.touch import covers
+from tracker.sources.base import Point
+
+DAYS_PER_YEAR = 365.25
+
+
+def close_on_or_before(points: Sequence[Point], day: date) -> Point | None:
+    """The last point dated on or before ``day`` (points in time order)."""
+    i = bisect_right(points, day, key=lambda p: p.ts.date())
+    return points[i - 1] if i else None
+
+
+def simple_return(base: float, end: float) -> float:
+    return end / base - 1.0
+
+
+def equal_weight(returns: Sequence[float]) -> float:
+    """An equal-weight basket's return: the mean of its members' simple returns."""
+    return sum(returns) / len(returns)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One series' return over the prediction's window."""
+
+    series: SeriesInput
+    base: Point  # the close on or before start
+    end: Point  # the latest point, or the close on or before the deadline
+
+    @property
+    def ret(self) -> float:
+        return simple_return(self.base.value, self.end.value)
+
+    @property
+    def log_ret(self) -> float:
+        return math.log(self.end.value / self.base.value)
+
+    def record(self) -> dict:
+        """The two closes used, for an evaluation's ``inputs``."""
+        return {
+            "from": [self.base.ts.date().isoformat(), self.base.value],
+            "to": [self.end.ts.date().isoformat(), self.end.value],
+        }
+
+
+def series_input(inputs: dict[str, SeriesInput], series_id: str) -> SeriesInput:
+    """The input for ``series_id``; an empty one when the caller has none."""
+    return inputs.get(series_id) or SeriesInput(series_id, [])
+
+
+def legs(
+    series: Sequence[SeriesInput], start: date, deadline: date, now: datetime
+) -> tuple[dict[str, Leg], str | None]:
+    """Each series' leg, or (partial legs, why there is no data) when any series has no
+    points, no positive close on or before ``start``, is stale while the prediction is
+    open, or stops short of the deadline once it has passed. Every series at fault is
+    named, not just the first."""
+    past_deadline = now.date() > deadline
+    found: dict[str, Leg] = {}
+    problems: list[str] = []
+    short: list[str] = []
+    for s in series:
+        if not s.points:
+            problems.append(f"no data for {s.name} yet")
+            continue
+        base = close_on_or_before(s.points, start)
+        if base is None:
+            problems.append(
+                f"{s.name} has no close on or before the start {start} "
+                f"(first point {s.points[0].ts.date()})"
+            )
+            continue
+        if base.value <= 0:
+            problems.append(f"{s.name} closed at {base.value:g} on {base.ts.date()}: no return")
+            continue
+        end = close_on_or_before(s.points, deadline)  # not None: base is on or before it
+        until_deadline = [p for p in s.points if p.ts.date() <= deadline]
+        if past_deadline and not covers(until_deadline, deadline):
+            short.append(s.name)
+            continue
+        if not past_deadline and s.stale:
+            problems.append(f"{s.name} is stale: last point {s.points[-1].ts.date()}")
+            continue
+        if end.value <= 0:
+            problems.append(f"{s.name} closed at {end.value:g} on {end.ts.date()}: no return")
+            continue
+        found[s.series_id] = Leg(s, base, end)
+    if short:
+        problems.append(f"deadline {deadline} passed; {', '.join(short)} data stop before it")
+    return found, "; ".join(problems) or None
+
+
+@dataclass(frozen=True)
+class CommonReturns:
+    """Log returns of several series between consecutive dates they all have."""
+
+    dates: list[date]  # the common dates; one more than there are rows
+    rows: list[tuple[float, ...]]  # per step: each series' log return, in the order given
+    years: list[float]  # per step: the calendar time it spans, in years
+
+    @property
+    def span_years(self) -> float:
+        return sum(self.years)
+
+
+def common_log_returns(series: Sequence[Sequence[Point]], window: int) -> CommonReturns:
+    """The last ``window`` log returns (at most) of each series, taken between
+    consecutive dates on which every series has a positive close (a series' last point
+    of a date stands for that date). A day missing from one series is skipped for all,
+    so the move across it lands in the next step."""
+    closes = [{p.ts.date(): p.value for p in points if p.value > 0} for points in series]
+    if not closes:
+        return CommonReturns([], [], [])
+    shared = set(closes[0]).intersection(*closes[1:])
+    dates = sorted(shared)[-(window + 1):]
+    rows = []
+    years = []
+    for before, after in itertools.pairwise(dates):
+        rows.append(tuple(math.log(c[after] / c[before]) for c in closes))
+        years.append((after - before).days / DAYS_PER_YEAR)
+    return CommonReturns(dates, rows, years)
+
+
+def signed(r: float) -> str:
+    """A return for an explanation line: +24.1%, -3.0%."""
+    return f"{100 * r:+.1f}%"
