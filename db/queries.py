@@ -261,6 +261,25 @@ def resolutions(engine: Engine) -> dict[str, Any]:
         return {row.prediction_id: row for row in conn.execute(select(_RESOLUTION))}
 
 
+def set_resolution(engine: Engine, prediction_id: str, outcome: str, note: str, at: datetime) -> None:
+    """Record (or replace) a manual verdict."""
+    values = {"prediction_id": prediction_id, "outcome": outcome, "note": note, "resolved_at": at}
+    stmt = _insert(engine, _RESOLUTION).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["prediction_id"],
+        set_={key: stmt.excluded[key] for key in ("outcome", "note", "resolved_at")},
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt)
+
+
+def remove_resolution(engine: Engine, prediction_id: str) -> bool:
+    """Forget a manual verdict; False when there was none."""
+    with engine.begin() as conn:
+        deleted = conn.execute(_RESOLUTION.delete().where(_RESOLUTION.c.prediction_id == prediction_id))
+    return deleted.rowcount > 0
+
+
 # --- backfill progress ------------------------------------------------------------------------
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Engine
 
 from db import queries
-from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate
+from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
 from tracker.evaluate.staleness import is_stale
 from tracker.registry.labels import label
 from tracker.sources.base import Point
 
 log = logging.getLogger("tracker.evaluate")
 
+OPEN_STATUSES = {Status.ON_TRACK, Status.OFF_TRACK}
 PROBABILITY_EPSILON = 0.001  # smaller moves are noise: no new snapshot
 # The daemon's poll jobs run in threads; two evaluating at once would both see the same
 # "previous" snapshot and store the same change twice.
@@ -48,6 +50,10 @@ def _changed(previous, current: Evaluation) -> bool:
         return True
     if previous.status != current.status or previous.value != current.value:
         return True
+    if previous.model != current.model:
+        return True
+    if current.model == "manual" and previous.explanation != current.explanation:
+        return True  # a verdict given again with a new note
     if (previous.probability is None) != (current.probability is None):
         return True
     if current.probability is None:
@@ -61,18 +67,45 @@ def evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluatio
         return _evaluate_all(engine, registry, now)
 
 
-def _evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluation]:
-    inputs = load_inputs(engine, registry.series_ids(), now)
-    previous = queries.latest_snapshots(engine)
+def evaluate_registry(
+    registry, inputs: dict[str, SeriesInput], now: datetime, verdicts: dict | None = None
+) -> dict[str, Evaluation]:
+    """Every prediction's evaluation, parts before the composites that use them; a manual
+    verdict (a row with outcome, note, resolved_at) overrides the automatic result."""
+    verdicts = verdicts or {}
     results: dict[str, Evaluation] = {}
-    new_rows = []
     for prediction in registry:
         try:
             result = evaluate(prediction, inputs, now, parts=results)
         except Exception as exc:  # one broken evaluator must not stop the others
             log.exception("evaluating %s failed", prediction.id)
             result = Evaluation(Status.NO_DATA, f"evaluation failed: {exc}")
+        verdict = verdicts.get(prediction.id)
+        if verdict is not None:
+            result = manual.override(result, verdict.outcome, verdict.note, verdict.resolved_at)
         results[prediction.id] = result
+    return results
+
+
+def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, SeriesInput]:
+    """The inputs as they stood at ``when``: later points dropped, markets not yet settled."""
+    past = {}
+    for series_id, series in inputs.items():
+        points = [p for p in series.points if p.ts <= when]
+        past[series_id] = replace(
+            series, points=points, stale=is_stale(points, when),
+            state="open" if series.state is not None else None, resolved_value=None,
+        )
+    return past
+
+
+def _evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluation]:
+    inputs = load_inputs(engine, registry.series_ids(), now)
+    previous = queries.latest_snapshots(engine)
+    results = evaluate_registry(registry, inputs, now, queries.resolutions(engine))
+    new_rows = []
+    for prediction in registry:
+        result = results[prediction.id]
         if _changed(previous.get(prediction.id), result):
             new_rows.append(
                 {
@@ -89,3 +122,20 @@ def _evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluati
             )
     queries.add_snapshots(engine, new_rows)
     return results
+
+
+def made_on_prices(engine: Engine, registry) -> dict[str, float]:
+    """What the market or model gave each open prediction at the end of its made_on day,
+    from stored history (run `tracker backfill` first for a price a year back). A
+    prediction already settled that day, or with no data then, gets no price."""
+    inputs = load_inputs(engine, registry.series_ids(), datetime.now(UTC))
+    prices: dict[str, float] = {}
+    for day in sorted({p.made_on for p in registry}):
+        when = datetime.combine(day + timedelta(days=1), time(), UTC) - timedelta(seconds=1)
+        results = evaluate_registry(registry, inputs_as_of(inputs, when), when)
+        for prediction in registry:
+            result = results[prediction.id]
+            priced = result.status in OPEN_STATUSES and result.probability is not None
+            if prediction.made_on == day and priced:
+                prices[prediction.id] = result.probability
+    return prices

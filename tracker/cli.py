@@ -384,6 +384,95 @@ def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) ->
 
 
 @cli.command()
+@click.argument("prediction_id", metavar="ID")
+@click.argument("outcome", type=click.Choice(["right", "wrong", "void"]), required=False)
+@click.option("--note", default="", help="Why: stored with the verdict and shown with it.")
+@click.option("--undo", is_flag=True, help="Remove the manual verdict; the automatic status returns.")
+@pass_app
+@handle_errors
+def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: bool) -> None:
+    """Give a prediction a manual verdict (right, wrong or void); it overrides the data."""
+    from db import queries
+    from jobs.evaluation import evaluate_all
+
+    _known_prediction(app, prediction_id)
+    if undo == (outcome is not None):
+        _fail("give an outcome (right, wrong or void) or --undo", EXIT_USAGE)
+    now = datetime.now(UTC)
+    if undo:
+        if not queries.remove_resolution(app.engine, prediction_id):
+            _fail(f"{prediction_id} has no manual verdict to undo", EXIT_USAGE)
+    else:
+        queries.set_resolution(app.engine, prediction_id, outcome, note, now)
+    result = evaluate_all(app.engine, app.registry, now)[prediction_id]
+    click.echo(f"{prediction_id}: {result.status.value}: {result.explanation}")
+
+
+def _known_prediction(app: App, prediction_id: str):
+    prediction = app.registry.get(prediction_id)
+    if prediction is None:
+        _fail(f"no prediction {prediction_id!r}: `tracker status` lists them", EXIT_USAGE)
+    return prediction
+
+
+@cli.command()
+@click.argument("prediction_id", metavar="ID")
+@json_option
+@pass_app
+@handle_errors
+def show(app: App, prediction_id: str, as_json: bool) -> None:
+    """One prediction in full: rule, inputs, status history and its odds drawn."""
+    from tracker.show_view import gather, render
+
+    details = gather(app.engine, app.registry, _known_prediction(app, prediction_id))
+    if as_json:
+        emit_json(details)
+        return
+    click.echo("\n".join(render(details)))
+
+
+@cli.command()
+@json_option
+@pass_app
+@handle_errors
+def scoreboard(app: App, as_json: bool) -> None:
+    """Per person: right, wrong, void, open, expected hits, and edge over the made-on price."""
+    from db import queries
+    from jobs.evaluation import made_on_prices
+    from tracker.scoreboard import score
+
+    latest = {pid: (snap.status, snap.probability)
+              for pid, snap in queries.latest_snapshots(app.engine).items()}
+    rows = score(app.registry, latest, made_on_prices(app.engine, app.registry))
+    if as_json:
+        emit_json([row.as_dict() for row in rows])
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for name in ("Who", "Right", "Wrong", "Void", "Open", "Expected hits", "Hit rate",
+                 "Edge", "Yield"):
+        table.add_column(name, justify="left" if name == "Who" else "right")
+    for row in rows:
+        table.add_row(
+            row.who, str(row.right), str(row.wrong), str(row.void), str(row.open),
+            f"{row.expected_hits:.1f} of {row.claims}",
+            _rate(row.hit_rate, row.resolved), _rate(row.edge, len(row.edges), signed=True),
+            _rate(row.mean_yield, len(row.yields), signed=True),
+        )
+    _console().print(table)
+    click.echo("Expected hits: calls already right plus the chances of those still open. "
+               "Edge: outcome minus the price on the day the call was made.")
+
+
+def _rate(value: float | None, n: int, signed: bool = False) -> str:
+    """A rate with the number of resolved claims behind it: '+12% (n=4)'."""
+    if value is None:
+        return "- (n=0)"
+    return f"{100 * value:{'+' if signed else ''}.0f}% (n={n})"
+
+
+@cli.command()
 @pass_app
 @handle_errors
 def run(app: App) -> None:
@@ -394,7 +483,17 @@ def run(app: App) -> None:
 
 
 def main() -> None:
-    cli(prog_name="tracker")
+    """Run the CLI; a bad argument is one line on stderr and exit 2, like a bad config."""
+    try:
+        code = cli.main(prog_name="tracker", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(f"{exc.format_message()}{hint}", EXIT_USAGE)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        _fail("interrupted", 130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,21 @@ LABELS = {
     "fred:A191RL1Q225SBEA": "Real GDP growth",
     "fred:CPIAUCSL": "CPI",
     "fred:DTWEXBGS": "Broad dollar index",
+    "fred:A191RL1A225NBEA": "Real GDP growth (annual)",
+    "fred:SFXRSA": "Case-Shiller San Francisco",
+    "fred:LXXRSA": "Case-Shiller Los Angeles",
+    "fred:CSUSHPISA": "Case-Shiller US national",
+    "fred:PAYEMS": "Nonfarm payrolls",
+    "fred:LNS14000036": "Unemployment rate, ages 20-24",
+    "yahoo:PL=F": "Platinum",
+    "yahoo:AMZN": "Amazon",
+    "yahoo:NFLX": "Netflix",
+    "yahoo:HOOD": "Robinhood",
+    "yahoo:COIN": "Coinbase",
+    "yahoo:IGV": "Software ETF (IGV)",
+    "yahoo:XLK": "Tech sector ETF (XLK)",
+    "yahoo:IPO": "Renaissance IPO ETF",
+    "yahoo:TLT": "Long Treasuries ETF (TLT)",
 }
 
 

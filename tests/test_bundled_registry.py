@@ -1,0 +1,85 @@
+"""The whole bundled registry: it loads, passes `tracker check`, and every prediction
+evaluates without an exception on a database filled from recorded responses.
+
+Every Yahoo symbol is answered with the recorded BATS.L bars, every FRED id with the
+recorded NASDAQCOM CSV, and every Polymarket slug with the recorded Xi Jinping market
+(its slug set to the one asked for): the point is that each kind copes with real
+payloads end to end, not that the numbers are the real ones."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from tests.replay import FIXTURES, ReplayServer, Reply
+from tests.sources_fixtures import replay_config
+from tests.test_poll_end_to_end import tracker
+from tracker.config import settings_from_dict
+from tracker.registry import load_registry
+
+HOSTS = {"Chamath Palihapitiya", "David Sacks", "David Friedberg", "Jason Calacanis"}
+
+
+def any_slug(query):
+    xi = json.loads((FIXTURES / "polymarket" / "markets_open_xi.json").read_text())[0]
+    return Reply(json.dumps([{**xi, "slug": slug} for slug in query.get("slug", [])]).encode())
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("bundled")
+    registry = load_registry(settings_from_dict({}))
+    with ReplayServer() as server:
+        for series_id in registry.series_ids():
+            source, symbol = series_id.split(":", 1)
+            if source == "yahoo":
+                server.add(f"/v8/finance/chart/{symbol}", Reply.file("yahoo/BATS.L_1d_period.json"))
+        server.add("/graph/fredgraph.csv", Reply.file("fred/NASDAQCOM_DATE_dot_missing.csv"))
+        server.add("/markets", any_slug)
+        config = replay_config(tmp_path, server.url, predictions="")
+        text = config.read_text().replace("[registry]\nbundled = false", "[registry]\nbundled = true")
+        config.write_text(text)
+        poll = tracker(config, "poll")
+        status = json.loads(tracker(config, "status", "--json").stdout)
+        scoreboard = json.loads(tracker(config, "scoreboard", "--json").stdout)
+        check = tracker(config, "check")
+    return registry, poll, status, scoreboard, check
+
+
+def test_every_seed_prediction_is_registered_and_checks(bundled):
+    registry, _, _, _, check = bundled
+    assert check.returncode == 0, check.stderr
+    scored = [p for p in registry if p.scored]
+    assert len(scored) >= 44
+    assert {p.who for p in scored} == HOSTS
+    kinds = Counter(p.kind for p in registry)
+    for kind in ("threshold", "race", "market", "outperform", "rank", "estimate", "manual",
+                 "at_least", "all_of"):
+        assert kinds[kind] >= 1, kind
+    # A claim with no market data is manual, and says why.
+    assert all(p.reason for p in registry if p.kind == "manual")
+
+
+def test_the_readme_lists_every_scored_prediction(bundled):
+    registry = bundled[0]
+    readme = (FIXTURES.parent.parent / "README.md").read_text()
+    missing = [p.id for p in registry if p.scored and f"`{p.id}`" not in readme]
+    assert missing == []
+
+
+def test_every_prediction_gets_a_status_without_an_evaluation_failure(bundled):
+    registry, poll, status, _, _ = bundled
+    assert poll.returncode == 0, poll.stdout + poll.stderr
+    assert "Traceback" not in poll.stderr
+    assert {row["id"] for row in status} == {p.id for p in registry}
+    for row in status:
+        assert row["status"] in {"right", "wrong", "on_track", "off_track", "no_data", "open", "void"}
+        assert not row["explanation"].startswith("evaluation failed"), row
+    assert {row["status"] for row in status if row["kind"] == "manual"} == {"open"}
+
+
+def test_the_scoreboard_ranks_the_four_hosts(bundled):
+    _, _, _, scoreboard, _ = bundled
+    assert {row["who"] for row in scoreboard} == HOSTS
+    hits = [row["expected_hits"] for row in scoreboard]
+    assert hits == sorted(hits, reverse=True)

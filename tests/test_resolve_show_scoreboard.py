@@ -1,0 +1,116 @@
+"""`tracker resolve`, `show` and `scoreboard` as a user runs them, after a poll of
+recorded market and price responses."""
+
+import json
+
+import pytest
+
+from tests.replay import ReplayServer, Reply
+from tests.sources_fixtures import gamma_markets, market, replay_config
+from tests.test_poll_end_to_end import tracker
+
+PREDICTIONS = (
+    market("xi-out", "polymarket:xi-jinping-out-before-2027")
+    + market("abiy-pm", "polymarket:will-abiy-ahmed-be-the-next-prime-minister-of-ethiopia")
+    + market("belete-pm", "polymarket:will-belete-molla-be-the-next-prime-minister-of-ethiopia")
+    + """
+[[prediction]]
+id = "bats-4300"
+who = "Bea"
+made_on = 2026-09-10
+claim = "BATS.L touches 4300p by the end of 2026"
+kind = "threshold"
+series = "yahoo:BATS.L"
+target = 4300
+direction = "above"
+
+[[prediction]]
+id = "bea-hunch"
+who = "Bea"
+made_on = 2026-09-10
+claim = "Something no data can judge"
+kind = "manual"
+proxy = "yahoo:BATS.L"
+reason = "a judgement call"
+"""
+)
+
+
+@pytest.fixture
+def polled(tmp_path):
+    with ReplayServer() as server:
+        server.add("/markets", gamma_markets("markets_open_xi.json", "markets_ethiopia_resolved.json"))
+        server.add("/v8/finance/chart/BATS.L", Reply.file("yahoo/BATS.L_1d_period.json"))
+        config = replay_config(tmp_path, server.url, predictions=PREDICTIONS)
+        assert tracker(config, "poll").returncode == 0
+    return config
+
+
+def status_of(config, pid):
+    rows = json.loads(tracker(config, "status", "--json").stdout)
+    return next(row for row in rows if row["id"] == pid)
+
+
+def test_a_manual_verdict_overrides_the_data_and_undo_restores_it(polled):
+    done = tracker(polled, "resolve", "xi-out", "right", "--note", "Xi stepped down")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("xi-out: right: resolved right by hand on ")
+    row = status_of(polled, "xi-out")
+    assert (row["status"], row["probability"]) == ("right", 1.0)
+    assert "Xi stepped down" in row["explanation"]
+
+    undone = tracker(polled, "resolve", "xi-out", "--undo")
+    assert undone.returncode == 0, undone.stderr
+    assert status_of(polled, "xi-out")["status"] == "off_track"  # the market's 4.55% again
+
+
+def test_manual_predictions_stay_open_until_resolved(polled):
+    assert status_of(polled, "bea-hunch")["status"] == "open"
+    assert "a judgement call" in status_of(polled, "bea-hunch")["explanation"]
+    tracker(polled, "resolve", "bea-hunch", "wrong")
+    assert status_of(polled, "bea-hunch")["status"] == "wrong"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["resolve", "no-such-id", "right"], "tracker: no prediction 'no-such-id'"),
+        (["resolve", "xi-out"], "tracker: give an outcome (right, wrong or void) or --undo"),
+        (["resolve", "xi-out", "maybe"], "tracker: Invalid value for '[right|wrong|void]': 'maybe' is not one of"),
+        (["resolve", "xi-out", "--undo"], "tracker: xi-out has no manual verdict to undo"),
+        (["show", "no-such-id"], "tracker: no prediction 'no-such-id'"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(polled, args, message):
+    done = tracker(polled, *args)
+    assert done.returncode == 2
+    assert done.stderr.startswith(message) and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_show_gives_rule_inputs_history_and_a_chart(polled):
+    tracker(polled, "resolve", "abiy-pm", "void", "--note", "recount")
+    tracker(polled, "resolve", "abiy-pm", "--undo")
+    shown = tracker(polled, "show", "abiy-pm")
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert "Rule: Right if the market polymarket:will-abiy-ahmed" in text and "resolves YES" in text
+    assert "Status: right  probability 100%" in text
+    assert "market resolved" in text  # the input series and its state
+    # Right, then void by hand, then right again: three status changes and a drawn history.
+    history = text.split("Status history:")[1]
+    assert [line.split()[3] for line in history.splitlines()[1:4]] == ["right", "void", "right"]
+    assert "Probability history:" in text and "█" in text
+
+    as_json = json.loads(tracker(polled, "show", "abiy-pm", "--json").stdout)
+    assert as_json["status"] == "right" and len(as_json["history"]) == 3
+
+
+def test_scoreboard_counts_per_person_with_the_price_on_made_on(polled):
+    rows = {r["who"]: r for r in json.loads(tracker(polled, "scoreboard", "--json").stdout)}
+    tester, bea = rows["Tester"], rows["Bea"]
+    assert (tester["right"], tester["wrong"], tester["open"]) == (1, 1, 1)
+    assert tester["expected_hits"] == pytest.approx(1 + 0.0455)
+    # Bea's threshold was priced from the BATS.L bars up to 2026-09-10, her made_on day.
+    assert bea["boldness_n"] == 1 and 0.0 < bea["boldness"] < 1.0
+    table = tracker(polled, "scoreboard")
+    assert table.returncode == 0 and "Tester" in table.stdout and "(n=2)" in table.stdout

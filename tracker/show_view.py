@@ -1,0 +1,127 @@
+"""`tracker show ID`: everything about one prediction, gathered once, rendered as text or
+JSON. The history chart draws the probability where the prediction has one, else the
+headline value."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from db import queries
+from jobs.evaluation import load_inputs
+from tracker.chart import draw
+from tracker.registry.rules import describe_rule
+
+CHART_WIDTH = 60
+
+
+def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    history = queries.snapshot_history(engine, prediction.id)
+    verdict = queries.resolutions(engine).get(prediction.id)
+    inputs = load_inputs(engine, prediction.series_ids(), now)
+    latest = history[-1] if history else None
+    return {
+        "id": prediction.id,
+        "who": prediction.who,
+        "claim": prediction.claim,
+        "kind": prediction.kind,
+        "made_on": prediction.made_on.isoformat(),
+        "start": prediction.start.isoformat(),
+        "deadline": prediction.deadline.isoformat(),
+        "rule": describe_rule(prediction),
+        "notes": prediction.notes,
+        "scored": prediction.scored,
+        "status": latest.status if latest else "no_data",
+        "probability": latest.probability if latest else None,
+        "value": latest.value if latest else None,
+        "explanation": latest.explanation if latest else "not evaluated yet: run `tracker poll`",
+        "model": latest.model if latest else None,
+        "model_inputs": json.loads(latest.inputs) if latest and latest.inputs else {},
+        "manual_verdict": {
+            "outcome": verdict.outcome, "note": verdict.note, "resolved_at": verdict.resolved_at,
+        } if verdict else None,
+        "series": [
+            {
+                "id": sid,
+                "name": series.name,
+                "points": len(series.points),
+                "last_value": series.points[-1].value if series.points else None,
+                "last_at": series.points[-1].ts if series.points else None,
+                "stale": series.stale,
+                "state": series.state,
+            }
+            for sid, series in inputs.items()
+        ],
+        "parts": list(getattr(prediction, "of", [])),
+        "history": [
+            {"at": s.at, "status": s.status, "probability": s.probability, "value": s.value,
+             "explanation": s.explanation}
+            for s in history
+        ],
+    }
+
+
+def _status_changes(history: list[dict]) -> list[dict]:
+    changes = []
+    for snap in history:
+        if not changes or changes[-1]["status"] != snap["status"]:
+            changes.append(snap)
+    return changes
+
+
+def _chart(history: list[dict]) -> list[str]:
+    with_p = [(s["at"], s["probability"]) for s in history if s["probability"] is not None]
+    if len(with_p) >= 2:
+        return ["Probability history:", *draw(with_p, CHART_WIDTH, 8, 0.0, 1.0,
+                                              fmt=lambda v: f"{100 * v:.0f}%")]
+    with_value = [(s["at"], s["value"]) for s in history if s["value"] is not None]
+    if len(with_value) >= 2:
+        return ["Value history:", *draw(with_value, CHART_WIDTH, 8)]
+    return ["History: not enough snapshots to draw yet (one is stored per change)."]
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def render(d: dict[str, Any]) -> list[str]:
+    """Plain lines of text."""
+    p = "-" if d["probability"] is None else f"{100 * d['probability']:.0f}%"
+    lines = [
+        f"{d['id']}  {d['who']}, {d['made_on']} ({d['kind']})",
+        f"Claim: {d['claim']}",
+        f"Rule: {d['rule']}",
+        f"Status: {d['status']}  probability {p}",
+        f"  {d['explanation']}",
+    ]
+    if d["notes"]:
+        lines.append(f"Notes: {d['notes']}")
+    if not d["scored"]:
+        lines.append("Not scored on its own: it is a part of a composite prediction.")
+    if d["manual_verdict"]:
+        v = d["manual_verdict"]
+        lines.append(f"Manual verdict: {v['outcome']} on {_when(v['resolved_at'])}"
+                     + (f": {v['note']}" if v["note"] else "") + " (`tracker resolve --undo` removes it)")
+    if d["series"]:
+        lines.append("Inputs:")
+        for s in d["series"]:
+            last = "no data" if s["last_value"] is None else f"{s['last_value']:,.6g} at {_when(s['last_at'])}"
+            flags = [f"{s['points']} points"] + (["stale"] if s["stale"] else []) + (
+                [f"market {s['state']}"] if s["state"] else [])
+            lines.append(f"  {s['id']} ({s['name']}): {last}; {', '.join(flags)}")
+    if d["parts"]:
+        lines.append(f"Parts: {', '.join(d['parts'])}")
+    if d["model"]:
+        used = ", ".join(f"{k}={v}" for k, v in sorted(d["model_inputs"].items()))
+        lines.append(f"Model: {d['model']}" + (f" ({used})" if used else ""))
+    changes = _status_changes(d["history"])
+    if changes:
+        lines.append("Status history:")
+        for snap in changes:
+            lines.append(f"  {_when(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
+    lines += _chart(d["history"])
+    return lines
