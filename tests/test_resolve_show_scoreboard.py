@@ -113,4 +113,4 @@ def test_scoreboard_counts_per_person_with_the_price_on_made_on(polled):
     # Bea's threshold was priced from the BATS.L bars up to 2026-09-10, her made_on day.
     assert bea["boldness_n"] == 1 and 0.0 < bea["boldness"] < 1.0
     table = tracker(polled, "scoreboard")
-    assert table.returncode == 0 and "Tester" in table.stdout and "(n=2)" in table.stdout
+    assert table.returncode == 0 and "Tester" in table.stdout and "50% n=2" in table.stdout

@@ -449,27 +449,27 @@ def scoreboard(app: App, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(header_style="bold")
-    for name in ("Who", "Right", "Wrong", "Void", "Open", "Expected hits", "Hit rate",
-                 "Edge", "Yield"):
-        table.add_column(name, justify="left" if name == "Who" else "right")
+    table = Table(header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
+    for name in ("Who", "Right", "Wrong", "Void", "Open", "Expected", "Hits", "Edge", "Yield"):
+        table.add_column(name, justify="left" if name == "Who" else "right", no_wrap=True)
     for row in rows:
         table.add_row(
             row.who, str(row.right), str(row.wrong), str(row.void), str(row.open),
-            f"{row.expected_hits:.1f} of {row.claims}",
+            f"{row.expected_hits:.1f}/{row.claims}",
             _rate(row.hit_rate, row.resolved), _rate(row.edge, len(row.edges), signed=True),
             _rate(row.mean_yield, len(row.yields), signed=True),
         )
     _console().print(table)
-    click.echo("Expected hits: calls already right plus the chances of those still open. "
-               "Edge: outcome minus the price on the day the call was made.")
+    click.echo("Expected: calls already right plus the chances of those still open, of all "
+               "calls.\nEdge: outcome minus the price on the day of the call; yield: betting 1 "
+               "at that price. n: resolved calls behind a rate.")
 
 
 def _rate(value: float | None, n: int, signed: bool = False) -> str:
-    """A rate with the number of resolved claims behind it: '+12% (n=4)'."""
+    """A rate with the number of resolved claims behind it: '+12% n=4'."""
     if value is None:
-        return "- (n=0)"
-    return f"{100 * value:{'+' if signed else ''}.0f}% (n={n})"
+        return "- n=0"
+    return f"{100 * value:{'+' if signed else ''}.0f}% n={n}"
 
 
 @cli.command()

@@ -159,12 +159,11 @@ class Outperform(PredictionBase):
         return self.members() + self.benchmark_members()
 
 
-class Rank(PredictionBase):
+class Rank(_OneSeries):
     """``series`` has the best (or worst) return from ``start`` to ``deadline`` among
     itself and the ``universe``."""
 
     kind: Literal["rank"]
-    series: SeriesId
     universe: list[SeriesId] = Field(min_length=1)
     position: Literal["best", "worst"] = "best"
 
@@ -177,7 +176,7 @@ class Rank(PredictionBase):
         return self
 
     def series_ids(self) -> list[str]:
-        return [self.series, *self.universe]
+        return [*super().series_ids(), *self.universe]
 
 
 class Level(_OneSeries):
