@@ -78,6 +78,7 @@ class SourceHealth(SQLModel, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     consecutive_failures: int = 0
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # this run's first failure
     last_error: str | None = None
     failing_symbols: str | None = None  # JSON list
     next_allowed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

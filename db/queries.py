@@ -124,6 +124,41 @@ def last_timestamps(engine: Engine, series_ids: Iterable[str]) -> dict[str, date
         }
 
 
+def last_fetches(engine: Engine, series_ids: Iterable[str]) -> dict[str, datetime]:
+    """When each series' newest point was last fetched (every successful poll fetches it
+    again, or adds a newer one): how fresh the series is, whatever its cadence."""
+    ids = list(series_ids)
+    if not ids:
+        return {}
+    newest = (
+        select(_OBS.c.series_id, func.max(_OBS.c.ts).label("ts"))
+        .where(_OBS.c.series_id.in_(ids))
+        .group_by(_OBS.c.series_id)
+        .subquery()
+    )
+    query = select(_OBS.c.series_id, _OBS.c.fetched_at).join(
+        newest, (newest.c.series_id == _OBS.c.series_id) & (newest.c.ts == _OBS.c.ts)
+    )
+    with engine.connect() as conn:
+        return {sid: fetched for sid, fetched in conn.execute(query)}
+
+
+def series_points_before(engine: Engine, series_ids: Iterable[str], before: datetime) -> dict[str, datetime]:
+    """The newest timestamp of each series earlier than ``before`` (the point a poll has
+    just stored is not the one that tells whether there was a gap before it)."""
+    ids = list(series_ids)
+    if not ids:
+        return {}
+    query = (
+        select(_OBS.c.series_id, func.max(_OBS.c.ts))
+        .where(_OBS.c.series_id.in_(ids), _OBS.c.ts < before)
+        .group_by(_OBS.c.series_id)
+    )
+    process = _OBS.c.ts.type.process_result_value
+    with engine.connect() as conn:
+        return {sid: process(_as_datetime(ts), engine.dialect) for sid, ts in conn.execute(query)}
+
+
 def _as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
@@ -243,12 +278,14 @@ def record_source_result(
     }
     stmt = _insert(engine, _HEALTH)
     if error is None:
-        values |= {"last_success_at": at, "consecutive_failures": 0}
+        values |= {"last_success_at": at, "consecutive_failures": 0, "failing_since": None}
         update = {key: stmt.excluded[key] for key in values if key != "source"}
     else:
-        values |= {"consecutive_failures": 1}
+        values |= {"consecutive_failures": 1, "failing_since": at}
         update = {key: stmt.excluded[key] for key in values if key != "source"}
         update["consecutive_failures"] = _HEALTH.c.consecutive_failures + 1
+        # The run of failures began at the first of them: keep that time.
+        update["failing_since"] = func.coalesce(_HEALTH.c.failing_since, stmt.excluded.failing_since)
     with engine.begin() as conn:
         conn.execute(stmt.values(values).on_conflict_do_update(index_elements=["source"], set_=update))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,6 +26,8 @@ from tracker.config import Settings
 from tracker.sources import SOURCES, source_module
 from tracker.sources.base import SourceError
 from tracker.sources.http import HttpClient
+
+log = logging.getLogger("tracker.backfill")
 
 
 @dataclass
@@ -155,6 +158,15 @@ async def _run_all(settings, engine, tasks, now, reporter) -> None:
         )
 
 
+def fill_gaps(settings: Settings, engine: Engine, gaps: dict[str, datetime], now: datetime) -> None:
+    """Fetch each series' history from its last point before a gap up to ``now``."""
+    tasks = [Task(series_id, since, since) for series_id, since in gaps.items()]
+    asyncio.run(_run_all(settings, engine, tasks, now, Reporter()))
+    for task in tasks:
+        if task.error:
+            log.warning("%s: could not fill its gap: %s", task.series_id, task.error)
+
+
 def backfill(
     settings: Settings,
     registry,
@@ -168,5 +180,5 @@ def backfill(
     now = now or datetime.now(UTC)
     tasks = plan(registry, engine, now, since, sources)
     asyncio.run(_run_all(settings, engine, tasks, now, reporter or Reporter()))
-    evaluate_all(engine, registry, now)
+    evaluate_all(engine, registry, now, settings)
     return BackfillResult(tasks)

@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 from db import queries
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
-from tracker.evaluate.staleness import is_stale
+from tracker.evaluate.staleness import fetch_overdue, is_stale
 from tracker.registry.labels import label
+from tracker.sources import group_of
 from tracker.sources.base import Point
 
 log = logging.getLogger("tracker.evaluate")
@@ -24,9 +25,13 @@ PROBABILITY_EPSILON = 0.001  # smaller moves are noise: no new snapshot
 _evaluation_lock = threading.Lock()
 
 
-def load_inputs(engine: Engine, series_ids, now: datetime) -> dict[str, SeriesInput]:
+def load_inputs(engine: Engine, series_ids, now: datetime, settings=None) -> dict[str, SeriesInput]:
+    """Every series as the evaluators see it. With ``settings``, a series whose source
+    keeps failing for it is stale after three poll intervals (staleness.py)."""
     series_ids = list(series_ids)
     rows = queries.series_rows(engine, series_ids)
+    fetched = queries.last_fetches(engine, series_ids) if settings else {}
+    health = queries.source_health(engine) if settings else {}
     inputs = {}
     for series_id in series_ids:
         points = [
@@ -34,10 +39,16 @@ def load_inputs(engine: Engine, series_ids, now: datetime) -> dict[str, SeriesIn
             for row in queries.series_points(engine, series_id)
         ]
         row = rows.get(series_id)
+        stale = is_stale(points, now)
+        if settings and not stale:
+            source = series_id.split(":", 1)[0]
+            attempted = health[source].last_attempt_at if source in health else None
+            interval = settings.schedule.interval(group_of(source))
+            stale = fetch_overdue(fetched.get(series_id), attempted, now, interval)
         inputs[series_id] = SeriesInput(
             series_id,
             points,
-            stale=is_stale(points, now),
+            stale=stale,
             label=label(series_id, row.name if row else None),
             state=row.state if row else None,
             resolved_value=row.resolved_value if row else None,
@@ -61,10 +72,11 @@ def _changed(previous, current: Evaluation) -> bool:
     return abs(previous.probability - current.probability) > PROBABILITY_EPSILON
 
 
-def evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluation]:
-    """Evaluate every prediction; store a snapshot for those whose state changed."""
+def evaluate_all(engine: Engine, registry, now: datetime, settings=None) -> dict[str, Evaluation]:
+    """Evaluate every prediction; store a snapshot for those whose state changed.
+    ``settings`` (the poll intervals) lets a series go stale when its source fails."""
     with _evaluation_lock:
-        return _evaluate_all(engine, registry, now)
+        return _evaluate_all(engine, registry, now, settings)
 
 
 def evaluate_registry(
@@ -99,8 +111,8 @@ def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, Se
     return past
 
 
-def _evaluate_all(engine: Engine, registry, now: datetime) -> dict[str, Evaluation]:
-    inputs = load_inputs(engine, registry.series_ids(), now)
+def _evaluate_all(engine: Engine, registry, now: datetime, settings) -> dict[str, Evaluation]:
+    inputs = load_inputs(engine, registry.series_ids(), now, settings)
     previous = queries.latest_snapshots(engine)
     results = evaluate_registry(registry, inputs, now, queries.resolutions(engine))
     new_rows = []

@@ -28,6 +28,10 @@ log = logging.getLogger("tracker.poll")
 # History fetched before a prediction's start date on first sight: enough daily returns
 # for the volatility models, and the baseline close for returns.
 HISTORY_BEFORE_START = timedelta(days=120)
+# A market series whose previous point is older than this many poll intervals has a gap.
+GAP_INTERVALS = 2
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
 
 
 @dataclass
@@ -36,12 +40,15 @@ class SourceLine:
     series: int = 0
     points: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    skipped_until: datetime | None = None  # backing off after failures: not asked
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and self.skipped_until is None
 
     def __str__(self) -> str:
+        if self.skipped_until is not None:
+            return f"{self.source}: backing off after failures until {self.skipped_until:%Y-%m-%d %H:%M:%S} UTC"
         if self.ok:
             return f"{self.source}: ok, {self.points} points in {self.series} series"
         failing = ", ".join(f"{sym} ({msg})" for sym, msg in sorted(self.errors.items()))
@@ -91,7 +98,37 @@ async def fetch_all(settings: Settings, wanted, now: datetime) -> list[SourceRep
         )
 
 
-def store(engine: Engine, report: SourceReport, now: datetime) -> SourceLine:
+def backoff(failures: int) -> timedelta:
+    """How long a source that failed outright ``failures`` times in a row is left alone:
+    doubling from 30 s, at most an hour. Short runs of failures never delay a poll."""
+    return min(BACKOFF_FIRST * 2 ** max(0, failures - 1), BACKOFF_MAX)
+
+
+def next_allowed(report: SourceReport, failures: int, now: datetime) -> datetime | None:
+    """When the source may be asked again: after the server's Retry-After, and, when
+    every symbol failed, after the backoff. A source with some good symbols keeps polling."""
+    wait = timedelta(seconds=report.retry_after or 0)
+    if report.errors and not report.series:
+        wait = max(wait, backoff(failures))
+    return now + wait if wait else None
+
+
+def _log_transition(report: SourceReport, before, line: SourceLine) -> None:
+    """A line per source per cycle while it works; an error once when it starts failing
+    and a line when it recovers, but not an error on every failing cycle."""
+    was_failing = before is not None and before.consecutive_failures > 0
+    if line.ok:
+        if was_failing:
+            log.info("%s: recovered after %d failed polls", report.source,
+                     before.consecutive_failures)
+        log.info("%s", line)
+    elif not was_failing:
+        log.error("%s", line)
+    else:
+        log.debug("%s", line)
+
+
+def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> SourceLine:
     queries.upsert_series(
         engine,
         [
@@ -125,11 +162,14 @@ def store(engine: Engine, report: SourceReport, now: datetime) -> SourceLine:
         ),
     )
     error = "; ".join(f"{sym}: {msg}" for sym, msg in sorted(report.errors.items())) or None
-    next_allowed = now + timedelta(seconds=report.retry_after) if report.retry_after else None
+    failures = (before.consecutive_failures if before else 0) + 1 if error else 0
     queries.record_source_result(
-        engine, report.source, now, error, sorted(report.errors), next_allowed
+        engine, report.source, now, error, sorted(report.errors),
+        next_allowed(report, failures, now),
     )
-    return SourceLine(report.source, len(report.series), report.points, dict(report.errors))
+    line = SourceLine(report.source, len(report.series), report.points, dict(report.errors))
+    _log_transition(report, before, line)
+    return line
 
 
 def run_cycle(
@@ -138,18 +178,43 @@ def run_cycle(
     engine: Engine,
     sources: set[str] | None = None,
     now: datetime | None = None,
+    honour_backoff: bool = True,
 ) -> CycleResult:
-    """Fetch, store, record health, evaluate. Never raises for a source's failure."""
+    """Fetch, store, record health, evaluate. Never raises for a source's failure. A
+    source backing off (Retry-After, or failing outright) is skipped until its time."""
     now = now or datetime.now(UTC)
+    health = queries.source_health(engine)
     wanted = wanted_symbols(registry, engine, sources)
-    reports = asyncio.run(fetch_all(settings, wanted, now)) if wanted else []
     lines = []
+    for name in sorted(wanted):
+        h = health.get(name)
+        if honour_backoff and h is not None and h.next_allowed_at and h.next_allowed_at > now:
+            log.debug("%s: backing off until %s", name, h.next_allowed_at)
+            lines.append(SourceLine(name, skipped_until=h.next_allowed_at))
+            del wanted[name]
+    reports = asyncio.run(fetch_all(settings, wanted, now)) if wanted else []
     for report in reports:
-        line = store(engine, report, now)
-        (log.info if line.ok else log.warning)("%s", line)
-        lines.append(line)
-    evaluations = evaluate_all(engine, registry, now)
-    return CycleResult(lines, evaluations)
+        lines.append(store(engine, report, now, health.get(report.source)))
+    fill_market_gaps(settings, engine, reports, now)
+    evaluations = evaluate_all(engine, registry, now, settings)
+    return CycleResult(sorted(lines, key=lambda line: line.source), evaluations)
+
+
+def fill_market_gaps(settings: Settings, engine: Engine, reports, now: datetime) -> None:
+    """After downtime or an outage, a market's odds during the gap come from its price
+    history: each poll stores only the current price, so a gap would otherwise stay a
+    gap. Only markets this cycle reached are filled. Prices and macro series need
+    nothing: their poll fetches from the last stored point."""
+    from jobs.backfill import fill_gaps
+
+    gap = GAP_INTERVALS * settings.schedule.interval("markets")
+    ids = [f"{report.source}:{s.symbol}" for report in reports
+           if group_of(report.source) == "markets" for s in report.series]
+    stored = queries.series_points_before(engine, ids, now - timedelta(seconds=1))
+    gaps = {sid: last for sid, last in stored.items() if now - last > gap}
+    if gaps:
+        log.info("filling gaps in %d market series from their price history", len(gaps))
+        fill_gaps(settings, engine, gaps, now)
 
 
 def sources_in_group(group: str) -> set[str]:

@@ -1,55 +1,51 @@
-"""The daemon: an APScheduler 3 BlockingScheduler with one poll job per schedule group.
+"""The daemon: one poll job per schedule group, on an APScheduler 3 background scheduler,
+while the main thread waits for signals.
 
 Jobs have explicit ids, run in UTC, never overlap themselves (max_instances=1) and
 coalesce missed runs into one. Every job runs once at start. Catch-up does not depend on
-the scheduler's memory: each poll fetches from the last stored point. On SIGTERM or
-SIGINT the running job finishes, then the process exits 0.
+the scheduler's memory: each poll fetches from the last stored point.
+
+- Leadership (jobs/leader.py): only the daemon holding the database's lock polls. On
+  SQLite a second daemon is refused; on PostgreSQL it stands by and takes over.
+- SIGTERM, SIGINT: no new job starts; the running one finishes, or is abandoned after
+  ``STOP_GRACE`` (the database stays consistent: each write is one transaction); exit 0.
+- SIGHUP: reload the config and the registry; a bad new config is refused with a log
+  line and the old one keeps running.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from jobs.leader import leader_for
 from jobs.poll import run_cycle, sources_in_group
+from tracker.config import ConfigError
+from tracker.registry import RegistryError
 from tracker.sources import GROUPS
 
 log = logging.getLogger("tracker.daemon")
 
-
-def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S%z",
-    )
-    # APScheduler logs every job start and end at INFO; our own lines say what matters.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+STOP_GRACE = 30.0  # seconds a running poll may take to finish after SIGTERM
+STANDBY_RETRY_MAX = 15.0  # seconds between a standby's tries for the leader lock
 
 
-def poll_job(settings, registry, engine, group: str) -> None:
-    """One scheduled poll of a group. Never raises: a raising job would only log a traceback
-    on every run, and the next run should still happen."""
-    try:
-        run_cycle(settings, registry, engine, sources_in_group(group))
-    except Exception:
-        log.exception("poll of %s failed", group)
-
-
-def build_scheduler(settings, registry, engine) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=UTC)
+def build_scheduler(settings, registry, engine, job=None, scheduler=None):
+    """A scheduler with one poll job per group the registry uses."""
+    scheduler = scheduler or BackgroundScheduler(timezone=UTC)
     used_sources = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
     for group in GROUPS:
         if not sources_in_group(group) & used_sources:
             continue
         interval = settings.schedule.interval(group)
         scheduler.add_job(
-            poll_job,
+            job or poll_job,
             IntervalTrigger(seconds=interval.total_seconds(), timezone=UTC),
             args=(settings, registry, engine, group),
             id=f"poll-{group}",
@@ -58,23 +54,120 @@ def build_scheduler(settings, registry, engine) -> BlockingScheduler:
             coalesce=True,
             misfire_grace_time=None,  # late is better than never: the data catch up anyway
             next_run_time=datetime.now(UTC),  # poll once at start
+            replace_existing=True,
         )
         log.info("scheduled poll-%s every %s", group, interval)
     return scheduler
 
 
-def run_daemon(settings, registry, engine) -> None:
-    configure_logging()
-    scheduler = build_scheduler(settings, registry, engine)
+def poll_job(settings, registry, engine, group: str) -> None:
+    """One scheduled poll of a group. Never raises: a raising job would only log a
+    traceback on every run, and the next run should still happen."""
+    try:
+        run_cycle(settings, registry, engine, sources_in_group(group))
+    except Exception:
+        log.exception("poll of %s failed", group)
 
-    def stop(signum, _frame):
-        log.info("received %s: finishing the running job, then exiting", signal.Signals(signum).name)
-        # wait=True: lets the running job finish; then start() below returns.
-        scheduler.shutdown(wait=True)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    database = engine.url.render_as_string(hide_password=True)
-    log.info("tracker daemon started: %d predictions, database %s", len(registry), database)
-    scheduler.start()
-    log.info("tracker daemon stopped")
+class Daemon:
+    """The daemon's life: lead, poll on schedule, reload on SIGHUP, stop on SIGTERM."""
+
+    def __init__(self, settings, registry, engine, reload=None):
+        self.settings, self.registry, self.engine = settings, registry, engine
+        self._reload_source = reload  # () -> (settings, registry); raises on a bad config
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._lost = threading.Event()
+        self._idle = threading.Condition()
+        self._running = 0
+        shortest = min(settings.schedule.interval(g).total_seconds() for g in GROUPS)
+        self.leader = leader_for(engine, retry_seconds=min(STANDBY_RETRY_MAX, shortest / 2))
+
+    # --- signals ---------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        def stop(signum, _frame):
+            log.info("received %s: finishing the running poll, then exiting",
+                     signal.Signals(signum).name)
+            self._stop.set()
+
+        def reload(_signum, _frame):
+            self._reload.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, reload)
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def _job(self, settings, registry, engine, group: str) -> None:
+        if self._stop.is_set():
+            return
+        if not self.leader.still_leading():
+            self._lost.set()
+            return
+        with self._idle:
+            self._running += 1
+        try:
+            poll_job(settings, registry, engine, group)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _start_scheduler(self) -> BackgroundScheduler:
+        scheduler = build_scheduler(self.settings, self.registry, self.engine, job=self._job)
+        scheduler.start()
+        return scheduler
+
+    def _apply_reload(self, scheduler: BackgroundScheduler) -> None:
+        self._reload.clear()
+        try:
+            settings, registry = self._reload_source()
+        except (ConfigError, RegistryError) as exc:  # a bad config never stops a daemon
+            log.error("refused the new config, keeping the old one: %s", exc)
+            return
+        if settings.database.url != self.settings.database.url:
+            log.warning("the database URL changed: that takes a restart; keeping %s",
+                        self.engine.url.render_as_string(hide_password=True))
+            settings = settings.model_copy(update={"database": self.settings.database})
+        self.settings, self.registry = settings, registry
+        scheduler.remove_all_jobs()
+        build_scheduler(settings, registry, self.engine, job=self._job, scheduler=scheduler)
+        log.info("reloaded the config: %d predictions", len(registry))
+
+    def _wait_for_running_poll(self) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout=STOP_GRACE)
+
+    # --- the main loop -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        database = self.engine.url.render_as_string(hide_password=True)
+        while not self._stop.is_set():
+            if not self.leader.acquire(stop=self._stop):
+                break  # stopped while standing by
+            log.info("tracker daemon leading: %d predictions, database %s",
+                     len(self.registry), database)
+            self._lost.clear()
+            scheduler = self._start_scheduler()
+            while not (self._stop.is_set() or self._lost.is_set()):
+                if self._reload.is_set() and self._reload_source is not None:
+                    self._apply_reload(scheduler)
+                self._stop.wait(0.5)
+            scheduler.shutdown(wait=False)
+            finished = self._wait_for_running_poll()
+            self.leader.release()
+            if not finished:
+                log.warning("the running poll did not finish in %.0f s: abandoned", STOP_GRACE)
+                logging.shutdown()
+                os._exit(0)  # its thread cannot be interrupted; the data are consistent
+            if self._lost.is_set() and not self._stop.is_set():
+                log.warning("no longer leading: standing by")
+        log.info("tracker daemon stopped")
+
+
+def run_daemon(settings, registry, engine, reload=None) -> None:
+    daemon = Daemon(settings, registry, engine, reload=reload)
+    daemon.install_signal_handlers()
+    daemon.run()

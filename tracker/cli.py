@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +121,9 @@ def _probability(value: float | None) -> str:
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Track public predictions against market data."""
+    # Commands print what matters themselves; without a handler, library warnings would
+    # reach stderr a second time through logging's last resort. `run` sets up real logging.
+    logging.getLogger("tracker").addHandler(logging.NullHandler())
     ctx.obj = App(config_path)
 
 
@@ -155,7 +159,9 @@ def poll(app: App, source_names: tuple[str, ...]) -> None:
 
     _check_sources(source_names)
     registry, engine = app.registry, app.engine
-    result = run_cycle(app.settings, registry, engine, set(source_names) or None)
+    # Asked for by hand: poll every source now, even one the daemon is backing off.
+    result = run_cycle(app.settings, registry, engine, set(source_names) or None,
+                       honour_backoff=False)
     if not result.lines:
         click.echo("nothing to poll: no prediction reads these sources")
     for line in result.lines:
@@ -239,16 +245,29 @@ def status(app: App, as_json: bool) -> None:
     _console().print(table)
 
 
+def _stale_series(app: App) -> dict[str, bool]:
+    from datetime import UTC, datetime
+
+    from db import queries
+    from jobs.evaluation import load_inputs
+
+    ids = [row.id for row in queries.series_overview(app.engine)]
+    inputs = load_inputs(app.engine, ids, datetime.now(UTC), app.settings)
+    return {sid: series.stale for sid, series in inputs.items()}
+
+
 def series_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
 
     health = queries.source_health(app.engine)
+    stale = _stale_series(app)
     rows = []
     for row in queries.series_overview(app.engine):
         h = health.get(row.source)
         rows.append(
             {
                 "id": row.id,
+                "stale": stale.get(row.id, False),
                 "source": row.source,
                 "symbol": row.symbol,
                 "name": row.name,
@@ -293,15 +312,57 @@ def series(app: App, as_json: bool) -> None:
             state = f"[green]ok[/] {_when(health['last_success_at'])}"
         else:
             state = f"[red]failing x{health['consecutive_failures']}[/]: {health['last_error']}"
+        when = _when(row["last_at"]) + (" [red]stale[/]" if row["stale"] else "")
         table.add_row(
-            row["id"], row["name"] or "", _number(row["last_value"]), _when(row["last_at"]),
-            str(row["points"]), state,
+            row["id"], row["name"] or "", _number(row["last_value"]), when, str(row["points"]), state,
         )
     if rows:
         _console().print(table)
     else:
         click.echo("no series stored yet: run `tracker poll`")
     _print_failing_sources(app)
+
+
+@cli.command()
+@json_option
+@pass_app
+@handle_errors
+def health(app: App, as_json: bool) -> None:
+    """Each source: last attempt and success, failures and since when, the last error,
+    when it will be asked again; and the series that are stale."""
+    from db import queries
+
+    sources = []
+    for name, h in sorted(queries.source_health(app.engine).items()):
+        sources.append({
+            "source": name,
+            "ok": h.consecutive_failures == 0,
+            "last_attempt_at": h.last_attempt_at,
+            "last_success_at": h.last_success_at,
+            "consecutive_failures": h.consecutive_failures,
+            "failing_since": h.failing_since,
+            "last_error": h.last_error,
+            "failing_symbols": json.loads(h.failing_symbols) if h.failing_symbols else [],
+            "next_allowed_at": h.next_allowed_at,
+        })
+    stale = sorted(sid for sid, is_stale in _stale_series(app).items() if is_stale)
+    if as_json:
+        emit_json({"sources": sources, "stale_series": stale})
+        return
+    if not sources:
+        click.echo("no poll has run yet: run `tracker poll` or `tracker run`")
+    now = datetime.now(UTC)
+    for s in sources:
+        if s["ok"]:
+            click.echo(f"{s['source']}: ok, last success {_when(s['last_success_at'])}")
+            continue
+        click.echo(f"{s['source']}: FAILING since {_when(s['failing_since'])} "
+                   f"({s['consecutive_failures']} polls in a row; last success "
+                   f"{_when(s['last_success_at']) if s['last_success_at'] else 'never'})")
+        click.echo(f"  last error: {s['last_error']}")
+        if s["next_allowed_at"] and s["next_allowed_at"] > now:
+            click.echo(f"  backing off: next try after {_when(s['next_allowed_at'])}")
+    click.echo(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
 
 
 def _print_failing_sources(app: App) -> None:
@@ -404,7 +465,7 @@ def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: 
             _fail(f"{prediction_id} has no manual verdict to undo", EXIT_USAGE)
     else:
         queries.set_resolution(app.engine, prediction_id, outcome, note, now)
-    result = evaluate_all(app.engine, app.registry, now)[prediction_id]
+    result = evaluate_all(app.engine, app.registry, now, app.settings)[prediction_id]
     click.echo(f"{prediction_id}: {result.status.value}: {result.explanation}")
 
 
@@ -473,13 +534,26 @@ def _rate(value: float | None, n: int, signed: bool = False) -> str:
 
 
 @cli.command()
+@click.option("--log-json", is_flag=True, help="Log JSON lines (time, level, logger, message).")
 @pass_app
 @handle_errors
-def run(app: App) -> None:
-    """Run the daemon: poll on schedule until SIGTERM or SIGINT."""
+def run(app: App, log_json: bool) -> None:
+    """Run the daemon: poll on schedule until SIGTERM or SIGINT; SIGHUP reloads the config."""
+    from jobs.leader import AlreadyRunning
     from jobs.scheduler import run_daemon
+    from tracker.logs import configure_logging
+    from tracker.registry import load_registry
 
-    run_daemon(app.settings, app.registry, app.engine)
+    configure_logging(json_lines=log_json)
+
+    def reload():
+        settings = load_settings(app.config_path)
+        return settings, load_registry(settings)
+
+    try:
+        run_daemon(app.settings, app.registry, app.engine, reload=reload)
+    except AlreadyRunning as exc:
+        _fail(str(exc), EXIT_USAGE)
 
 
 def main() -> None:

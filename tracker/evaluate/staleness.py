@@ -1,4 +1,10 @@
-"""When is a series too old to judge by? Policy for issue-2 scope; pure functions."""
+"""When is a series too old to judge by? Pure functions.
+
+Two tests, either one makes a series stale: its newest point is older than its own
+cadence allows (about two trading days for daily prices, a release period and its lag for
+monthly and quarterly data), or its source was asked since the series was last refreshed
+and it has not been refreshed for three poll intervals (a source or symbol failing).
+"""
 
 from __future__ import annotations
 
@@ -24,3 +30,17 @@ def max_age(points: list[Point]) -> timedelta:
 
 def is_stale(points: list[Point], now: datetime) -> bool:
     return not points or now - points[-1].ts > max_age(points)
+
+
+FETCH_INTERVALS = 3  # poll intervals a series may go without a refresh
+
+
+def fetch_overdue(
+    last_fetch: datetime | None, last_attempt: datetime | None, now: datetime, interval: timedelta
+) -> bool:
+    """Not refreshed for FETCH_INTERVALS polls although its source was asked since. (A
+    daemon that was simply not running has not asked, so a restart does not flag
+    everything stale before its first poll.)"""
+    if last_fetch is None or last_attempt is None or last_attempt <= last_fetch:
+        return False
+    return now - last_fetch > FETCH_INTERVALS * interval

@@ -1,0 +1,109 @@
+"""Logging for the daemon: plain lines for people, or JSON lines for log collectors.
+
+Plain (the default), one line per record, times in UTC::
+
+    2026-03-02T14:05:09+0000 INFO tracker.daemon: scheduled poll-markets every 0:05:00
+
+JSON (``json_lines=True``), one object per line::
+
+    {"time": "2026-03-02T14:05:09.123Z", "level": "INFO", "logger": "tracker.daemon",
+     "message": "scheduled poll-markets every 0:05:00"}
+
+plus ``exc`` (the formatted traceback) when the record carries exception info, and any
+fields passed as ``log.info("...", extra={"fields": {"source": "fred", "points": 12}})``,
+merged into the object. The four standard keys (and ``exc``) always win over an extra
+field of the same name. Plain lines leave the extra fields out.
+
+Everything goes to stderr (stdout is for command output such as ``--json``). Calling
+``configure_logging`` again replaces tracker's handler instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+PLAIN_DATEFMT = "%Y-%m-%dT%H:%M:%S%z"
+
+# Libraries that are too talkative at INFO: APScheduler logs every job start and end,
+# httpx every request, Alembic each of its plugins whenever the database is opened (its
+# migration lines, "Running upgrade ...", stay). Their warnings and errors still come through.
+QUIET_LOGGERS = ("apscheduler", "httpx", "alembic.runtime.plugins")
+
+_STANDARD_KEYS = ("time", "level", "logger", "message", "exc")
+
+
+class PlainFormatter(logging.Formatter):
+    """The daemon's historical line format, with the time always in UTC."""
+
+    converter = time.gmtime  # %z then renders as +0000
+
+    def __init__(self) -> None:
+        super().__init__(fmt=PLAIN_FORMAT, datefmt=PLAIN_DATEFMT)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message[, exc][, extra fields]."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {}
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update({str(key): value for key, value in fields.items()})
+        created = datetime.fromtimestamp(record.created, UTC)
+        entry["time"] = created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z"
+        entry["level"] = record.levelname
+        entry["logger"] = record.name
+        entry["message"] = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        else:
+            entry.pop("exc", None)  # an extra field may not pose as a traceback
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        # Standard keys first, in a fixed order, so lines read the same way every time.
+        ordered = {key: entry.pop(key) for key in _STANDARD_KEYS if key in entry}
+        ordered.update(entry)
+        # default=str: a datetime, Path or Decimal in the fields must not lose the line.
+        return json.dumps(ordered, ensure_ascii=False, default=str)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the moment of each record (as the logging
+    module's own last-resort handler does), so a replaced or captured stderr is followed
+    and a closed one is never held on to."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass  # always sys.stderr
+
+
+def configure_logging(json_lines: bool = False, level: int | str = logging.INFO) -> logging.Handler:
+    """Send log records at ``level`` and above to stderr, as plain lines or JSON lines.
+
+    Idempotent: a second call replaces the handler a first call installed (so it can also
+    switch formats), and never adds another. Handlers installed by others (pytest's
+    capture, for one) are left alone. Returns the installed handler.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _StderrHandler):
+            root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(JsonFormatter() if json_lines else PlainFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return handler
