@@ -1,6 +1,7 @@
 """A daemon to trust: one leader per database, SIGHUP reloads, failover on PostgreSQL.
 Real `tracker run` processes against a replay server."""
 
+import json
 import os
 import signal
 import subprocess
@@ -17,10 +18,10 @@ SYMBOL, FIXTURE = YAHOO_CHART
 class Daemon:
     """A `tracker run` subprocess whose log lines are collected as they come."""
 
-    def __init__(self, config, env=None):
+    def __init__(self, config, env=None, args=()):
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tracker.cli", "--config", str(config), "run"],
+            [sys.executable, "-m", "tracker.cli", "--config", str(config), "run", *args],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
             env={**os.environ, **(env or {})},
         )
@@ -134,3 +135,24 @@ def test_a_standby_takes_over_when_the_postgres_leader_dies(tmp_path, postgres_u
             leader.stop()
             if standby is not None:
                 assert standby.stop() == 0, standby.log
+
+
+def test_a_poll_that_will_not_finish_is_abandoned_after_30_s_with_json_logs(tmp_path):
+    with ReplayServer() as server:
+        server.add(f"/v8/finance/chart/{SYMBOL}", Reply.file(FIXTURE, delay=45.0))
+        config = fast_config(tmp_path, server.url, every="1h")
+        config.write_text(config.read_text().replace('timeout = "10s"', 'timeout = "60s"'))
+        daemon = Daemon(config, args=["--log-json"])
+        try:
+            assert wait_for(lambda: server.requests), daemon.log
+            asked_at = time.monotonic()
+            daemon.proc.send_signal(signal.SIGTERM)
+            code = daemon.stop()
+            waited = time.monotonic() - asked_at
+        finally:
+            daemon.stop(signal.SIGKILL)
+    assert code == 0, daemon.log
+    assert 29 < waited < 40
+    records = [json.loads(line) for line in daemon.lines]  # every line is one JSON object
+    assert any("did not finish in 30 s: abandoned" in r["message"] for r in records)
+    assert {"time", "level", "logger", "message"} <= set(records[0])
