@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from db.models import (
     BackfillProgress,
+    DigestLog,
     Observation,
     Resolution,
     Series,
@@ -30,6 +31,7 @@ _SNAP = Snapshot.__table__
 _HEALTH = SourceHealth.__table__
 _RESOLUTION = Resolution.__table__
 _BACKFILL = BackfillProgress.__table__
+_DIGEST = DigestLog.__table__
 
 
 def _insert(engine: Engine, table):
@@ -336,6 +338,37 @@ def record_backfill_window(
         index_elements=["series_id"],
         set_={"since": stmt.excluded.since, "done_until": stmt.excluded.done_until,
               "updated_at": stmt.excluded.updated_at},
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt)
+
+
+# --- digest log -------------------------------------------------------------------------------
+
+
+def digest_sent(engine: Engine, day: str):
+    """The log row of the digest for a local date (YYYY-MM-DD), or None if not sent."""
+    with engine.connect() as conn:
+        return conn.execute(select(_DIGEST).where(_DIGEST.c.digest_date == day)).first()
+
+
+def last_digest_before(engine: Engine, day) -> Any:
+    """The newest digest sent for a date before ``day``: what movement is measured from."""
+    query = (select(_DIGEST).where(_DIGEST.c.digest_date < day.isoformat())
+             .order_by(_DIGEST.c.digest_date.desc()).limit(1))
+    with engine.connect() as conn:
+        return conn.execute(query).first()
+
+
+def record_digest(engine: Engine, day: str, sent_at: datetime, message_id: str | None,
+                  values: dict) -> None:
+    """Mark a local date's digest as sent (only after the server accepted it)."""
+    row = {"digest_date": day, "sent_at": sent_at, "message_id": message_id,
+           "values_json": json.dumps(values, sort_keys=True)}
+    stmt = _insert(engine, _DIGEST).values(row)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["digest_date"],
+        set_={key: stmt.excluded[key] for key in ("sent_at", "message_id", "values_json")},
     )
     with engine.begin() as conn:
         conn.execute(stmt)

@@ -11,6 +11,7 @@ the scheduler's memory: each poll fetches from the last stored point.
   ``STOP_GRACE`` (the database stays consistent: each write is one transaction); exit 0.
 - SIGHUP: reload the config and the registry; a bad new config is refused with a log
   line and the old one keeps running.
+- With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from jobs import digest
 from jobs.leader import leader_for
 from jobs.poll import run_cycle, sources_in_group
 from tracker.config import ConfigError
@@ -115,8 +117,15 @@ class Daemon:
                 self._running -= 1
                 self._idle.notify_all()
 
+    def _schedule_all(self, scheduler: BackgroundScheduler) -> None:
+        build_scheduler(self.settings, self.registry, self.engine, job=self._job,
+                        scheduler=scheduler)
+        if self.settings.email.enabled:
+            digest.schedule(scheduler, self.settings, self.registry, self.engine)
+
     def _start_scheduler(self) -> BackgroundScheduler:
-        scheduler = build_scheduler(self.settings, self.registry, self.engine, job=self._job)
+        scheduler = BackgroundScheduler(timezone=UTC)
+        self._schedule_all(scheduler)
         scheduler.start()
         return scheduler
 
@@ -133,7 +142,7 @@ class Daemon:
             settings = settings.model_copy(update={"database": self.settings.database})
         self.settings, self.registry = settings, registry
         scheduler.remove_all_jobs()
-        build_scheduler(settings, registry, self.engine, job=self._job, scheduler=scheduler)
+        self._schedule_all(scheduler)
         log.info("reloaded the config: %d predictions", len(registry))
 
     def _wait_for_running_poll(self) -> bool:

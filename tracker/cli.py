@@ -534,6 +534,52 @@ def _rate(value: float | None, n: int, signed: bool = False) -> str:
 
 
 @cli.command()
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="The local date the digest is for (default: today in [email] timezone).")
+@click.option("--preview", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Write the HTML digest to FILE, charts inline, to open in a browser.")
+@click.option("--text", "show_text", is_flag=True, help="Print the plain-text digest.")
+@click.option("--send", "do_send", is_flag=True, help="Send it, once a day (see --force).")
+@click.option("--to", "to", multiple=True, metavar="ADDR",
+              help="Send a one-off copy to ADDR instead (repeatable; not logged).")
+@click.option("--force", is_flag=True, help="Send even if this date's digest was sent already.")
+@pass_app
+@handle_errors
+def digest(app: App, day: datetime | None, preview: str | None, show_text: bool,
+           do_send: bool, to: tuple[str, ...], force: bool) -> None:
+    """Build, preview or send the daily digest. Without options, print it as text."""
+    from jobs.digest import compose, deliver, local_day
+
+    now = datetime.now(UTC)
+    local = day.date() if day else local_day(now, app.settings.email.timezone)
+    if do_send or to:
+        from tracker.digest.send import SendError
+
+        try:
+            delivery = deliver(app.settings, app.registry, app.engine, local, force=force,
+                               to=list(to) or None, now=now)
+        except SendError as exc:
+            _fail(f"digest for {local} not sent: {exc}", EXIT_FAILED)
+        if delivery.sent:
+            where = ", ".join(to) if to else ", ".join(app.settings.email.to)
+            click.echo(f"digest for {local} sent to {where} ({delivery.message_id})")
+        else:
+            click.echo(delivery.reason)
+        if not (preview or show_text):
+            return
+    if preview or show_text or not (do_send or to):
+        from tracker.digest.render import preview_html, render_text
+
+        built, _message, charts = compose(app.settings, app.registry, app.engine, local, now)
+        if preview:
+            with open(preview, "w", encoding="utf-8") as out:
+                out.write(preview_html(built, charts))
+            click.echo(f"wrote {preview}")
+        if show_text or not (preview or do_send or to):
+            click.echo(render_text(built))
+
+
+@cli.command()
 @click.option("--log-json", is_flag=True, help="Log JSON lines (time, level, logger, message).")
 @pass_app
 @handle_errors

@@ -133,6 +133,7 @@ class SourcesConfig(_Section):
 
 
 class EmailConfig(_Section):
+    enabled: bool = False  # the daemon sends the daily digest (`tracker digest` works either way)
     to: list[str] = Field(default_factory=lambda: ["me@example.com"])
     sender: str = Field(default="tracker@example.com", alias="from")
     send_at: str = "07:00"

@@ -1,0 +1,161 @@
+"""The daily digest, exactly once a day.
+
+The local date in the configured time zone is the key: the digest log records a date only
+after the SMTP server accepted the message, so a crash or a refused send leaves the day
+unsent and it is tried again. The daemon sends at ``send_at`` local time (DST-aware);
+started after that hour it sends the day's digest at once if it is not sent yet; a failed
+send is retried with backoff until the local day ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from db import queries
+
+log = logging.getLogger("tracker.digest")
+
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(minutes=30)
+
+
+@dataclass
+class Delivery:
+    day: date
+    sent: bool
+    message_id: str | None = None
+    reason: str = ""  # why nothing was sent
+
+
+def compose(settings, registry, engine: Engine, day: date, now: datetime | None = None):
+    """(digest, message, charts) for ``day``: the content, rendered, charts inline."""
+    from tracker.digest.charts import charts_for
+    from tracker.digest.content import gather
+    from tracker.digest.render import render_html, render_text, subject
+    from tracker.digest.send import build_message
+
+    now = now or datetime.now(UTC)
+    digest = gather(engine, registry, settings, day, now)
+    charts = charts_for(digest)
+    cids = {pid: f"chart-{pid}@tracker" for pid in charts}
+    message = build_message(
+        settings.email.sender, list(settings.email.to), subject(digest), render_text(digest),
+        render_html(digest, cids), {cids[pid]: png for pid, png in charts.items()}, now,
+    )
+    return digest, message, charts
+
+
+def deliver(settings, registry, engine: Engine, day: date, force: bool = False,
+            to: list[str] | None = None, now: datetime | None = None) -> Delivery:
+    """Send ``day``'s digest unless it was sent already (``force`` sends again). With
+    ``to``, a one-off copy to those addresses: sent whatever the log says, not logged.
+    Raises SendError when the server cannot be reached or refuses."""
+    from tracker.digest.send import send
+
+    now = now or datetime.now(UTC)
+    logged = queries.digest_sent(engine, day.isoformat())
+    if logged is not None and not force and not to:
+        return Delivery(day, False, logged.message_id,
+                        f"the digest for {day} was sent at {logged.sent_at:%Y-%m-%d %H:%M} UTC "
+                        "(--force sends it again)")
+    digest, message, _charts = compose(settings, registry, engine, day, now)
+    if to:
+        del message["To"]
+        message["To"] = ", ".join(to)
+    message_id = send(settings.email, message, to=to)
+    if not to:
+        queries.record_digest(engine, day.isoformat(), now, message_id, digest.values())
+    return Delivery(day, True, message_id)
+
+
+def local_day(now: datetime, timezone: str) -> date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def send_time(day: date, settings) -> datetime:
+    """The UTC instant of ``send_at`` on the local ``day`` (DST-aware)."""
+    hour, minute = map(int, settings.email.send_at.split(":"))
+    zone = ZoneInfo(settings.email.timezone)
+    return datetime.combine(day, time(hour, minute), zone).astimezone(UTC)
+
+
+def end_of_day(day: date, settings) -> datetime:
+    zone = ZoneInfo(settings.email.timezone)
+    return datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+
+
+def due(settings, engine: Engine, now: datetime) -> date | None:
+    """The local date whose digest should go out now: today's, once ``send_at`` has
+    passed and it is not in the log yet."""
+    today = local_day(now, settings.email.timezone)
+    if now < send_time(today, settings) or queries.digest_sent(engine, today.isoformat()):
+        return None
+    return today
+
+
+class DigestJob:
+    """What the daemon runs at ``send_at`` (and at start): send today's digest if due;
+    on failure, try again with backoff (1 min doubling to 30 min) until the day ends."""
+
+    def __init__(self, settings, registry, engine: Engine, scheduler):
+        self.settings, self.registry, self.engine = settings, registry, engine
+        self.scheduler = scheduler
+        self.failures = 0
+
+    def __call__(self) -> None:
+        from tracker.digest.send import SendError
+
+        now = datetime.now(UTC)
+        day = due(self.settings, self.engine, now)
+        if day is None:
+            return
+        try:
+            delivery = deliver(self.settings, self.registry, self.engine, day, now=now)
+        except SendError as exc:
+            self._retry(day, now, str(exc))
+            return
+        except Exception as exc:  # a bug must not stop tomorrow's digest; say what happened
+            log.exception("building the digest for %s failed", day)
+            self._retry(day, now, f"unexpected {type(exc).__name__}: {exc}")
+            return
+        self.failures = 0
+        if delivery.sent:
+            log.info("digest for %s sent (%s)", day, delivery.message_id)
+
+    def _retry(self, day: date, now: datetime, reason: str) -> None:
+        self.failures += 1
+        wait = min(RETRY_FIRST * 2 ** (self.failures - 1), RETRY_MAX)
+        when = now + wait
+        if when >= end_of_day(day, self.settings):
+            log.error("digest for %s not sent today: %s; giving up for this day", day, reason)
+            self.failures = 0
+            return
+        log.error("digest for %s not sent: %s; trying again at %s UTC", day, reason,
+                  f"{when:%H:%M:%S}")
+        self.scheduler.add_job(self, "date", run_date=when, id="digest-retry",
+                               replace_existing=True, misfire_grace_time=None)
+
+
+def schedule(scheduler, settings, registry, engine: Engine) -> None:
+    """The daily digest job at ``send_at`` in the configured zone; at once when the
+    daemon starts after that hour and today's digest is not sent yet."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    hour, minute = map(int, settings.email.send_at.split(":"))
+    job = DigestJob(settings, registry, engine, scheduler)
+    now = datetime.now(UTC)
+    scheduler.add_job(
+        job,
+        CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.email.timezone)),
+        id="digest", name="daily digest", max_instances=1, coalesce=True,
+        misfire_grace_time=None, replace_existing=True,
+    )
+    if due(settings, engine, now) is not None:
+        scheduler.add_job(job, "date", run_date=now, id="digest-retry", replace_existing=True,
+                          misfire_grace_time=None)
+    log.info("daily digest at %s %s", settings.email.send_at, settings.email.timezone)

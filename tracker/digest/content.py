@@ -1,0 +1,143 @@
+"""What a digest says, gathered from the database: a plain data structure the templates
+and charts read. Movement is measured against the values the previous digest sent
+showed (stored in the digest log), so "moved" means "moved since you last read it"; the
+digest says which date that was. A move is listed only past MOVE_THRESHOLD."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from db import queries
+from jobs.evaluation import load_inputs, made_on_prices
+from tracker.scoreboard import PersonScore, score
+
+MOVE_THRESHOLD = 0.05  # 5 points of probability
+CHART_DAYS = 30
+RESOLVED = {"right", "wrong", "void"}
+
+
+@dataclass
+class Line:
+    """One prediction as the digest shows it."""
+
+    id: str
+    who: str
+    claim: str
+    status: str
+    probability: float | None
+    explanation: str
+    previous_status: str | None = None  # in the last digest sent
+    change_since_last: float | None = None  # probability now minus in the last digest
+    change_day: float | None = None  # probability now minus 24 hours ago
+    change_since_made: float | None = None  # probability now minus the price on made_on
+    history: list[tuple[datetime, float]] = field(default_factory=list)  # for its chart
+
+
+@dataclass
+class SourceProblem:
+    source: str
+    failing_since: datetime | None
+    consecutive_failures: int
+    last_error: str | None
+
+
+@dataclass
+class Digest:
+    day: date  # the local date it is for
+    timezone: str
+    generated_at: datetime
+    previous_day: date | None  # the digest movement is measured against
+    scoreboard: list[PersonScore]
+    resolved: list[Line]  # newly right, wrong or void since the last digest
+    flips: list[Line]  # other status changes (on track <-> off track, to or from no data)
+    movers: list[Line]  # open, moved at least MOVE_THRESHOLD since the last digest
+    open: list[Line]  # every open prediction
+    failing: list[SourceProblem]
+    stale_series: list[str]
+
+    @property
+    def charted(self) -> list[Line]:
+        """The predictions that moved, each drawn once (flips first, then movers)."""
+        seen, out = set(), []
+        for line in self.resolved + self.flips + self.movers:
+            if line.id not in seen and len(line.history) >= 2:
+                seen.add(line.id)
+                out.append(line)
+        return out
+
+    def values(self) -> dict[str, dict]:
+        """What this digest showed, stored so tomorrow's can say what moved."""
+        every = {line.id: line for line in self.open + self.resolved + self.flips}
+        return {pid: {"status": line.status, "probability": line.probability}
+                for pid, line in every.items()}
+
+
+def _probability_at(history, when: datetime) -> float | None:
+    before = [p for at, p in history if at <= when]
+    return before[-1] if before else None
+
+
+def gather(engine: Engine, registry, settings, day: date, now: datetime | None = None) -> Digest:
+    now = now or datetime.now(UTC)
+    latest = queries.latest_snapshots(engine)
+    previous = queries.last_digest_before(engine, day)
+    shown_before = json.loads(previous.values_json) if previous and previous.values_json else {}
+    priced = made_on_prices(engine, registry)
+    chart_from = now - timedelta(days=CHART_DAYS)
+
+    lines = []
+    for prediction in registry:
+        snap = latest.get(prediction.id)
+        if snap is None:
+            continue
+        history = [(s.at, s.probability) for s in queries.snapshot_history(engine, prediction.id)
+                   if s.probability is not None]
+        before = shown_before.get(prediction.id, {})
+        p = snap.probability
+        line = Line(
+            id=prediction.id, who=prediction.who, claim=prediction.claim, status=snap.status,
+            probability=p, explanation=snap.explanation,
+            previous_status=before.get("status"),
+            history=[(at, v) for at, v in history if at >= chart_from],
+        )
+        if p is not None:
+            if before.get("probability") is not None:
+                line.change_since_last = p - before["probability"]
+            day_ago = _probability_at(history, now - timedelta(days=1))
+            line.change_day = None if day_ago is None else p - day_ago
+            if prediction.id in priced:
+                line.change_since_made = p - priced[prediction.id]
+        lines.append((prediction, line))
+
+    resolved, flips, movers, still_open = [], [], [], []
+    for prediction, line in lines:
+        if not prediction.scored:
+            continue  # parts show through their composite
+        changed = line.previous_status is not None and line.previous_status != line.status
+        if line.status in RESOLVED:
+            if changed:
+                resolved.append(line)
+            continue
+        still_open.append(line)
+        if changed:
+            flips.append(line)
+        if line.change_since_last is not None and abs(line.change_since_last) >= MOVE_THRESHOLD:
+            movers.append(line)
+    movers.sort(key=lambda line: -abs(line.change_since_last))
+
+    scores = score(registry, {pid: (s.status, s.probability) for pid, s in latest.items()}, priced)
+    health = queries.source_health(engine)
+    failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
+               for name, h in sorted(health.items()) if h.consecutive_failures]
+    inputs = load_inputs(engine, registry.series_ids(), now, settings)
+    stale = sorted(sid for sid, series in inputs.items() if series.stale and series.points)
+    return Digest(
+        day=day, timezone=settings.email.timezone, generated_at=now,
+        previous_day=date.fromisoformat(previous.digest_date) if previous else None,
+        scoreboard=scores, resolved=resolved, flips=flips, movers=movers, open=still_open,
+        failing=failing, stale_series=stale,
+    )

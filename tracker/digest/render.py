@@ -1,0 +1,332 @@
+"""The digest as an email: an HTML part built for mail clients (tables, inline styles,
+charts as ``cid:`` attachments, nothing loaded from the network) and a plain-text part
+with the same content. Claims, explanations and error messages are untrusted text (a
+market's title can say anything), so the HTML template is autoescaped; the text template
+is not, and shows them verbatim."""
+
+from __future__ import annotations
+
+import base64
+import textwrap
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from tracker.digest.content import MOVE_THRESHOLD, Digest, Line
+from tracker.registry.labels import label
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEXT_WIDTH = 78
+NONE = "–"  # en dash: no value
+ERROR_CHARS = 300  # a source's last error can be a whole HTML page: show its start
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+STATUS_LABELS = {
+    "right": "Right",
+    "wrong": "Wrong",
+    "on_track": "On track",
+    "off_track": "Off track",
+    "no_data": "No data",
+    "open": "Open",
+    "void": "Void",
+}
+# (text colour, background tint): the label is always written out, colour only helps.
+STATUS_COLOURS = {
+    "right": ("#116329", "#dafbe1"),
+    "wrong": ("#a40e26", "#ffebe9"),
+    "on_track": ("#0f5132", "#d1e7dd"),
+    "off_track": ("#7d4e00", "#fff3cd"),
+    "no_data": ("#57606a", "#eaeef2"),
+    "open": ("#0550ae", "#ddf4ff"),
+    "void": ("#6639ba", "#fbefff"),
+}
+LINE_COLOURS = {  # the same hues, strong enough for a thin chart line
+    "right": "#1a7f37",
+    "wrong": "#cf222e",
+    "on_track": "#116329",
+    "off_track": "#bf8700",
+    "no_data": "#8c959f",
+    "open": "#0969da",
+    "void": "#8250df",
+}
+
+
+# ---- formatting, used as Jinja filters -------------------------------------------------
+
+def long_date(day: date | None) -> str:
+    """'Wednesday 25 November 2026' (fixed English names, whatever the locale)."""
+    if day is None:
+        return NONE
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def pct(probability: float | None) -> str:
+    """A probability as a whole percentage: '62%', or '–'."""
+    return NONE if probability is None else f"{100 * probability:.0f}%"
+
+
+def points(change: float | None) -> str:
+    """A change of probability in signed percentage points: '+7', '-12', '0', or '–'."""
+    if change is None:
+        return NONE
+    whole = round(100 * change)
+    return "0" if whole == 0 else f"{whole:+d}"
+
+
+def rate(value: float | None, n: int, signed: bool = False) -> str:
+    """A rate with the number of resolved calls behind it: '75% n=4', '+12% n=4'."""
+    if value is None:
+        return f"{NONE} n={n}"
+    return f"{100 * value:{'+' if signed else ''}.0f}% n={n}"
+
+
+def status_label(status: str | None) -> str:
+    if status is None:
+        return NONE
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def status_colour(status: str | None) -> tuple[str, str]:
+    return STATUS_COLOURS.get(status or "", STATUS_COLOURS["no_data"])
+
+
+def previous_probability(line: Line) -> float | None:
+    """What the last digest showed: now minus the change since then."""
+    if line.probability is None or line.change_since_last is None:
+        return None
+    return line.probability - line.change_since_last
+
+
+def error_text(error: str | None) -> str:
+    if not error:
+        return NONE
+    error = " ".join(error.split())
+    return error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
+
+
+def ljust(value, width: int) -> str:
+    return str(value).ljust(width)
+
+
+def rjust(value, width: int) -> str:
+    return str(value).rjust(width)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters (at least one, possibly empty)."""
+    return textwrap.wrap(" ".join(str(text).split()), width, break_long_words=True) or [""]
+
+
+def block(text: str, indent: int = 0, first: str = "", width: int = TEXT_WIDTH) -> str:
+    """A wrapped paragraph indented by ``indent``, its first line starting with ``first``
+    (padded to the indent); no trailing newline."""
+    lines = wrap(text, width - indent)
+    head = first.ljust(indent) if len(first) < indent or not first else first + " "
+    return "\n".join(((head if i == 0 else " " * indent) + line).rstrip()
+                     for i, line in enumerate(lines))
+
+
+def row(cells: list, widths: list[int], align: str, indent: int = 2) -> str:
+    """One table row of fixed-width columns, two spaces apart. ``align`` holds one letter
+    per column: l(eft), r(ight), or w (left, wrapped onto further lines: the others stay
+    on the first). No trailing newline."""
+    cells = [str(c) for c in cells]
+    extra: list[tuple[int, str]] = []
+    out = []
+    for i, (cell, width, how) in enumerate(zip(cells, widths, align, strict=True)):
+        if how == "w":
+            parts = wrap(cell, width)
+            cell, extra = parts[0], [(i, p) for p in parts[1:]]
+        out.append(cell.rjust(width) if how == "r" else cell.ljust(width))
+    lines = [" " * indent + "  ".join(out)]
+    for column, text in extra:
+        offset = indent + sum(w + 2 for w in widths[:column])
+        lines.append(" " * offset + text)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+# ---- the environment -------------------------------------------------------------------
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        long_date=long_date, pct=pct, points=points, status_label=status_label,
+        ljust=ljust, rjust=rjust, wrap=wrap, block=block, error_text=error_text,
+    )
+    env.globals.update(
+        rate=rate, status_colour=status_colour, previous_probability=previous_probability,
+        label=label, row=row,
+    )
+    return env
+
+
+ENV = _environment()
+
+
+# ---- what the templates read -----------------------------------------------------------
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def leader_sentence(digest: Digest) -> str:
+    """Who is winning, in one sentence."""
+    board = digest.scoreboard
+    if not board:
+        return "No scored predictions yet."
+    top = board[0]
+    tied = [p.who for p in board if round(p.expected_hits, 1) == round(top.expected_hits, 1)
+            and p.right == top.right]
+    record = f"{top.right} right, {top.wrong} wrong, {top.open} open"
+    if len(tied) > 1:
+        names = ", ".join(tied[:-1]) + " and " + tied[-1]
+        return f"{names} are level on {top.expected_hits:.1f} expected hits."
+    return (f"{top.who} leads with {top.expected_hits:.1f} expected hits of "
+            f"{top.claims} calls ({record}).")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def change_summary(digest: Digest) -> str:
+    """What moved, in one sentence."""
+    parts = []
+    if digest.resolved:
+        parts.append(f"{len(digest.resolved)} resolved")
+    if digest.flips:
+        parts.append(_count(len(digest.flips), "status change", "status changes"))
+    if digest.movers:
+        parts.append(f"{len(digest.movers)} moved past {_threshold_points()} points")
+    if digest.previous_day is None:
+        return "This is the first digest: nothing to compare with yet."
+    since = f"since your digest of {long_date(digest.previous_day)}"
+    if not parts:
+        return f"Nothing resolved, changed status or moved past {_threshold_points()} points {since}."
+    return ", ".join(parts) + f" {since}."
+
+
+def _threshold_points() -> int:
+    return round(100 * MOVE_THRESHOLD)
+
+
+def footer_sentence(digest: Digest) -> str:
+    if digest.previous_day is None:
+        return (f"This is the first digest, so no moves are measured yet; from the next one, "
+                f"a move is listed past {_threshold_points()} points.")
+    return (f"Moves are measured against the digest of {long_date(digest.previous_day)}; "
+            f"a move is listed past {_threshold_points()} points.")
+
+
+def _movers(digest: Digest) -> list[Line]:
+    return sorted(digest.movers, key=lambda line: -abs(line.change_since_last or 0.0))
+
+
+def _open_by_person(digest: Digest) -> list[tuple[str, list[Line]]]:
+    """Open predictions grouped by person, people in scoreboard order."""
+    order = [p.who for p in digest.scoreboard]
+    groups: dict[str, list[Line]] = {}
+    for line in digest.open:
+        groups.setdefault(line.who, []).append(line)
+    people = [w for w in order if w in groups] + sorted(w for w in groups if w not in order)
+    return [(who, groups[who]) for who in people]
+
+
+def _chart_at(digest: Digest) -> dict[str, str]:
+    """Each chart is drawn once, in the first section that lists its prediction."""
+    at: dict[str, str] = {}
+    for section, lines in (("resolved", digest.resolved), ("flips", digest.flips),
+                           ("movers", digest.movers)):
+        for line in lines:
+            at.setdefault(line.id, section)
+    return at
+
+
+def _local(digest: Digest):
+    zone = ZoneInfo(digest.timezone)
+
+    def when(moment: datetime | None) -> str:
+        if moment is None:
+            return NONE
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(zone)
+        return f"{DAYS[moment.weekday()][:3]} {moment.day} {MONTHS[moment.month - 1][:3]} " \
+               f"{moment:%H:%M}"
+
+    return when
+
+
+def subject(digest: Digest) -> str:
+    """'tracker 2026-11-25: 2 resolved, 3 moved — Chamath leads'."""
+    parts = []
+    if digest.resolved:
+        parts.append(f"{len(digest.resolved)} resolved")
+    if digest.flips:
+        parts.append(_count(len(digest.flips), "status change", "status changes"))
+    if digest.movers:
+        parts.append(f"{len(digest.movers)} moved")
+    if digest.failing:
+        parts.append(_count(len(digest.failing), "source failing", "sources failing"))
+    if not parts:
+        parts.append("first digest" if digest.previous_day is None else "no big moves")
+    text = f"tracker {digest.day.isoformat()}: {', '.join(parts)}"
+    if digest.scoreboard:
+        top = digest.scoreboard[0]
+        level = len(digest.scoreboard) > 1 and (
+            round(digest.scoreboard[1].expected_hits, 1) == round(top.expected_hits, 1)
+            and digest.scoreboard[1].right == top.right)
+        text += " — " + ("level at the top" if level else f"{_one_line(top.who)} leads")
+    return _one_line(text)
+
+
+def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
+    return {
+        "d": digest,
+        "subject": subject(digest),
+        "date_words": long_date(digest.day),
+        "leader": leader_sentence(digest),
+        "summary": change_summary(digest),
+        "since": (f"since your digest of {long_date(digest.previous_day)}"
+                  if digest.previous_day else "first digest"),
+        "footer": footer_sentence(digest),
+        "movers": _movers(digest),
+        "open_groups": _open_by_person(digest),
+        "chart_at": _chart_at(digest),
+        "chart_src": chart_src,
+        "when": _local(digest),
+        "threshold": _threshold_points(),
+        "width": TEXT_WIDTH,
+        "who_width": max([len(p.who) for p in digest.scoreboard] + [8]),
+    }
+
+
+def render_text(digest: Digest) -> str:
+    return ENV.get_template("digest.txt").render(_context(digest, {}))
+
+
+def render_html(digest: Digest, chart_cids: dict[str, str]) -> str:
+    """The email's HTML; ``chart_cids``: prediction id -> Content-ID (no angle brackets)
+    of its chart, attached to the same message."""
+    return ENV.get_template("digest.html").render(
+        _context(digest, {pid: f"cid:{cid}" for pid, cid in chart_cids.items()}))
+
+
+def preview_html(digest: Digest, charts: dict[str, bytes]) -> str:
+    """The same HTML with the charts inlined as data: URIs, to open from a local file.
+    Only for previews: mail clients block data: images."""
+    return ENV.get_template("digest.html").render(_context(digest, {
+        pid: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        for pid, png in charts.items()
+    }))
