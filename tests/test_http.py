@@ -136,3 +136,21 @@ def test_retry_after_http_date():
     assert parse_retry_after("120") == 120
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+@respx.mock
+def test_a_compressed_body_is_decoded_once():
+    import gzip
+
+    respx.get(URL).mock(return_value=httpx.Response(
+        200, content=gzip.compress(b'{"ok": true}'), headers={"Content-Encoding": "gzip"}))
+    response, _ = get()
+    assert response.json() == {"ok": True}
+
+
+@respx.mock
+def test_a_body_over_the_cap_is_refused_and_not_retried(waits):
+    route = respx.get(URL).mock(return_value=httpx.Response(200, content=b"x" * 5000))
+    with pytest.raises(SourceError, match="cap"):
+        get(max_bytes=1000)
+    assert route.call_count == 1

@@ -84,6 +84,7 @@ class HttpConfig(_Section):
     timeout: str = "20s"
     per_host_concurrency: int = Field(default=4, ge=1, le=64)
     retries: int = Field(default=3, ge=0, le=10)
+    max_response_mb: int = Field(default=16, ge=1, le=1024)
 
     @field_validator("timeout")
     @classmethod

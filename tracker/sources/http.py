@@ -4,6 +4,8 @@ Retries: timeouts, connection errors, 5xx and 429 are retried with exponential b
 (doubling from ``backoff`` seconds, with jitter); a 429's or 503's ``Retry-After`` is
 honoured when it is short enough to wait for within the cycle, otherwise the fetch
 fails at once and carries the wait so source health can hold off. Other 4xx are final.
+Bodies are capped (``max_bytes``): a runaway or hostile answer is refused while it
+streams in, never held whole in memory.
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ class HttpClient:
         backoff: float = 0.5,
         max_wait: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_bytes: int = 16 * 1024 * 1024,
     ):
         self.retries = retries
+        self.max_bytes = max_bytes
         self.backoff = backoff
         self.max_wait = max_wait
         self.requests = 0  # requests sent, retries included (benchmarks count them)
@@ -94,6 +98,7 @@ class HttpClient:
             timeout=parse_duration(settings.http.timeout).total_seconds(),
             per_host=settings.http.per_host_concurrency,
             retries=settings.http.retries,
+            max_bytes=settings.http.max_response_mb * 1024 * 1024,
         )
 
     async def __aenter__(self) -> Self:
@@ -101,6 +106,19 @@ class HttpClient:
 
     async def __aexit__(self, *exc) -> None:
         await self._client.aclose()
+
+    async def _get_capped(self, url: str, params, headers) -> httpx.Response:
+        """One GET whose body is read within the size cap."""
+        request = self._client.build_request("GET", url, params=params, headers=headers)
+        response = await self._client.send(request, stream=True)
+        try:
+            body = await _read_capped(response, urlsplit(url).netloc, self.max_bytes)
+        finally:
+            await response.aclose()
+        # The body is decoded already (gzip, br): drop the headers that describe the wire.
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=body, request=request)
 
     async def get(self, url: str, params=None, headers=None) -> httpx.Response:
         """GET with retries; returns a 2xx/3xx response or raises SourceError."""
@@ -111,7 +129,7 @@ class HttpClient:
             try:
                 async with self._limits[host]:
                     self.requests += 1
-                    response = await self._client.get(url, params=params, headers=headers)
+                    response = await self._get_capped(url, params, headers)
             except httpx.TimeoutException:
                 failure: SourceError = SourceError(f"timed out talking to {host}")
                 wait = None
@@ -136,6 +154,22 @@ class HttpClient:
                 wait = self.backoff * (2**attempt) * (1 + random.random() / 4)
             attempt += 1
             await asyncio.sleep(wait)
+
+
+class ResponseTooLarge(SourceError):
+    """The answer was larger than the cap: refused, not retried."""
+
+
+async def _read_capped(response: httpx.Response, host: str, max_bytes: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLarge(f"{host} sent {int(declared):,} bytes, over the {max_bytes:,} cap")
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise ResponseTooLarge(f"{host} sent more than the {max_bytes:,}-byte cap")
+    return bytes(body)
 
 
 def _reason(exc: Exception) -> str:
