@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from db import queries
 from jobs.evaluation import evaluate_all
-from jobs.poll import HISTORY_BEFORE_START
+from jobs.poll import history_before_start
 from tracker.config import Settings
 from tracker.sources import SOURCES, source_module
 from tracker.sources.base import SourceError
@@ -92,7 +92,7 @@ def plan(
     first: dict[str, date] = {}
     for prediction in registry:
         for series_id in prediction.series_ids():
-            start = since or prediction.start - HISTORY_BEFORE_START
+            start = since or prediction.start - history_before_start(series_id)
             first[series_id] = min(start, first.get(series_id, start))
     progress = queries.backfill_progress(engine)
     tasks = []

@@ -28,6 +28,8 @@ log = logging.getLogger("tracker.poll")
 # History fetched before a prediction's start date on first sight: enough daily returns
 # for the volatility models, and the baseline close for returns.
 HISTORY_BEFORE_START = timedelta(days=120)
+# Monthly, quarterly and annual macro series need years to hold a few observations.
+MACRO_HISTORY_BEFORE_START = timedelta(days=3 * 366)
 # A market series whose previous point is older than this many poll intervals has a gap.
 GAP_INTERVALS = 2
 BACKOFF_FIRST = timedelta(seconds=30)
@@ -74,7 +76,7 @@ def wanted_symbols(
     first_needed: dict[str, date] = {}
     for prediction in registry:
         for series_id in prediction.series_ids():
-            start = prediction.start - HISTORY_BEFORE_START
+            start = prediction.start - history_before_start(series_id)
             first_needed[series_id] = min(start, first_needed.get(series_id, start))
     last = queries.last_timestamps(engine, first_needed)
     wanted: dict[str, dict[str, date]] = defaultdict(dict)
@@ -86,16 +88,28 @@ def wanted_symbols(
     return dict(wanted)
 
 
+def history_before_start(series_id: str) -> timedelta:
+    macro = group_of(series_id.split(":", 1)[0]) == "macro"
+    return MACRO_HISTORY_BEFORE_START if macro else HISTORY_BEFORE_START
+
+
 async def fetch_all(settings: Settings, wanted, now: datetime) -> list[SourceReport]:
     async with HttpClient.from_settings(settings) as http:
-        return list(
-            await asyncio.gather(
-                *(
-                    source_module(name).fetch(http, settings, symbols, now)
-                    for name, symbols in wanted.items()
-                )
-            )
+        reports = await asyncio.gather(
+            *(source_module(name).fetch(http, settings, symbols, now)
+              for name, symbols in wanted.items())
         )
+    return [_no_empty_answers(report) for report in reports]
+
+
+def _no_empty_answers(report: SourceReport) -> SourceReport:
+    """A poll asks from the last stored point, which the answer always holds again: an
+    answer with no points at all (every value null, an empty result) is a failure, not
+    "nothing new"."""
+    for series in [s for s in report.series if not s.points]:
+        report.series.remove(series)
+        report.errors[series.symbol] = "answered with no data points"
+    return report
 
 
 def backoff(failures: int) -> timedelta:

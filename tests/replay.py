@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
@@ -26,6 +26,7 @@ class Reply:
     status: int = 200
     content_type: str = "application/json"
     delay: float = 0.0  # seconds before answering, for slow-server tests
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After
 
     @classmethod
     def file(
@@ -52,6 +53,8 @@ class ReplayServer:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(reply.body)
 

@@ -70,6 +70,8 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
     lows = quotes.get("low") or []
     if stamps and len(closes) != len(stamps):
         raise PayloadError(f"{len(stamps)} timestamps but {len(closes)} closes")
+    if closes and not stamps:
+        raise PayloadError("closes without timestamps: the chart's shape has changed")
 
     by_date: dict[date, Point] = {}
     for i, stamp in enumerate(stamps):
