@@ -100,3 +100,8 @@ def test_missing_registry_file_is_one_clear_error(tmp_path):
     settings = settings_from_dict({"registry": {"files": [str(tmp_path / "gone.toml")]}})
     with pytest.raises(RegistryError, match="gone.toml: no such registry file"):
         load_registry(settings)
+
+
+def test_a_target_that_is_not_a_finite_number_is_refused():
+    table = {**GOOD, "target": float("nan")}
+    assert problems_for(table) == ["config: prediction 'me-gold': target: Input should be a finite number"]

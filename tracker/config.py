@@ -32,7 +32,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"bad duration {text!r}: use a positive number and s, m, h or d, like '15m'")
-    return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:  # beyond timedelta's 999,999,999 days
+        raise ValueError(f"bad duration {text!r}: too long") from None
 
 
 def _check_http_url(value: str) -> str:
@@ -159,7 +162,7 @@ class EmailConfig(_Section):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
@@ -179,7 +182,9 @@ class Settings(_Section):
 
 
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    # A quoted TOML key may hold a newline: repr keeps the message one line.
+    parts = [str(part) if str(part).isprintable() else repr(part) for part in error["loc"]]
+    key = ".".join(parts) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"{key}: unknown key"

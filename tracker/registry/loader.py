@@ -45,7 +45,8 @@ class Registry:
 
 
 def _field_error(origin: str, label: str, error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error["loc"]]
+    # A key may hold a newline or other control character: repr keeps the problem one line.
+    loc = [str(part) if str(part).isprintable() else repr(part) for part in error["loc"]]
     field = ".".join(loc) if loc else "(prediction)"
     if error["type"] == "extra_forbidden":
         return f"{origin}: {label}: {field}: unknown field"
@@ -63,7 +64,7 @@ def parse_prediction(table: Any, origin: str, index: int) -> PredictionBase:
         f"prediction #{index}"
     )
     kind = table.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # a list or table is unhashable
         known = ", ".join(sorted(KINDS))
         what = "missing" if kind is None else f"unknown kind {kind!r}"
         raise RegistryError([f"{origin}: {label}: kind: {what} (known: {known})"])
@@ -84,7 +85,8 @@ def _tables_from_file(path: Path) -> list[Any]:
         raise RegistryError([f"{path}: invalid TOML: {exc}"]) from None
     unknown = sorted(set(data) - {"prediction"})
     if unknown:
-        raise RegistryError([f"{path}: {unknown[0]}: unknown key (expected [[prediction]])"])
+        key = unknown[0] if unknown[0].isprintable() else repr(unknown[0])  # one line
+        raise RegistryError([f"{path}: {key}: unknown key (expected [[prediction]])"])
     tables = data.get("prediction", [])
     if not isinstance(tables, list):
         raise RegistryError([f"{path}: prediction: expected [[prediction]] tables"])
@@ -130,7 +132,11 @@ def check_registry(settings) -> tuple[Registry, list[str]]:
             seen[prediction.id] = origin
             predictions.append(prediction)
     problems.extend(_part_problems(predictions, seen))
-    return Registry(tuple(order_by_parts(predictions))), problems
+    try:
+        ordered = order_by_parts(predictions)
+    except CycleError:  # reported above, or once the missing parts are fixed
+        ordered = predictions
+    return Registry(tuple(ordered)), problems
 
 
 def _part_problems(predictions: list[PredictionBase], origins: dict[str, str]) -> list[str]:
@@ -147,9 +153,17 @@ def _part_problems(predictions: list[PredictionBase], origins: dict[str, str]) -
     if not problems:
         try:
             order_by_parts(predictions)
-        except ValueError as exc:
-            problems.append(str(exc))
+        except CycleError as exc:
+            problems.append(f"{origins[exc.prediction_id]}: {exc}")
     return problems
+
+
+class CycleError(ValueError):
+    """Composites that contain each other, directly or not."""
+
+    def __init__(self, prediction_id: str):
+        super().__init__(f"prediction {prediction_id!r}: of: composites form a cycle")
+        self.prediction_id = prediction_id
 
 
 def order_by_parts(predictions: list[PredictionBase]) -> list[PredictionBase]:
@@ -163,7 +177,7 @@ def order_by_parts(predictions: list[PredictionBase]) -> list[PredictionBase]:
         if prediction.id in placed:
             return
         if prediction.id in visiting:
-            raise ValueError(f"prediction {prediction.id!r}: of: composites form a cycle")
+            raise CycleError(prediction.id)
         visiting.add(prediction.id)
         for pid in prediction.part_ids():
             if pid in by_id:

@@ -36,7 +36,7 @@ SeriesId = Annotated[str, AfterValidator(_series_id)]
 
 
 class PredictionBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
     id: str = Field(pattern=_SLUG, max_length=120)
     who: str = Field(min_length=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -30,6 +31,8 @@ def _point(day_text: str, value_text: str) -> Point | None:
     try:
         day = date.fromisoformat(day_text.strip())
         value = float(value_text)
+        if not math.isfinite(value):  # "nan", "inf", "1e400": not a value FRED publishes
+            raise ValueError(value_text)
     except ValueError:
         raise PayloadError(f"bad row {day_text!r}, {value_text!r}") from None
     return Point(ts=datetime.combine(day, time(), UTC), value=value)
@@ -39,7 +42,10 @@ def parse_csv(text: str, series_id: str) -> SeriesData:
     """Parse fredgraph.csv for one id: either header spelling, either missing marker."""
     if text.lstrip()[:1] == "<":
         raise PayloadError("expected CSV, got an HTML page")
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    try:
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    except csv.Error as exc:  # a bare carriage return, a field beyond the size limit
+        raise PayloadError(f"unreadable CSV: {exc}") from None
     if not rows or len(rows[0]) < 2:
         raise PayloadError("expected CSV with a date column and a value column")
     header = [cell.strip() for cell in rows[0]]
@@ -61,12 +67,13 @@ def parse_json(payload: Any, series_id: str) -> SeriesData:
     try:
         observations = payload["observations"]
         points = [_point(o["date"], str(o["value"])) for o in observations]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):  # AttributeError: a date that is no string
         raise PayloadError("unexpected observations payload") from None
+    units = payload.get("units")
     return SeriesData(
         symbol=series_id,
         points=[p for p in points if p is not None],
-        unit=payload.get("units"),
+        unit=units if isinstance(units, str) else None,
     )
 
 

@@ -25,9 +25,12 @@ def _dollars(market: dict, field: str) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(str(value))
+        price = float(str(value))
     except ValueError:
         raise PayloadError(f"{field} holds a non-number {value!r}") from None
+    if not 0.0 <= price <= 1.0:  # NaN too: every price of a $1 contract is within 0..1
+        raise PayloadError(f"{field} holds {value!r}, outside 0..1")
+    return price
 
 
 def yes_price(market: dict) -> float | None:
@@ -70,7 +73,7 @@ def parse_market(payload: Any, ticker: str, now: datetime) -> SeriesData:
     return SeriesData(
         symbol=ticker,
         points=[Point(ts=now, value=price)],
-        name=market.get("title"),
+        name=market["title"] if isinstance(market.get("title"), str) else None,
         unit="probability",
         state=state,
         resolved_value=resolved,
@@ -86,9 +89,12 @@ def _candle_price(side: Any, name: str) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(str(value))
+        price = float(str(value))
     except ValueError:
         raise PayloadError(f"candle {name} holds a non-number {value!r}") from None
+    if not 0.0 <= price <= 1.0:  # NaN too
+        raise PayloadError(f"candle {name} holds {value!r}, outside 0..1")
+    return price
 
 
 def parse_candlesticks(payload: Any) -> list[Point]:
@@ -101,7 +107,7 @@ def parse_candlesticks(payload: Any) -> list[Point]:
     for candle in payload["candlesticks"]:
         try:
             ts = datetime.fromtimestamp(int(candle["end_period_ts"]), UTC)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError, OSError):  # beyond any date
             raise PayloadError(f"candle without end_period_ts: {candle!r}"[:120]) from None
         price = _candle_price(candle.get("price"), "close")
         if price is None:

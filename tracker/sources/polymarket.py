@@ -27,7 +27,7 @@ def _list(value: Any, field: str) -> list:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
             raise PayloadError(f"{field} is not JSON: {value[:60]!r}") from None
     if not isinstance(value, list):
         raise PayloadError(f"{field} is missing or not a list")
@@ -91,7 +91,7 @@ def parse_market(market: Any, now: datetime) -> SeriesData:
     return SeriesData(
         symbol=market["slug"],
         points=[Point(ts=now, value=prices[index])],
-        name=market.get("question"),
+        name=market["question"] if isinstance(market.get("question"), str) else None,
         unit="probability",
         state=state,
         resolved_value=resolved,
@@ -104,7 +104,9 @@ def parse_markets(payload: Any, slugs: list[str], now: datetime) -> SourceReport
     report = SourceReport(NAME)
     if not isinstance(payload, list):
         raise PayloadError("expected a JSON array of markets")
-    by_slug = {m.get("slug"): m for m in payload if isinstance(m, dict)}
+    by_slug = {
+        m["slug"]: m for m in payload if isinstance(m, dict) and isinstance(m.get("slug"), str)
+    }
     for slug in slugs:
         if slug not in by_slug:
             report.errors[slug] = "no Polymarket market with this slug"
@@ -125,7 +127,7 @@ def parse_history(payload: Any) -> list[tuple[datetime, float]]:
     for item in payload["history"]:
         try:
             points.append((datetime.fromtimestamp(int(item["t"]), UTC), _price(item["p"], "p")))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError, OSError):  # t beyond any date
             raise PayloadError(f"bad history item {item!r}") from None
     return points
 
@@ -163,9 +165,13 @@ def parse_search(payload: Any) -> list[dict[str, Any]]:
     """Gamma /public-search: the markets inside the matching events, flattened."""
     if not isinstance(payload, dict):
         raise PayloadError("expected a JSON object from /public-search")
+    events = payload.get("events") or []
+    if not isinstance(events, list):
+        raise PayloadError("expected a list of events from /public-search")
     found = []
-    for event in payload.get("events") or []:
-        for market in event.get("markets") or [] if isinstance(event, dict) else []:
+    for event in events:
+        markets = event.get("markets") if isinstance(event, dict) else None
+        for market in markets if isinstance(markets, list) else []:
             if not isinstance(market, dict) or not market.get("slug"):
                 continue
             try:

@@ -62,12 +62,15 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
         meta = result["meta"]
     except (KeyError, IndexError, TypeError):
         raise PayloadError("unexpected chart payload: no chart.result[0].meta") from None
+    meta = _shaped(meta, dict, "meta")
     zone = _zone(meta.get("exchangeTimezoneName"))
-    stamps = result.get("timestamp") or []  # absent when the window is empty
-    quotes = ((result.get("indicators") or {}).get("quote") or [{}])[0] or {}
-    closes = quotes.get("close") or []
-    highs = quotes.get("high") or []
-    lows = quotes.get("low") or []
+    stamps = _shaped(result.get("timestamp") or [], list, "timestamp")  # absent: empty window
+    indicators = _shaped(result.get("indicators") or {}, dict, "indicators")
+    quote = _shaped(indicators.get("quote") or [{}], list, "quote")
+    quotes = _shaped(quote[0] or {}, dict, "quote[0]")
+    closes = _shaped(quotes.get("close") or [], list, "close")
+    highs = _shaped(quotes.get("high") or [], list, "high")
+    lows = _shaped(quotes.get("low") or [], list, "low")
     if stamps and len(closes) != len(stamps):
         raise PayloadError(f"{len(stamps)} timestamps but {len(closes)} closes")
     if closes and not stamps:
@@ -78,7 +81,10 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
         close = _number(closes[i])
         if close is None:
             continue  # a null bar: skip it, never forward-fill
-        day = datetime.fromtimestamp(stamp, zone).date()
+        try:
+            day = datetime.fromtimestamp(stamp, zone).date()
+        except (TypeError, ValueError, OverflowError, OSError):
+            raise PayloadError(f"bad timestamp {stamp!r}"[:120]) from None
         by_date[day] = Point(  # a repeated date (live bar) replaces the earlier one
             ts=datetime.combine(day, time(), UTC),
             value=close,
@@ -88,22 +94,36 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
     return SeriesData(
         symbol=symbol,
         points=sorted(by_date.values(), key=lambda p: p.ts),
-        name=meta.get("shortName") or meta.get("longName"),
-        unit=meta.get("currency"),
+        name=_text(meta.get("shortName")) or _text(meta.get("longName")),
+        unit=_text(meta.get("currency")),
     )
+
+
+def _shaped(value: Any, kind: type, field: str) -> Any:
+    if not isinstance(value, kind):
+        raise PayloadError(f"unexpected chart payload: {field} is not a {kind.__name__}")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None  # stored in a text column
 
 
 def _zone(name: str | None):
     try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(name) if isinstance(name, str) and name else UTC
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a directory
         return UTC
 
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return None if math.isnan(value) else float(value)  # NaN is missing too
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    return number if math.isfinite(number) else None  # NaN and infinity are missing too
 
 
 async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> SeriesData:
