@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).with_name("migrations")
+# A PostgreSQL advisory lock key held while migrating ("trkm"; the leader's is "trkr").
+MIGRATION_LOCK_KEY = 0x7472_6B6D
 
 
 class DatabaseError(Exception):
@@ -82,7 +84,20 @@ def migrate(engine: Engine) -> None:
 
     if current_revision(engine) == head_revision():
         return
+    # Processes opening a new database at once (the daemon, a standby, the CLI) take turns:
+    # the first migrates, the others wait for its commit and then find nothing to do.
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so CREATE and
+            # ALTER would each commit alone: a process killed mid-migration would leave
+            # tables without their alembic_version row, and no later open would work
+            # ("table ... already exists"). One explicit transaction makes the upgrade all
+            # or nothing; IMMEDIATE takes the write lock first, so the others wait for it.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif connection.dialect.name == "postgresql":
+            # DDL is transactional here, but two upgrades at once collide in the catalog
+            # (duplicate key in pg_type): a lock until this transaction ends serialises them.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         command.upgrade(_alembic_config(connection), "head")
 
 
