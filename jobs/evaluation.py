@@ -25,30 +25,62 @@ PROBABILITY_EPSILON = 0.001  # smaller moves are noise: no new snapshot
 _evaluation_lock = threading.Lock()
 
 
-def load_inputs(engine: Engine, series_ids, now: datetime, settings=None) -> dict[str, SeriesInput]:
-    """Every series as the evaluators see it. With ``settings``, a series whose source
-    keeps failing for it is stale after three poll intervals (staleness.py)."""
-    series_ids = list(series_ids)
-    rows = queries.series_rows(engine, series_ids)
-    fetched = queries.last_fetches(engine, series_ids) if settings else {}
+# Evaluators look back from a prediction's start: the close on or before it, and up to a
+# year of daily returns before it for the volatility and rank models.
+LOOKBACK = timedelta(days=400)
+RECENT = 12  # newest points that show a series' cadence, for staleness
+
+
+def needed_since(predictions) -> dict[str, datetime]:
+    """For each series, the earliest time any of these predictions reads."""
+    since: dict[str, datetime] = {}
+    for prediction in predictions:
+        first = datetime.combine(prediction.start, time(), UTC) - LOOKBACK
+        for series_id in prediction.series_ids():
+            since[series_id] = min(first, since.get(series_id, first))
+    return since
+
+
+def _points(rows) -> list[Point]:
+    return [Point(row.ts, row.value, row.high, row.low) for row in rows]
+
+
+def staleness(engine: Engine, series_ids, now: datetime, settings=None) -> dict[str, bool]:
+    """Which series are stale (staleness.py): by their newest points' age against their
+    cadence, and, with ``settings``, by a source that keeps failing for them."""
     health = queries.source_health(engine) if settings else {}
-    inputs = {}
+    stale = {}
     for series_id in series_ids:
-        points = [
-            Point(row.ts, row.value, row.high, row.low)
-            for row in queries.series_points(engine, series_id)
-        ]
-        row = rows.get(series_id)
-        stale = is_stale(points, now)
-        if settings and not stale:
+        rows = queries.last_points(engine, series_id, RECENT)  # from the index: cheap
+        is_old = is_stale(_points(rows), now)
+        if settings and not is_old:
             source = series_id.split(":", 1)[0]
             attempted = health[source].last_attempt_at if source in health else None
             interval = settings.schedule.interval(group_of(source))
-            stale = fetch_overdue(fetched.get(series_id), attempted, now, interval)
+            # Every successful poll fetches the newest point again, or a newer one.
+            is_old = fetch_overdue(rows[-1].fetched_at, attempted, now, interval)
+        stale[series_id] = is_old
+    return stale
+
+
+def load_inputs(
+    engine: Engine, series_ids, now: datetime, settings=None,
+    since: dict[str, datetime] | None = None,
+) -> dict[str, SeriesInput]:
+    """Every series as the evaluators see it: its points (from ``since``, per series, when
+    given; all otherwise), its freshness, its name and market state."""
+    series_ids = list(series_ids)
+    since = since or {}
+    rows = queries.series_rows(engine, series_ids)
+    points = {sid: _points(queries.series_points(engine, sid, since.get(sid))) for sid in series_ids}
+    stale = staleness(engine, series_ids, now, settings)
+    inputs = {}
+    for series_id in series_ids:
+        row = rows.get(series_id)
         inputs[series_id] = SeriesInput(
             series_id,
-            points,
-            stale=stale,
+            points[series_id],
+            stale=stale[series_id],
             label=label(series_id, row.name if row else None),
             state=row.state if row else None,
             resolved_value=row.resolved_value if row else None,
@@ -112,7 +144,7 @@ def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, Se
 
 
 def _evaluate_all(engine: Engine, registry, now: datetime, settings) -> dict[str, Evaluation]:
-    inputs = load_inputs(engine, registry.series_ids(), now, settings)
+    inputs = load_inputs(engine, registry.series_ids(), now, settings, needed_since(registry))
     previous = queries.latest_snapshots(engine)
     results = evaluate_registry(registry, inputs, now, queries.resolutions(engine))
     new_rows = []
@@ -140,7 +172,8 @@ def made_on_prices(engine: Engine, registry) -> dict[str, float]:
     """What the market or model gave each open prediction at the end of its made_on day,
     from stored history (run `tracker backfill` first for a price a year back). A
     prediction already settled that day, or with no data then, gets no price."""
-    inputs = load_inputs(engine, registry.series_ids(), datetime.now(UTC))
+    inputs = load_inputs(engine, registry.series_ids(), datetime.now(UTC),
+                         since=needed_since(registry))
     prices: dict[str, float] = {}
     for day in sorted({p.made_on for p in registry}):
         when = datetime.combine(day + timedelta(days=1), time(), UTC) - timedelta(seconds=1)

@@ -192,3 +192,11 @@ def test_upgrading_an_old_database_keeps_its_data(sqlite_url):
     assert row.value == 57.3
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT state FROM series").scalar() is None
+
+
+def test_the_head_revision_read_from_file_names_is_alembics():
+    from alembic.script import ScriptDirectory
+
+    from db.engine import _alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config(None)).get_current_head()

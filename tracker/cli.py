@@ -249,11 +249,10 @@ def _stale_series(app: App) -> dict[str, bool]:
     from datetime import UTC, datetime
 
     from db import queries
-    from jobs.evaluation import load_inputs
+    from jobs.evaluation import staleness
 
     ids = [row.id for row in queries.series_overview(app.engine)]
-    inputs = load_inputs(app.engine, ids, datetime.now(UTC), app.settings)
-    return {sid: series.stale for sid, series in inputs.items()}
+    return staleness(app.engine, ids, datetime.now(UTC), app.settings)
 
 
 def series_rows(app: App) -> list[dict[str, Any]]:

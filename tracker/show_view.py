@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.evaluation import load_inputs
+from jobs.evaluation import load_inputs, needed_since
 from tracker.chart import draw
 from tracker.registry.rules import describe_rule
 
@@ -22,7 +22,7 @@ def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
     now = datetime.now(UTC)
     history = queries.snapshot_history(engine, prediction.id)
     verdict = queries.resolutions(engine).get(prediction.id)
-    inputs = load_inputs(engine, prediction.series_ids(), now)
+    inputs = load_inputs(engine, prediction.series_ids(), now, since=needed_since([prediction]))
     latest = history[-1] if history else None
     return {
         "id": prediction.id,

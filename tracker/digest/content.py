@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.evaluation import load_inputs, made_on_prices
+from jobs.evaluation import made_on_prices, staleness
 from tracker.scoreboard import PersonScore, score
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
@@ -133,8 +133,8 @@ def gather(engine: Engine, registry, settings, day: date, now: datetime | None =
     health = queries.source_health(engine)
     failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
                for name, h in sorted(health.items()) if h.consecutive_failures]
-    inputs = load_inputs(engine, registry.series_ids(), now, settings)
-    stale = sorted(sid for sid, series in inputs.items() if series.stale and series.points)
+    stale = sorted(sid for sid, is_old in staleness(engine, registry.series_ids(), now, settings).items()
+                   if is_old and queries.last_points(engine, sid, 1))
     return Digest(
         day=day, timezone=settings.email.timezone, generated_at=now,
         previous_day=date.fromisoformat(previous.digest_date) if previous else None,
