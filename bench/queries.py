@@ -1,0 +1,324 @@
+"""Benchmark (issue 8): the read commands on a big database, as a user runs them.
+
+Builds a SQLite database of 200 series x 25,000 daily points = 5,000,000 points (schema
+by ``db.engine.open_database``, points bulk-inserted with ``sqlite3`` straight into the
+project's ``observation`` table), a registry file with one prediction per series, source
+health rows, and snapshots from the project's own evaluation (``evaluate_all``, timed
+and reported on the way). Then, as subprocesses, best of 5:
+
+- ``tracker --config X status --json`` and ``tracker --config X series --json``:
+  targets under 0.5 s, and within 3x of ``python -c pass``;
+- ``python -c pass`` and ``tracker --help`` (start-up);
+- ``python -X importtime -c "import tracker.cli"`` and the same for ``status --json``:
+  the top offenders.
+
+A command whose runs exceed the time budget is run fewer times (said so in the output).
+``--profile`` adds a cProfile of each command (``python -m cProfile -m tracker.cli``).
+
+    .venv/bin/python bench/queries.py [--points 25000] [--budget 90] [--profile]
+                                       [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import pstats
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loopback import load_average, registry_toml, symbols_for, tmpdir, write_config
+
+BIN = Path(sys.executable).parent
+TRACKER = str(BIN / "tracker")
+TARGET_SECONDS = 0.5
+TARGET_VS_PYTHON = 3.0
+NO_SERVER = {s: "http://127.0.0.1:9" for s in ("yahoo", "fred", "polymarket", "kalshi")}
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _text(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def build(folder: Path, n_points: int) -> tuple[Path, dict]:
+    from db import queries
+    from db.engine import open_database
+
+    info: dict = {}
+    db_path = folder / "tracker.db"
+    symbols = symbols_for()
+    registry_path = folder / "bench_registry.toml"
+    registry_path.write_text(registry_toml(symbols))
+    config = write_config(folder, NO_SERVER, f"sqlite:///{db_path}", [registry_path.name])
+
+    open_database(f"sqlite:///{db_path}").dispose()
+    now = datetime.now(UTC)
+    today = datetime.combine(now.date(), datetime.min.time(), UTC)
+    days = [_text(today - timedelta(days=n_points - 1 - i)) for i in range(n_points)]
+    fetched = _text(now)
+    start = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")  # building only; the measured reads use the engine's pragmas
+    conn.execute("PRAGMA cache_size=-200000")
+    rng = random.Random(8)
+    with conn:
+        for source, names in symbols.items():
+            market = source in ("polymarket", "kalshi")
+            conn.executemany(
+                "INSERT INTO series (id, source, symbol, name, unit, first_seen_at, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(f"{source}:{s}", source, s, f"Bench {s}", "probability" if market else "USD",
+                  fetched, "open" if market else None) for s in names],
+            )
+
+            def points(series_id, market=market):
+                value = 0.5 if market else 100.0
+                for day in days:
+                    if market:
+                        value = min(0.99, max(0.01, value + rng.gauss(0.0, 0.01)))
+                        yield series_id, day, value, None, None, fetched
+                    else:
+                        value *= 1.0 + rng.gauss(0.0, 0.01)
+                        yield series_id, day, value, value * 1.005, value * 0.995, fetched
+
+            for s in names:
+                conn.executemany(
+                    "INSERT INTO observation (series_id, ts, value, high, low, fetched_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    points(f"{source}:{s}"),
+                )
+    conn.execute("ANALYZE")
+    conn.close()
+    info["build_insert_s"] = time.perf_counter() - start
+
+    from jobs.evaluation import evaluate_all
+    from tracker.config import load_settings
+    from tracker.registry import load_registry
+
+    settings = load_settings(config)
+    registry = load_registry(settings)
+    engine = open_database(settings.database.url)
+    for source in symbols:
+        queries.record_source_result(engine, source, now, None)
+    start = time.perf_counter()
+    evaluations = evaluate_all(engine, registry, now, settings)
+    info["evaluate_all_s"] = time.perf_counter() - start
+    with engine.connect() as c:
+        info["points"] = c.exec_driver_sql("SELECT count(*) FROM observation").scalar()
+        info["snapshots"] = c.exec_driver_sql("SELECT count(*) FROM snapshot").scalar()
+    engine.dispose()
+    info["evaluations"] = len(evaluations)
+    info["db_mb"] = sum(p.stat().st_size for p in folder.glob("tracker.db*")) / 1e6
+    return config, info
+
+
+def timed_runs(argv: list[str], runs: int, budget: float, check=None) -> tuple[list[float], str]:
+    """Run argv up to ``runs`` times (fewer when the budget is spent); wall times."""
+    times: list[float] = []
+    out = ""
+    spent = 0.0
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+        if check:
+            check(done.stdout)
+        times.append(elapsed)
+        out = done.stdout
+        spent += elapsed
+        if spent > budget:
+            break
+    return times, out
+
+
+def importtime(argv: list[str], top: int = 12) -> tuple[str, float]:
+    done = subprocess.run([sys.executable, "-X", "importtime", *argv], capture_output=True,
+                          text=True, check=False)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        self_us, cumulative, name = line[len("import time:"):].split("|")
+        depth = (len(name) - len(name.lstrip()) - 1) // 2  # "| " then two spaces a level
+        rows.append((int(cumulative), int(self_us), depth, name.strip()))
+    total = sum(r[0] for r in rows if r[2] == 0) / 1e6
+    lines = [f"  {'cumulative':>10} {'self':>8}  module (top-level imports, by cumulative time)"]
+    for cumulative, self_us, depth, name in sorted((r for r in rows if r[2] == 0), reverse=True)[:top]:
+        lines.append(f"  {cumulative / 1000:8.1f}ms {self_us / 1000:6.1f}ms  {name}")
+    lines.append(f"  {'':>10} {'':>8}  heaviest modules by own time:")
+    for cumulative, self_us, depth, name in sorted(rows, key=lambda r: -r[1])[:top]:
+        lines.append(f"  {cumulative / 1000:8.1f}ms {self_us / 1000:6.1f}ms  {name}")
+    return "\n".join(lines), total
+
+
+BREAKDOWN = r"""
+import time
+started = time.time()
+import json, sys
+from datetime import UTC, datetime
+t0 = time.perf_counter(); marks = {}
+def mark(name):
+    global t0
+    now = time.perf_counter(); marks[name] = now - t0; t0 = now
+import tracker.cli; mark("import tracker.cli (click, pydantic, tracker.config)")
+from tracker.config import load_settings
+settings = load_settings(sys.argv[1]); mark("load_settings")
+from tracker.registry import load_registry; mark("import tracker.registry (pydantic models)")
+registry = load_registry(settings); mark("load_registry")
+import sqlalchemy; mark("import sqlalchemy")
+import db.engine, db.queries; mark("import db.engine, db.queries (sqlmodel, models)")
+engine = db.engine.make_engine(settings.database.url); mark("make_engine")
+db.engine.current_revision(engine); mark("migrate: current_revision (first connection)")
+db.engine.head_revision(); mark("migrate: head_revision (imports alembic, reads the scripts)")
+db.queries.latest_snapshots(engine); mark("status: latest_snapshots")
+rows = db.queries.series_overview(engine); mark("series: series_overview (count, last point)")
+db.queries.source_health(engine); mark("series: source_health")
+if sys.argv[2] == "all":
+    from jobs.evaluation import load_inputs
+    load_inputs(engine, [r.id for r in rows], datetime.now(UTC), settings)
+    mark("series: _stale_series -> load_inputs (every point of every series)")
+print(json.dumps({"started": started, "marks": marks, "exiting": time.time()}), flush=True)
+"""
+
+
+def breakdown(config: Path, with_load_inputs: bool) -> dict[str, float]:
+    """Where a read command's time goes, step by step, in a fresh interpreter."""
+    launched = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", BREAKDOWN, str(config), "all" if with_load_inputs else "quick"],
+        capture_output=True, text=True, check=True,
+    )
+    ended = time.time()
+    out = json.loads(done.stdout)
+    return {
+        "interpreter start-up (to the first line of the script)": out["started"] - launched,
+        **out["marks"],
+        "interpreter shutdown (after the last line, to the exit)": ended - out["exiting"],
+    }
+
+
+def cprofile(argv: list[str], folder: Path, name: str, top: int = 25) -> str:
+    out_file = folder / f"{name}.prof"
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out_file), "-m", "tracker.cli", *argv],
+                   capture_output=True, text=True, check=True)
+    out = io.StringIO()
+    stats = pstats.Stats(str(out_file), stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="read-command benchmark (issue 8)")
+    parser.add_argument("--series-points", "--points", dest="points", type=int, default=25_000,
+                        help="points per series (200 series)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--budget", type=float, default=90.0,
+                        help="seconds one command may spend before its remaining runs are skipped")
+    parser.add_argument("--profile", action="store_true", help="cProfile each command once")
+    parser.add_argument("--keep", metavar="DIR", help="build in DIR (reused when it has a database)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args()
+    print(f"load average at start: {load_average()} ({os.cpu_count()} CPUs)")
+
+    folder = Path(args.keep) if args.keep else tmpdir("tracker-bench-queries-")
+    folder.mkdir(parents=True, exist_ok=True)
+    if args.keep and (folder / "tracker.db").exists():
+        config, info = folder / "config.toml", json.loads((folder / "build.json").read_text())
+        print(f"reusing {folder}")
+    else:
+        start = time.perf_counter()
+        config, info = build(folder, args.points)
+        info["build_total_s"] = time.perf_counter() - start
+        (folder / "build.json").write_text(json.dumps(info))
+    print(f"database: {info['points']:,} points in 200 series, {info['db_mb']:.0f} MB "
+          f"({folder}); bulk insert {info['build_insert_s']:.1f} s")
+    print(f"evaluate_all on it (200 predictions, stores the snapshots): {info['evaluate_all_s']:.2f} s, "
+          f"{info['snapshots']} snapshots")
+    results = {"build": info}
+
+    def status_check(stdout):
+        assert len(json.loads(stdout)) == 200
+
+    def series_check(stdout):
+        assert len(json.loads(stdout)) == 200
+
+    cfg = ["--config", str(config)]
+    commands = [
+        ("python -c pass", [sys.executable, "-c", "pass"], None),
+        ("tracker --help", [TRACKER, "--help"], None),
+        ("tracker status --json", [TRACKER, *cfg, "status", "--json"], status_check),
+        ("tracker series --json", [TRACKER, *cfg, "series", "--json"], series_check),
+    ]
+    measured = {}
+    for label, argv, check in commands:
+        times, _ = timed_runs(argv, args.runs, args.budget, check)
+        measured[label] = min(times)
+        note = "" if len(times) == args.runs else f" (only {len(times)} run(s): the {args.budget:g} s budget)"
+        print(f"{label}: best of {len(times)} {min(times):.3f} s; runs "
+              + ", ".join(f"{t:.3f}" for t in times) + note)
+        results[label] = {"best": min(times), "runs": times}
+
+    base = measured["python -c pass"]
+    print()
+    for label in ("tracker --help", "tracker status --json", "tracker series --json"):
+        best = measured[label]
+        ratio = best / base
+        line = f"{label}: {best:.3f} s"
+        if label != "tracker --help":
+            line += (f" vs target {TARGET_SECONDS} s: {best / TARGET_SECONDS:.2f} of it "
+                     f"{verdict(best < TARGET_SECONDS)};")
+        line += f" {ratio:.1f}x python -c pass ({base:.3f} s)"
+        if label == "tracker --help":
+            line += " (start-up, for reference)"
+        else:
+            line += f", target <= {TARGET_VS_PYTHON:g}x {verdict(ratio <= TARGET_VS_PYTHON)}"
+        print(line)
+        results[label] |= {"vs_python": ratio}
+
+    print("\nwhere the time goes, step by step in a fresh interpreter (best of 3 per step):")
+    runs = [breakdown(config, with_load_inputs=(i == 0)) for i in range(3)]
+    steps = {name: min(r[name] for r in runs if name in r) for name in runs[0]}
+    for name, seconds in steps.items():
+        print(f"  {seconds * 1000:9.1f} ms  {name}")
+    status_path = sum(v for k, v in steps.items() if not k.startswith("series:"))
+    print(f"  {status_path * 1000:9.1f} ms  the steps `status --json` takes (all but series:)")
+    results["breakdown"] = steps
+
+    print()
+    text, total = importtime(["-c", "import tracker.cli"])
+    print(f"python -X importtime -c 'import tracker.cli': {total * 1000:.0f} ms of imports")
+    print(text)
+    text, total = importtime(["-m", "tracker.cli", *cfg, "status", "--json"])
+    print(f"\npython -X importtime -m tracker.cli status --json: {total * 1000:.0f} ms of imports")
+    print(text)
+    results["importtime_status_ms"] = total * 1000
+
+    if args.profile:
+        for label, argv in (("status", [*cfg, "status", "--json"]), ("series", [*cfg, "series", "--json"])):
+            print(f"\ncProfile of tracker {label} --json:")
+            print(cprofile(argv, folder, label))
+
+    print(f"load average at end: {load_average()}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
