@@ -150,6 +150,11 @@ def _as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def all_series_ids(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(_SERIES.c.id).order_by(_SERIES.c.id)).scalars())
+
+
 def series_rows(engine: Engine, series_ids: Iterable[str]) -> dict[str, Any]:
     """The series table rows (name, unit, market state, meta) for these ids."""
     ids = list(series_ids)

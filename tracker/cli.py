@@ -251,8 +251,8 @@ def _stale_series(app: App) -> dict[str, bool]:
     from db import queries
     from jobs.evaluation import staleness
 
-    ids = [row.id for row in queries.series_overview(app.engine)]
-    return staleness(app.engine, ids, datetime.now(UTC), app.settings)
+    return staleness(app.engine, queries.all_series_ids(app.engine), datetime.now(UTC),
+                     app.settings)
 
 
 def series_rows(app: App) -> list[dict[str, Any]]:
