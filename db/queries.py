@@ -33,6 +33,16 @@ _BACKFILL = BackfillProgress.__table__
 _DIGEST = DigestLog.__table__
 
 
+def _upsert_row(engine: Engine, table, row: dict[str, Any], key: str) -> None:
+    """Insert ``row``, or replace the other columns of the row with the same ``key``."""
+    stmt = _insert(engine, table).values(row)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[key], set_={col: stmt.excluded[col] for col in row if col != key}
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt)
+
+
 def _insert(engine: Engine, table):
     """An INSERT with the dialect's ON CONFLICT (imported here: the CLI's reads never
     pay for both dialects' modules)."""
@@ -112,8 +122,11 @@ def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
     return sent
 
 
-def last_timestamps(engine: Engine, series_ids: Iterable[str]) -> dict[str, datetime]:
-    """The newest stored timestamp of each series that has points."""
+def last_timestamps(
+    engine: Engine, series_ids: Iterable[str], before: datetime | None = None
+) -> dict[str, datetime]:
+    """The newest stored timestamp of each series that has points (earlier than
+    ``before`` when given: the point a poll has just stored does not show a gap)."""
     ids = list(series_ids)
     if not ids:
         return {}
@@ -122,28 +135,14 @@ def last_timestamps(engine: Engine, series_ids: Iterable[str]) -> dict[str, date
         .where(_OBS.c.series_id.in_(ids))
         .group_by(_OBS.c.series_id)
     )
+    if before is not None:
+        query = query.where(_OBS.c.ts < before)
     with engine.connect() as conn:
         # func.max loses the column type on SQLite, so convert through the column's type.
         process = _OBS.c.ts.type.process_result_value
         return {
             sid: process(_as_datetime(ts), engine.dialect) for sid, ts in conn.execute(query)
         }
-
-
-def series_points_before(engine: Engine, series_ids: Iterable[str], before: datetime) -> dict[str, datetime]:
-    """The newest timestamp of each series earlier than ``before`` (the point a poll has
-    just stored is not the one that tells whether there was a gap before it)."""
-    ids = list(series_ids)
-    if not ids:
-        return {}
-    query = (
-        select(_OBS.c.series_id, func.max(_OBS.c.ts))
-        .where(_OBS.c.series_id.in_(ids), _OBS.c.ts < before)
-        .group_by(_OBS.c.series_id)
-    )
-    process = _OBS.c.ts.type.process_result_value
-    with engine.connect() as conn:
-        return {sid: process(_as_datetime(ts), engine.dialect) for sid, ts in conn.execute(query)}
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -301,14 +300,8 @@ def resolutions(engine: Engine) -> dict[str, Any]:
 
 def set_resolution(engine: Engine, prediction_id: str, outcome: str, note: str, at: datetime) -> None:
     """Record (or replace) a manual verdict."""
-    values = {"prediction_id": prediction_id, "outcome": outcome, "note": note, "resolved_at": at}
-    stmt = _insert(engine, _RESOLUTION).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["prediction_id"],
-        set_={key: stmt.excluded[key] for key in ("outcome", "note", "resolved_at")},
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt)
+    row = {"prediction_id": prediction_id, "outcome": outcome, "note": note, "resolved_at": at}
+    _upsert_row(engine, _RESOLUTION, row, "prediction_id")
 
 
 def remove_resolution(engine: Engine, prediction_id: str) -> bool:
@@ -330,16 +323,8 @@ def record_backfill_window(
     engine: Engine, series_id: str, since: datetime, done_until: datetime, at: datetime
 ) -> None:
     """Remember that ``series_id`` is stored from ``since`` up to ``done_until``."""
-    stmt = _insert(engine, _BACKFILL).values(
-        series_id=series_id, since=since, done_until=done_until, updated_at=at
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["series_id"],
-        set_={"since": stmt.excluded.since, "done_until": stmt.excluded.done_until,
-              "updated_at": stmt.excluded.updated_at},
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt)
+    row = {"series_id": series_id, "since": since, "done_until": done_until, "updated_at": at}
+    _upsert_row(engine, _BACKFILL, row, "series_id")
 
 
 # --- digest log -------------------------------------------------------------------------------
@@ -364,10 +349,4 @@ def record_digest(engine: Engine, day: str, sent_at: datetime, message_id: str |
     """Mark a local date's digest as sent (only after the server accepted it)."""
     row = {"digest_date": day, "sent_at": sent_at, "message_id": message_id,
            "values_json": json.dumps(values, sort_keys=True)}
-    stmt = _insert(engine, _DIGEST).values(row)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["digest_date"],
-        set_={key: stmt.excluded[key] for key in ("sent_at", "message_id", "values_json")},
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt)
+    _upsert_row(engine, _DIGEST, row, "digest_date")

@@ -47,7 +47,8 @@ def _points(rows) -> list[Point]:
 
 def staleness(engine: Engine, series_ids, now: datetime, settings=None) -> dict[str, bool]:
     """Which series are stale (staleness.py): by their newest points' age against their
-    cadence, and, with ``settings``, by a source that keeps failing for them."""
+    cadence, and, with ``settings``, by a source that keeps failing for them. (Reading the
+    newest rows again is cheaper than carrying fetched_at on every loaded point.)"""
     health = queries.source_health(engine) if settings else {}
     stale = {}
     for series_id in series_ids:
@@ -72,14 +73,14 @@ def load_inputs(
     series_ids = list(series_ids)
     since = since or {}
     rows = queries.series_rows(engine, series_ids)
-    points = {sid: _points(queries.series_points(engine, sid, since.get(sid))) for sid in series_ids}
+    loaded = {sid: queries.series_points(engine, sid, since.get(sid)) for sid in series_ids}
     stale = staleness(engine, series_ids, now, settings)
     inputs = {}
     for series_id in series_ids:
         row = rows.get(series_id)
         inputs[series_id] = SeriesInput(
             series_id,
-            points[series_id],
+            _points(loaded[series_id]),
             stale=stale[series_id],
             label=label(series_id, row.name if row else None),
             state=row.state if row else None,

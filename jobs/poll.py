@@ -224,7 +224,7 @@ def fill_market_gaps(settings: Settings, engine: Engine, reports, now: datetime)
     gap = GAP_INTERVALS * settings.schedule.interval("markets")
     ids = [f"{report.source}:{s.symbol}" for report in reports
            if group_of(report.source) == "markets" for s in report.series]
-    stored = queries.series_points_before(engine, ids, now - timedelta(seconds=1))
+    stored = queries.last_timestamps(engine, ids, before=now - timedelta(seconds=1))
     gaps = {sid: last for sid, last in stored.items() if now - last > gap}
     if gaps:
         log.info("filling gaps in %d market series from their price history", len(gaps))

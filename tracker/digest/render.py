@@ -201,15 +201,21 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def change_summary(digest: Digest) -> str:
-    """What moved, in one sentence."""
+def _changes(digest: Digest, moved: str) -> list[str]:
+    """'2 resolved', '1 status change', '3 moved...': the counts both summaries lead with."""
     parts = []
     if digest.resolved:
         parts.append(f"{len(digest.resolved)} resolved")
     if digest.flips:
         parts.append(_count(len(digest.flips), "status change", "status changes"))
     if digest.movers:
-        parts.append(f"{len(digest.movers)} moved past {_threshold_points()} points")
+        parts.append(f"{len(digest.movers)} {moved}")
+    return parts
+
+
+def change_summary(digest: Digest) -> str:
+    """What moved, in one sentence."""
+    parts = _changes(digest, f"moved past {_threshold_points()} points")
     if digest.previous_day is None:
         return "This is the first digest: nothing to compare with yet."
     since = f"since your digest of {long_date(digest.previous_day)}"
@@ -228,10 +234,6 @@ def footer_sentence(digest: Digest) -> str:
                 f"a move is listed past {_threshold_points()} points.")
     return (f"Moves are measured against the digest of {long_date(digest.previous_day)}; "
             f"a move is listed past {_threshold_points()} points.")
-
-
-def _movers(digest: Digest) -> list[Line]:
-    return sorted(digest.movers, key=lambda line: -abs(line.change_since_last or 0.0))
 
 
 def _open_by_person(digest: Digest) -> list[tuple[str, list[Line]]]:
@@ -270,13 +272,7 @@ def _local(digest: Digest):
 
 def subject(digest: Digest) -> str:
     """'tracker 2026-11-25: 2 resolved, 3 moved — Chamath leads'."""
-    parts = []
-    if digest.resolved:
-        parts.append(f"{len(digest.resolved)} resolved")
-    if digest.flips:
-        parts.append(_count(len(digest.flips), "status change", "status changes"))
-    if digest.movers:
-        parts.append(f"{len(digest.movers)} moved")
+    parts = _changes(digest, "moved")
     if digest.failing:
         parts.append(_count(len(digest.failing), "source failing", "sources failing"))
     if not parts:
@@ -301,7 +297,7 @@ def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
         "since": (f"since your digest of {long_date(digest.previous_day)}"
                   if digest.previous_day else "first digest"),
         "footer": footer_sentence(digest),
-        "movers": _movers(digest),
+        "movers": digest.movers,  # biggest first (content.gather sorts them)
         "open_groups": _open_by_person(digest),
         "chart_at": _chart_at(digest),
         "chart_src": chart_src,
