@@ -19,7 +19,10 @@ Routes (anything else answers 404):
 - fred:       /graph/fredgraph.csv?id=<ID>      the NASDAQCOM CSV, header renamed to <ID>
 - polymarket: /markets?slug=a&slug=b...         one recorded open market per slug asked,
                                                 its slug replaced; /prices-history: CLOB
-- kalshi:     /markets/<ticker>                 a recorded open market, ticker replaced;
+- kalshi:     /markets?tickers=A,B,...          {"cursor": "", "markets": [...]}, one
+                                                recorded open market per ticker asked,
+                                                its ticker replaced;
+              /markets/<ticker>                 the same market, for one ticker;
               /events/<e>, .../candlesticks     recorded event and candles (gap filling)
 """
 
@@ -99,6 +102,11 @@ def _answer(source: str, path: str, query: dict, bodies: dict) -> tuple[int, str
         return 200, "application/json", bodies["candles"], "kalshi/candlesticks", 0
     if source == "kalshi" and path.startswith("/events/"):
         return 200, "application/json", bodies["event"], "kalshi/event", 0
+    if source == "kalshi" and path == "/markets":
+        tickers = [t for value in query.get("tickers", []) for t in value.split(",") if t]
+        markets = [{**bodies["kalshi"]["market"], "ticker": t} for t in tickers]
+        body = json.dumps({"cursor": "", "markets": markets}).encode()
+        return 200, "application/json", body, "kalshi/markets?tickers", 0
     if source == "kalshi" and path.startswith("/markets/"):
         ticker = path.rsplit("/", 1)[1]
         market = {**bodies["kalshi"]["market"], "ticker": ticker}

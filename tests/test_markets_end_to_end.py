@@ -3,12 +3,14 @@ server replaying recorded Gamma and Kalshi responses (tests/fixtures/*/SOURCES.m
 
 import json
 from itertools import product
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.replay import ReplayServer, Reply
 from tests.sources_fixtures import composite, gamma_markets, market, replay_config
 from tests.test_poll_end_to_end import tracker
+from tests.test_sources_kalshi import kalshi_markets
 
 PARTS = ["xi-out", "btc-misses-150k", "leeds-win", "warsh-named", "parolin-pope"]
 PREDICTIONS = (
@@ -27,34 +29,51 @@ PREDICTIONS = (
 )
 
 
+KALSHI_FIXTURES = (
+    "market_open_KXNEWPOPE-70-PPAR.json",
+    "market_scalar_KXESOCCERGAME-26OCT091657FROSPEDR-TIE.json",
+    "market_no_KXIDNSLSPREAD-26OCT09PKEMAU-PKE5.json",
+)
+
+
 @pytest.fixture(scope="module")
 def polled(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("markets")
     with ReplayServer() as server:
-        server.add("/markets", gamma_markets(
+        gamma = gamma_markets(
             "markets_open_xi.json", "markets_btc_open_leeds_proposed.json",
             "markets_warsh_disputed.json", "markets_ethiopia_resolved.json",
-        ))
-        for fixture in (
-            "market_open_KXNEWPOPE-70-PPAR.json",
-            "market_scalar_KXESOCCERGAME-26OCT091657FROSPEDR-TIE.json",
-            "market_no_KXIDNSLSPREAD-26OCT09PKEMAU-PKE5.json",
-        ):
+        )
+        kalshi = kalshi_markets(*KALSHI_FIXTURES)
+        # Gamma and Kalshi both answer /markets; on one loopback server, Kalshi's
+        # ``tickers`` query tells them apart.
+        server.add("/markets", lambda query: kalshi(query) if "tickers" in query else gamma(query))
+        for fixture in KALSHI_FIXTURES:
             ticker = fixture.split("_", 2)[2].removesuffix(".json")
             server.add(f"/markets/{ticker}", Reply.file(f"kalshi/{fixture}"))
         config = replay_config(tmp_path, server.url, predictions=PREDICTIONS)
         poll = tracker(config, "poll")
         status = tracker(config, "status", "--json")
-        gamma_requests = [r for r in server.requests if r.startswith("/markets?")]
-    return poll, {row["id"]: row for row in json.loads(status.stdout)}, gamma_requests
+        gamma_requests = [r for r in server.requests if r.startswith("/markets?") and "tickers=" not in r]
+        kalshi_requests = [r for r in server.requests if "tickers=" in r or r.startswith("/markets/")]
+    requests = {"gamma": gamma_requests, "kalshi": kalshi_requests}
+    return poll, {row["id"]: row for row in json.loads(status.stdout)}, requests
 
 
 def test_poll_succeeds_and_asks_gamma_once_for_every_slug(polled):
-    poll, _, gamma_requests = polled
+    poll, _, requests = polled
     assert poll.returncode == 0, poll.stdout + poll.stderr
     assert any(line.startswith("polymarket: ok") for line in poll.stdout.splitlines())
     assert any(line.startswith("kalshi: ok") for line in poll.stdout.splitlines())
+    gamma_requests = requests["gamma"]
     assert len(gamma_requests) == 1 and gamma_requests[0].count("slug=") == 6
+
+
+def test_poll_asks_kalshi_once_for_every_ticker(polled):
+    _, _, requests = polled
+    [listing] = requests["kalshi"]
+    asked = parse_qs(urlsplit(listing).query)["tickers"][0].split(",")
+    assert sorted(asked) == sorted(f.split("_", 2)[2].removesuffix(".json") for f in KALSHI_FIXTURES)
 
 
 def test_open_markets_store_their_price_as_the_probability(polled):

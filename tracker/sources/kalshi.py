@@ -4,6 +4,10 @@ Prices are ``*_dollars`` decimal strings (the integer-cent fields are gone since
 The probability is the midpoint of the yes bid and ask when both are real quotes, else
 the last trade. ``status`` and ``result`` give resolution: ``yes``/``no`` settle to
 1/0; ``scalar`` settles at ``settlement_value_dollars`` (neither yes nor no).
+
+A poll lists its tickers in batches, ``GET /markets?tickers=A,B,...``; a ticker the list
+leaves out (unknown, or settled long enough ago to be archived) or whose list request
+failed is asked for on its own, ``GET /markets/{ticker}``, as before batching.
 """
 
 from __future__ import annotations
@@ -122,7 +126,44 @@ def parse_candlesticks(payload: Any) -> list[Point]:
     return points
 
 
+# One ``GET /markets?tickers=...`` answers for many tickers. 100 keeps the URL a few KB
+# long; ``limit`` covers the whole batch, so one page is the rule and a cursor the exception.
+TICKERS_PER_REQUEST = 100
+MAX_PAGES = 10  # a batch fits one page; a server that keeps sending cursors is cut off
+
+
+async def list_markets(http: HttpClient, base: str, tickers: list[str]) -> dict[str, dict]:
+    """The market objects ``GET /markets?tickers=...`` lists for these tickers (at most
+    TICKERS_PER_REQUEST), by ticker.
+
+    Tickers it does not list are simply absent: unknown ones, and settled markets old
+    enough to have moved to the historical tier. Raises SourceError when a page fails.
+    """
+    wanted = set(tickers)
+    found: dict[str, dict] = {}
+    params = {"tickers": ",".join(tickers), "limit": str(TICKERS_PER_REQUEST)}
+    cursor = ""
+    for _ in range(MAX_PAGES):
+        page = (params | {"cursor": cursor}) if cursor else params
+        payload = await _get_json(http, f"{base}/markets", page)
+        markets = payload.get("markets") if isinstance(payload, dict) else None
+        if not isinstance(markets, list):
+            raise PayloadError("expected {\"cursor\": ..., \"markets\": [...]}")
+        for market in markets:
+            ticker = market.get("ticker") if isinstance(market, dict) else None
+            if isinstance(ticker, str) and ticker in wanted:
+                found.setdefault(ticker, market)
+        # Stop on an empty cursor or an empty page (Kalshi can send a cursor on the last
+        # page too), and as soon as every ticker asked for is in hand.
+        cursor = payload.get("cursor") or ""
+        if not cursor or not markets or len(found) == len(wanted):
+            break
+    return found
+
+
 async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
+    import asyncio
+
     base = settings.sources.kalshi.base_url
 
     async def fetch_one(ticker: str, _since) -> SeriesData:
@@ -138,7 +179,38 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
             raise PayloadError("expected JSON from Kalshi") from None
         return parse_market(payload, ticker, now)
 
-    return await fetch_each(NAME, symbols, fetch_one)
+    # A comma would split a symbol in the list query: such a symbol goes on its own path.
+    listable = [t for t in symbols if t and "," not in t]
+    batches = [listable[i:i + TICKERS_PER_REQUEST] for i in range(0, len(listable), TICKERS_PER_REQUEST)]
+
+    listed: dict[str, dict] = {}
+    refused: dict[str, SourceError] = {}
+
+    async def list_batch(batch: list[str]) -> None:
+        try:
+            listed.update(await list_markets(http, base, batch))
+        except SourceError as exc:
+            if exc.retry_after is not None or (isinstance(exc, HttpStatusError) and exc.status == 429):
+                # Rate-limited: a request per ticker would only add to the load. Every
+                # ticker of the batch fails with the wait the server asked for.
+                refused.update(dict.fromkeys(batch, exc))
+            # Anything else (5xx after retries, a timeout, bad JSON): each ticker falls
+            # back to its own request, as before batching, so a failing list costs one
+            # extra request, never a ticker.
+
+    # A batch of one is one request either way: its own path answers it, and a missing
+    # ticker then costs one request, not two.
+    await asyncio.gather(*(list_batch(b) for b in batches if len(b) > 1))
+
+    async def fetch_listed(ticker: str, since) -> SeriesData:
+        if ticker in refused:
+            raise refused[ticker]
+        market = listed.get(ticker)
+        if market is None:  # not listed: unknown (404 there), archived, or the list failed
+            return await fetch_one(ticker, since)
+        return parse_market({"market": market}, ticker, now)
+
+    return await fetch_each(NAME, symbols, fetch_listed)
 
 
 # --- history, for `tracker backfill` --------------------------------------------------------
