@@ -95,11 +95,30 @@ def history_before_start(series_id: str) -> timedelta:
 
 async def fetch_all(settings: Settings, wanted, now: datetime) -> list[SourceReport]:
     async with HttpClient.from_settings(settings) as http:
-        reports = await asyncio.gather(
-            *(source_module(name).fetch(http, settings, symbols, now)
-              for name, symbols in wanted.items())
+        return await asyncio.gather(
+            *(_fetch_source(http, settings, name, symbols, now) for name, symbols in wanted.items())
         )
-    return [_no_empty_answers(report) for report in reports]
+
+
+async def fetch_and_store(
+    settings: Settings, engine: Engine, wanted, now: datetime, health
+) -> tuple[list[SourceReport], list[SourceLine]]:
+    """Fetch every source concurrently and store each answer as soon as it arrives, so
+    the quicker sources are stored while the slowest one is still on the network."""
+    reports, lines = [], []
+    async with HttpClient.from_settings(settings) as http:
+        fetches = [_fetch_source(http, settings, name, symbols, now)
+                   for name, symbols in wanted.items()]
+        for arrival in asyncio.as_completed(fetches):
+            report = await arrival
+            reports.append(report)
+            lines.append(store(engine, report, now, health.get(report.source)))
+    return reports, lines
+
+
+async def _fetch_source(http: HttpClient, settings: Settings, name: str, symbols, now) -> SourceReport:
+    report = await source_module(name).fetch(http, settings, symbols, now)
+    return _no_empty_answers(report)
 
 
 def _no_empty_answers(report: SourceReport) -> SourceReport:
@@ -206,9 +225,10 @@ def run_cycle(
             log.debug("%s: backing off until %s", name, h.next_allowed_at)
             lines.append(SourceLine(name, skipped_until=h.next_allowed_at))
             del wanted[name]
-    reports = asyncio.run(fetch_all(settings, wanted, now)) if wanted else []
-    for report in reports:
-        lines.append(store(engine, report, now, health.get(report.source)))
+    reports = []
+    if wanted:
+        reports, stored = asyncio.run(fetch_and_store(settings, engine, wanted, now, health))
+        lines.extend(stored)
     fill_market_gaps(settings, engine, reports, now)
     evaluations = evaluate_all(engine, registry, now, settings)
     return CycleResult(sorted(lines, key=lambda line: line.source), evaluations)

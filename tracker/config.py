@@ -85,7 +85,9 @@ class ScheduleConfig(_Section):
 
 class HttpConfig(_Section):
     timeout: str = "20s"
-    per_host_concurrency: int = Field(default=4, ge=1, le=64)
+    # Six, as a browser opens per host over HTTP/1.1: a poll's burst is no heavier than
+    # one page of the site. Yahoo's 429s follow the volume of requests, not this.
+    per_host_concurrency: int = Field(default=6, ge=1, le=64)
     retries: int = Field(default=3, ge=0, le=10)
     max_response_mb: int = Field(default=16, ge=1, le=1024)
 
