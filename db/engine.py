@@ -13,8 +13,9 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from db.revision import MIGRATIONS, head_revision
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-MIGRATIONS = Path(__file__).with_name("migrations")
 # A PostgreSQL advisory lock key held while migrating ("trkm"; the leader's is "trkr").
 MIGRATION_LOCK_KEY = 0x7472_6B6D
 
@@ -62,14 +63,6 @@ def _alembic_config(connection):
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
-
-
-def head_revision() -> str:
-    """The newest migration's revision id. Revisions are numbered like their files
-    (0004_....py is revision "0004"), so reading the folder is enough: importing Alembic
-    to ask would cost every CLI command a tenth of a second."""
-    numbers = [f.name.split("_", 1)[0] for f in (MIGRATIONS / "versions").glob("[0-9]*_*.py")]
-    return max(numbers)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -18,7 +18,6 @@ from typing import Any
 import click
 
 from tracker import __version__
-from tracker.config import ConfigError, load_settings
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -32,6 +31,8 @@ class App:
 
     @functools.cached_property
     def settings(self):
+        from tracker.config import load_settings
+
         return load_settings(self.config_path)
 
     @functools.cached_property
@@ -58,6 +59,7 @@ def handle_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from db.engine import DatabaseError
+        from tracker.config import ConfigError
         from tracker.registry import RegistryError
 
         try:
@@ -77,13 +79,9 @@ def json_option(command):
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=_json_default))
+    from tracker.jsonout import dumps
 
-
-def _json_default(value: Any):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+    click.echo(dumps(data))
 
 
 def _console():
@@ -183,27 +181,12 @@ def _check_sources(names: tuple[str, ...]) -> None:
 
 def status_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
+    from tracker import quickstatus
+    from tracker.status_view import prediction_summary, status_rows
 
-    snapshots = queries.latest_snapshots(app.engine)
-    rows = []
-    for prediction in app.registry:
-        snap = snapshots.get(prediction.id)
-        rows.append(
-            {
-                "id": prediction.id,
-                "who": prediction.who,
-                "claim": prediction.claim,
-                "kind": prediction.kind,
-                "made_on": prediction.made_on.isoformat(),
-                "deadline": prediction.deadline.isoformat(),
-                "status": snap.status if snap else "no_data",
-                "probability": snap.probability if snap else None,
-                "value": snap.value if snap else None,
-                "as_of": snap.value_at if snap else None,
-                "evaluated_at": snap.at if snap else None,
-                "explanation": snap.explanation if snap else "not evaluated yet: run `tracker poll`",
-            }
-        )
+    rows = status_rows([prediction_summary(p) for p in app.registry],
+                       queries.latest_snapshots(app.engine))
+    quickstatus.remember(app.settings, app.registry)  # so the next `status --json` is quick
     return rows
 
 
@@ -592,6 +575,8 @@ def run(app: App, log_json: bool) -> None:
     configure_logging(json_lines=log_json)
 
     def reload():
+        from tracker.config import load_settings
+
         settings = load_settings(app.config_path)
         return settings, load_registry(settings)
 

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-DEFAULT_CONFIG_NAME = "config.toml"
+from tracker.configfile import DATABASE_URL_ENV, DEFAULT_CONFIG_NAME, find_config
+
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -204,7 +205,7 @@ def settings_from_dict(data: dict[str, Any], source: str = DEFAULT_CONFIG_NAME) 
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {_describe(exc.errors()[0])}") from None
-    db_url = os.environ.get("TRACKER_DATABASE_URL")
+    db_url = os.environ.get(DATABASE_URL_ENV)
     if db_url:
         try:
             settings.database = DatabaseConfig(url=db_url)
@@ -213,17 +214,6 @@ def settings_from_dict(data: dict[str, Any], source: str = DEFAULT_CONFIG_NAME) 
                 f"$TRACKER_DATABASE_URL: {_describe(exc.errors()[0]).split(': ', 1)[1]}"
             ) from None
     return settings
-
-
-def find_config(explicit: str | os.PathLike | None) -> tuple[Path | None, bool]:
-    """Return (path, required). An explicit or $TRACKER_CONFIG path must exist."""
-    if explicit:
-        return Path(explicit), True
-    env = os.environ.get("TRACKER_CONFIG")
-    if env:
-        return Path(env), True
-    default = Path(DEFAULT_CONFIG_NAME)
-    return (default if default.exists() else None), False
 
 
 def load_settings(explicit: str | os.PathLike | None = None) -> Settings:

@@ -93,15 +93,26 @@ def _tables_from_file(path: Path) -> list[Any]:
     return tables
 
 
+def registry_files(settings) -> list[Path]:
+    """The files the registry is read from besides the config: the bundled registry when
+    enabled, then each ``[registry] files`` entry (relative to the config's folder)."""
+    files = []
+    if settings.registry.bundled:
+        files.append(Path(str(resources.files("tracker.registry").joinpath("data", BUNDLED))))
+    base = settings.path.parent if settings.path else Path.cwd()
+    for name in settings.registry.files:
+        files.append(Path(name) if Path(name).is_absolute() else base / name)
+    return files
+
+
 def _sources(settings) -> list[tuple[str, list[Any]]]:
     """(origin, tables) for the bundled registry, each registry file, and the config."""
     found: list[tuple[str, list[Any]]] = []
+    files = registry_files(settings)
     if settings.registry.bundled:
-        bundled = resources.files("tracker.registry").joinpath("data", BUNDLED)
+        bundled = files.pop(0)
         found.append((f"bundled {BUNDLED}", tomllib.loads(bundled.read_text("utf-8"))["prediction"]))
-    base = settings.path.parent if settings.path else Path.cwd()
-    for name in settings.registry.files:
-        path = Path(name) if Path(name).is_absolute() else base / name
+    for path in files:
         found.append((str(path), _tables_from_file(path)))
     if settings.prediction:
         found.append((str(settings.path or "config"), list(settings.prediction)))

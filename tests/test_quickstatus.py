@@ -1,0 +1,140 @@
+"""The quick `tracker status --json`: the same output as the full CLI, and it steps aside
+whenever what it cached could be out of date."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from db import queries
+from db.engine import open_database
+from tracker.quickstatus import quick_status
+
+OIL = "chamath-oil-45-before-65"
+FED = "sacks-fed-cuts-75bp-by-june"
+MINE = {"id": "mine", "who": "Me", "claim": "Gold above 1", "kind": "threshold"}
+MY_REGISTRY = (
+    '[[prediction]]\nid = "mine"\nwho = "Me"\nmade_on = 2026-01-02\ndeadline = 2026-12-31\n'
+    'claim = "Gold above 1"\nkind = "threshold"\nseries = "yahoo:GC=F"\ndirection = "above"\ntarget = 1\n'
+)
+
+
+def tracker(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The installed entry point, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "tracker.entry", *args], capture_output=True,
+                          text=True, cwd=cwd, env=os.environ.copy(), check=False)
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    """A config in its own folder, a database with snapshots, and a registry file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRACKER_CONFIG", raising=False)
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    (tmp_path / "mine.toml").write_text(MY_REGISTRY)
+    (tmp_path / "config.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "t.db"}"\n\n[registry]\nfiles = ["mine.toml"]\n'
+    )
+    engine = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    at = datetime(2026, 11, 25, 19, 5, 7, 123456, tzinfo=UTC)
+    queries.add_snapshots(engine, [
+        {"prediction_id": OIL, "at": datetime(2026, 11, 24, tzinfo=UTC), "status": "open",
+         "probability": 0.5, "value": 60.0, "value_at": None, "explanation": "older", "model": "m"},
+        {"prediction_id": OIL, "at": at, "status": "off_track", "probability": 0.0812345,
+         "value": 58.1, "value_at": datetime(2026, 11, 24, tzinfo=UTC), "explanation": "oil at 58.10",
+         "model": "m"},
+        {"prediction_id": FED, "at": at, "status": "wrong", "probability": None, "value": None,
+         "value_at": None, "explanation": "ended", "model": None},
+    ])
+    engine.dispose()
+    return tmp_path
+
+
+def test_the_quick_answer_is_the_full_clis_answer(setup):
+    full = tracker("status", "--json", cwd=setup)
+    assert full.returncode == 0, full.stderr
+    quick = quick_status(["status", "--json"])
+    assert quick is not None, "the full run should have left a current cache"
+    assert quick + "\n" == full.stdout
+    rows = {row["id"]: row for row in json.loads(quick)}
+    assert rows[OIL]["status"] == "off_track" and rows[OIL]["explanation"] == "oil at 58.10"
+    assert rows[OIL]["evaluated_at"] == "2026-11-25T19:05:07.123456+00:00"
+    assert rows[FED]["probability"] is None
+    assert rows["mine"] | MINE == rows["mine"] and rows["mine"]["status"] == "no_data"
+    again = tracker("status", "--json", cwd=setup)  # through the entry point, quick this time
+    assert (again.returncode, again.stdout, again.stderr) == (0, full.stdout, "")
+
+
+def test_the_config_option_is_understood(setup):
+    config = setup / "config.toml"
+    os.rename(config, setup / "elsewhere.toml")
+    assert tracker("--config", "elsewhere.toml", "status", "--json", cwd=setup).returncode == 0
+    assert quick_status(["--config", "elsewhere.toml", "status", "--json"]) is not None
+    assert quick_status(["--config=elsewhere.toml", "status", "--json"]) is not None
+    assert quick_status(["status", "--json"]) is None  # no ./config.toml: a different setup
+
+
+@pytest.mark.parametrize("argv", [["status"], ["status", "--json", "-v"], ["series", "--json"],
+                                  ["--json", "status"], ["--config"], []])
+def test_other_command_lines_go_to_the_full_cli(setup, argv):
+    assert tracker("status", "--json", cwd=setup).returncode == 0
+    assert quick_status(argv) is None
+
+
+def test_a_changed_registry_file_is_seen_at_once(setup):
+    assert tracker("status", "--json", cwd=setup).returncode == 0
+    (setup / "mine.toml").write_text(MY_REGISTRY.replace("Gold above 1", "Gold above 2"))
+    assert quick_status(["status", "--json"]) is None
+    shown = tracker("status", "--json", cwd=setup)
+    assert any(row["claim"] == "Gold above 2" for row in json.loads(shown.stdout))
+    assert json.loads(quick_status(["status", "--json"])) == json.loads(shown.stdout)
+
+
+def test_a_broken_registry_still_gets_the_full_clis_error(setup):
+    assert tracker("status", "--json", cwd=setup).returncode == 0
+    (setup / "mine.toml").write_text(MY_REGISTRY.replace('kind = "threshold"', 'kind = "guess"'))
+    shown = tracker("status", "--json", cwd=setup)
+    assert shown.returncode == 2 and shown.stdout == ""
+    assert "unknown kind 'guess'" in shown.stderr and "Traceback" not in shown.stderr
+
+
+def test_a_changed_config_or_database_override_is_seen(setup, monkeypatch):
+    assert tracker("status", "--json", cwd=setup).returncode == 0
+    with open(setup / "config.toml", "a") as config:
+        config.write('\n[schedule]\nprices_every = "1h"\n')
+    assert quick_status(["status", "--json"]) is None
+    assert tracker("status", "--json", cwd=setup).returncode == 0
+    assert quick_status(["status", "--json"]) is not None
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{setup / 'other.db'}")
+    assert quick_status(["status", "--json"]) is None
+
+
+def test_a_database_behind_the_code_is_left_to_the_full_cli_to_migrate(setup):
+    assert tracker("status", "--json", cwd=setup).returncode == 0
+    with sqlite3.connect(setup / "t.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '0001'")
+    assert quick_status(["status", "--json"]) is None
+
+
+def test_a_missing_database_or_cache_means_the_full_cli(setup, monkeypatch, tmp_path_factory):
+    assert tracker("status", "--json", cwd=setup).returncode == 0
+    cache = os.environ["XDG_CACHE_HOME"]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("empty")))
+    assert quick_status(["status", "--json"]) is None
+    monkeypatch.setenv("XDG_CACHE_HOME", cache)
+    assert quick_status(["status", "--json"]) is not None
+    (setup / "t.db").unlink()
+    assert quick_status(["status", "--json"]) is None
+
+
+def test_postgresql_is_always_the_full_cli(setup, monkeypatch):
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert tracker("status", "--json", cwd=setup).returncode != 0  # unreachable: no cache
+    assert quick_status(["status", "--json"]) is None
