@@ -6,11 +6,12 @@ Plain rows in, plain rows out (dicts and named tuples), so callers never hold a 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, type_coerce
+from sqlalchemy import Engine, func, select, tuple_, type_coerce
 
 from db.models import (
     BackfillProgress,
@@ -23,6 +24,7 @@ from db.models import (
 )
 
 UPSERT_BATCH = 50_000
+IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
 
 _OBS = Observation.__table__
 _SERIES = Series.__table__
@@ -172,6 +174,42 @@ def series_points(engine: Engine, series_id: str, since: datetime | None = None)
         query = query.where(_OBS.c.ts >= since)
     with engine.connect() as conn:
         return conn.execute(query.order_by(_OBS.c.ts)).all()
+
+
+def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str, list]:
+    """Points of many series, each in time order from its own start (None: all of it).
+    One query per distinct start rather than one per series: a poll evaluates hundreds
+    of series, and most of them share a start."""
+    by_start: dict[datetime | None, list[str]] = defaultdict(list)
+    for series_id, start in since.items():
+        by_start[start].append(series_id)
+    points: dict[str, list] = {series_id: [] for series_id in since}
+    with engine.connect() as conn:
+        for start, ids in by_start.items():
+            for chunk in _chunks(sorted(ids), IN_LIST_CHUNK):
+                query = select(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value, _OBS.c.high,
+                               _OBS.c.low).where(_OBS.c.series_id.in_(chunk))
+                if start is not None:
+                    query = query.where(_OBS.c.ts >= start)
+                for row in conn.execute(query.order_by(_OBS.c.series_id, _OBS.c.ts)):
+                    points[row.series_id].append(row)
+    return points
+
+
+def fetched_at(engine: Engine, keys: dict[str, datetime]) -> dict[str, datetime]:
+    """When the point at each (series, ts) was last fetched, looked up by primary key."""
+    found: dict[str, datetime] = {}
+    with engine.connect() as conn:
+        for chunk in _chunks(sorted(keys.items()), IN_LIST_CHUNK):
+            query = select(_OBS.c.series_id, _OBS.c.fetched_at).where(
+                tuple_(_OBS.c.series_id, _OBS.c.ts).in_(chunk))
+            found.update((row.series_id, row.fetched_at) for row in conn.execute(query))
+    return found
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def last_points(engine: Engine, series_id: str, count: int):

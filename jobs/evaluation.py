@@ -45,22 +45,35 @@ def _points(rows) -> list[Point]:
     return [Point(row.ts, row.value, row.high, row.low) for row in rows]
 
 
-def staleness(engine: Engine, series_ids, now: datetime, settings=None) -> dict[str, bool]:
+def staleness(
+    engine: Engine, series_ids, now: datetime, settings=None,
+    loaded: dict[str, list[Point]] | None = None,
+) -> dict[str, bool]:
     """Which series are stale (staleness.py): by their newest points' age against their
-    cadence, and, with ``settings``, by a source that keeps failing for them. (Reading the
-    newest rows again is cheaper than carrying fetched_at on every loaded point.)"""
-    health = queries.source_health(engine) if settings else {}
-    stale = {}
+    cadence, and, with ``settings``, by a source that keeps failing for them.
+
+    ``loaded`` holds points already read from some start on; a series with at least
+    RECENT of them takes its newest from there. With fewer, the window may hide the
+    older points that show a slow cadence (an annual series), so they are read again."""
+    loaded = loaded or {}
+    recent = {}
     for series_id in series_ids:
-        rows = queries.last_points(engine, series_id, RECENT)  # from the index: cheap
-        is_old = is_stale(_points(rows), now)
-        if settings and not is_old:
-            source = series_id.split(":", 1)[0]
-            attempted = health[source].last_attempt_at if source in health else None
-            interval = settings.schedule.interval(group_of(source))
-            # Every successful poll fetches the newest point again, or a newer one.
-            is_old = fetch_overdue(rows[-1].fetched_at, attempted, now, interval)
-        stale[series_id] = is_old
+        points = loaded.get(series_id, [])
+        if len(points) < RECENT:
+            points = _points(queries.last_points(engine, series_id, RECENT))  # the index: cheap
+        recent[series_id] = points[-RECENT:]
+    if not settings:
+        return {series_id: is_stale(points, now) for series_id, points in recent.items()}
+    health = queries.source_health(engine)
+    fetched = queries.fetched_at(engine, {sid: p[-1].ts for sid, p in recent.items() if p})
+    stale = {}
+    for series_id, points in recent.items():
+        source = series_id.split(":", 1)[0]
+        attempted = health[source].last_attempt_at if source in health else None
+        interval = settings.schedule.interval(group_of(source))
+        # Every successful poll fetches the newest point again, or a newer one.
+        stale[series_id] = is_stale(points, now) or fetch_overdue(
+            fetched.get(series_id), attempted, now, interval)
     return stale
 
 
@@ -73,14 +86,15 @@ def load_inputs(
     series_ids = list(series_ids)
     since = since or {}
     rows = queries.series_rows(engine, series_ids)
-    loaded = {sid: queries.series_points(engine, sid, since.get(sid)) for sid in series_ids}
-    stale = staleness(engine, series_ids, now, settings)
+    loaded = queries.points_since(engine, {sid: since.get(sid) for sid in series_ids})
+    points = {series_id: _points(loaded[series_id]) for series_id in series_ids}
+    stale = staleness(engine, series_ids, now, settings, loaded=points)
     inputs = {}
     for series_id in series_ids:
         row = rows.get(series_id)
         inputs[series_id] = SeriesInput(
             series_id,
-            _points(loaded[series_id]),
+            points[series_id],
             stale=stale[series_id],
             label=label(series_id, row.name if row else None),
             state=row.state if row else None,

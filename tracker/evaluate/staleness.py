@@ -21,7 +21,8 @@ RELEASE_LAG = timedelta(days=45)
 
 def max_age(points: list[Point]) -> timedelta:
     """How old the newest point may be, from the series' own cadence."""
-    gaps = [b.ts - a.ts for a, b in zip(points[-11:], points[-10:])]
+    recent = points[-11:]
+    gaps = [b.ts - a.ts for a, b in zip(recent, recent[1:])]  # the last 10 gaps, or fewer
     cadence = median(gaps) if gaps else timedelta(days=1)
     if cadence <= timedelta(days=1):
         return DAILY_MAX_AGE
