@@ -35,6 +35,9 @@ class Series(SQLModel, table=True):
     resolved_value: float | None = None
     # Source details needed later (JSON), e.g. a Polymarket market's outcome token ids.
     meta: str | None = None
+    # How many observations the series has: kept by db.queries.upsert_observations in the
+    # transaction that stores them, so listing series never counts millions of rows.
+    point_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Observation(SQLModel, table=True):

@@ -5,13 +5,14 @@ Plain rows in, plain rows out (dicts and named tuples), so callers never hold a 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, tuple_, type_coerce
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, tuple_, type_coerce, update
 
 from db.models import (
     BackfillProgress,
@@ -24,6 +25,7 @@ from db.models import (
 )
 
 UPSERT_BATCH = 50_000
+COUNT_CHUNK = 300  # series per count query in upsert_observations: 3 parameters each
 IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
 
 _OBS = Observation.__table__
@@ -94,10 +96,11 @@ def ensure_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
-    """Store points idempotently: one statement per batch of up to UPSERT_BATCH rows.
+    """Store points idempotently: one upsert statement per batch of up to UPSERT_BATCH rows.
 
     The same (series_id, ts) twice leaves one row; a revised value replaces the old one.
-    Returns the number of rows sent.
+    Each series' ``point_count`` grows by the rows that were new, in the same transaction
+    (see ``_store_batch``). Returns the number of rows sent.
     """
     stmt = _insert(engine, _OBS)
     stmt = stmt.on_conflict_do_update(
@@ -115,13 +118,95 @@ def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
         for row in rows:
             batch.append(row)
             if len(batch) >= UPSERT_BATCH:
-                conn.execute(stmt, batch)
+                _store_batch(conn, stmt, batch)
                 sent += len(batch)
                 batch = []
         if batch:
-            conn.execute(stmt, batch)
+            _store_batch(conn, stmt, batch)
             sent += len(batch)
     return sent
+
+
+# Statements of _store_batch, run once per series of a batch (executemany).
+_LOCK_SERIES = (
+    update(_SERIES).where(_SERIES.c.id == bindparam("sid"))
+    .values(point_count=_SERIES.c.point_count)
+)
+_ADD_POINTS = (
+    update(_SERIES).where(_SERIES.c.id == bindparam("sid"))
+    .values(point_count=_SERIES.c.point_count + bindparam("added"))
+)
+
+
+def _store_batch(conn, stmt, batch: list[dict[str, Any]]) -> None:
+    """Upsert one batch and add the rows that were new to their series' ``point_count``.
+
+    No trigger: PostgreSQL's executemany runs one statement per row, so a trigger would
+    update the series row once per point. Instead each series' stored rows between the
+    batch's first and last timestamp for it are counted before and after the upsert (a
+    range scan of the primary key): every inserted row lies in that range and no point is
+    ever deleted, so the difference is exactly the new rows; a re-sent point adds 0.
+
+    That holds only if no other writer adds points to these series in between, so their
+    rows are locked first, in id order (two batches then never wait on each other in a
+    cycle). On SQLite that first UPDATE takes the database's write lock before anything is
+    read; on PostgreSQL it row-locks the series until commit, so writers of the same
+    series take turns while writers of other series go on. (A call of several batches
+    locks each batch's series as it reaches them: two such calls at once on PostgreSQL
+    could deadlock, and the server would then fail one of them, storing nothing of it.)
+    """
+    ranges = _ts_ranges(batch)
+    ids = sorted(ranges)
+    conn.execute(_LOCK_SERIES, [{"sid": sid} for sid in ids])
+    before = _count_in_ranges(conn, ranges)
+    conn.execute(stmt, batch)
+    after = _count_in_ranges(conn, ranges)
+    added = [{"sid": sid, "added": after[sid] - before[sid]} for sid in ids
+             if after[sid] != before[sid]]
+    if added:
+        conn.execute(_ADD_POINTS, added)
+
+
+def _ts_ranges(batch: list[dict[str, Any]]) -> dict[str, tuple[datetime, datetime]]:
+    """The first and last timestamp of each series in ``batch``."""
+    ranges: dict[str, list[datetime]] = {}
+    for row in batch:
+        ts = row["ts"]
+        span = ranges.get(row["series_id"])
+        if span is None:
+            ranges[row["series_id"]] = [ts, ts]
+        elif ts < span[0]:
+            span[0] = ts
+        elif ts > span[1]:
+            span[1] = ts
+    return {sid: (lo, hi) for sid, (lo, hi) in ranges.items()}
+
+
+def _count_in_ranges(conn, ranges: dict[str, tuple[datetime, datetime]]) -> dict[str, int]:
+    """How many points each series has stored between its two timestamps (inclusive).
+
+    One query per COUNT_CHUNK series (a poll stores hundreds of series at once): an OR
+    of one primary-key range per series, which both databases scan range by range."""
+    counts = dict.fromkeys(ranges, 0)
+    spans = sorted(ranges.items())
+    for start in range(0, len(spans), COUNT_CHUNK):
+        chunk = spans[start:start + COUNT_CHUNK]
+        params = {}
+        for i, (sid, (lo, hi)) in enumerate(chunk):
+            params |= {f"s{i}": sid, f"lo{i}": lo, f"hi{i}": hi}
+        counts.update(conn.execute(_count_query(len(chunk)), params).all())
+    return counts
+
+
+@functools.lru_cache(maxsize=64)
+def _count_query(n: int):
+    """The query of _count_in_ranges for ``n`` series, built once: parameters s0, lo0,
+    hi0, s1, ... (building 300 ranges as expressions costs more than running them)."""
+    ts = _OBS.c.ts
+    in_ranges = or_(*(and_(_OBS.c.series_id == bindparam(f"s{i}"),
+                           ts.between(bindparam(f"lo{i}", type_=ts.type), bindparam(f"hi{i}", type_=ts.type)))
+                      for i in range(n)))
+    return select(_OBS.c.series_id, func.count()).where(in_ranges).group_by(_OBS.c.series_id)
 
 
 def last_timestamps(
@@ -222,13 +307,9 @@ def last_points(engine: Engine, series_id: str, count: int):
 
 
 def series_overview(engine: Engine):
-    """Every stored series with its point count and newest point. The newest point comes
-    from the index, series by series; only the count has to visit every row."""
-    counts = (
-        select(_OBS.c.series_id, func.count().label("points"))
-        .group_by(_OBS.c.series_id)
-        .subquery()
-    )
+    """Every stored series with its point count and newest point. The count is the
+    series row's ``point_count`` (kept by ``upsert_observations``), the newest point comes
+    from the index, series by series: nothing here visits every row."""
     newest = type_coerce(  # keep the column's type, so timestamps come back as UTC
         select(_OBS.c.ts).where(_OBS.c.series_id == _SERIES.c.id)
         .order_by(_OBS.c.ts.desc()).limit(1).correlate(_SERIES).scalar_subquery(),
@@ -236,21 +317,16 @@ def series_overview(engine: Engine):
     )
     newest_value = (select(_OBS.c.value).where(_OBS.c.series_id == _SERIES.c.id)
                     .order_by(_OBS.c.ts.desc()).limit(1).correlate(_SERIES).scalar_subquery())
-    query = (
-        select(
-            _SERIES.c.id,
-            _SERIES.c.source,
-            _SERIES.c.symbol,
-            _SERIES.c.name,
-            _SERIES.c.unit,
-            func.coalesce(counts.c.points, 0).label("points"),
-            newest.label("last_ts"),
-            newest_value.label("last_value"),
-        )
-        .select_from(_SERIES)
-        .outerjoin(counts, counts.c.series_id == _SERIES.c.id)
-        .order_by(_SERIES.c.id)
-    )
+    query = select(
+        _SERIES.c.id,
+        _SERIES.c.source,
+        _SERIES.c.symbol,
+        _SERIES.c.name,
+        _SERIES.c.unit,
+        _SERIES.c.point_count.label("points"),
+        newest.label("last_ts"),
+        newest_value.label("last_value"),
+    ).order_by(_SERIES.c.id)
     with engine.connect() as conn:
         return conn.execute(query).all()
 
