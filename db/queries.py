@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, tuple_, type_coerce, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, type_coerce, update
 
 from db.models import (
     BackfillProgress,
@@ -27,6 +27,7 @@ from db.models import (
 UPSERT_BATCH = 50_000
 COUNT_CHUNK = 300  # series per count query in upsert_observations: 3 parameters each
 IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
+KEY_LOOKUP_CHUNK = 250  # ORed key lookups per query: within SQLite's expression depth (1000)
 
 _OBS = Observation.__table__
 _SERIES = Series.__table__
@@ -285,9 +286,11 @@ def fetched_at(engine: Engine, keys: dict[str, datetime]) -> dict[str, datetime]
     """When the point at each (series, ts) was last fetched, looked up by primary key."""
     found: dict[str, datetime] = {}
     with engine.connect() as conn:
-        for chunk in _chunks(sorted(keys.items()), IN_LIST_CHUNK):
+        for chunk in _chunks(sorted(keys.items()), KEY_LOOKUP_CHUNK):
+            # An OR of key lookups, not (series_id, ts) IN (...): SQLite 3.40 answers the
+            # row-value IN with a scan of the whole table (1.1 s on 5M points).
             query = select(_OBS.c.series_id, _OBS.c.fetched_at).where(
-                tuple_(_OBS.c.series_id, _OBS.c.ts).in_(chunk))
+                or_(*(and_(_OBS.c.series_id == sid, _OBS.c.ts == ts) for sid, ts in chunk)))
             found.update((row.series_id, row.fetched_at) for row in conn.execute(query))
     return found
 
