@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from db import queries
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
-from tracker.evaluate.staleness import fetch_overdue, is_stale
 from tracker.registry.labels import label
 from tracker.sources import group_of
 from tracker.sources.base import Point
+from tracker.staleness import series_stale
 
 log = logging.getLogger("tracker.evaluate")
 
@@ -63,17 +63,16 @@ def staleness(
             points = _points(queries.last_points(engine, series_id, RECENT))  # the index: cheap
         recent[series_id] = points[-RECENT:]
     if not settings:
-        return {series_id: is_stale(points, now) for series_id, points in recent.items()}
+        return {series_id: series_stale(points, now) for series_id, points in recent.items()}
     health = queries.source_health(engine)
     fetched = queries.fetched_at(engine, {sid: p[-1].ts for sid, p in recent.items() if p})
     stale = {}
     for series_id, points in recent.items():
         source = series_id.split(":", 1)[0]
         attempted = health[source].last_attempt_at if source in health else None
-        interval = settings.schedule.interval(group_of(source))
         # Every successful poll fetches the newest point again, or a newer one.
-        stale[series_id] = is_stale(points, now) or fetch_overdue(
-            fetched.get(series_id), attempted, now, interval)
+        stale[series_id] = series_stale(points, now, fetched.get(series_id), attempted,
+                                        settings.schedule.interval(group_of(source)))
     return stale
 
 
@@ -152,7 +151,7 @@ def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, Se
     for series_id, series in inputs.items():
         points = [p for p in series.points if p.ts <= when]
         past[series_id] = replace(
-            series, points=points, stale=is_stale(points, when),
+            series, points=points, stale=series_stale(points, when),
             state="open" if series.state is not None else None, resolved_value=None,
         )
     return past

@@ -22,7 +22,7 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 @pytest.fixture(autouse=True)
 def _cache_home(tmp_path_factory, monkeypatch):
-    """`tracker status` leaves a cache for its quick path (tracker/quickstatus.py): in a
+    """`tracker status` and `series` leave a cache for its quick path (tracker/quick.py): in a
     folder of the test's own, never the real ~/.cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 

@@ -60,8 +60,8 @@ def test_a_series_its_source_no_longer_refreshes_goes_stale(any_engine):
 
 
 def test_a_short_history_shows_its_cadence():
-    from tracker.evaluate.staleness import DAILY_MAX_AGE, max_age
     from tracker.sources.base import Point
+    from tracker.staleness import DAILY_MAX_AGE, max_age
 
     three_years = [Point(datetime(2023 + i, 1, 1, tzinfo=UTC), 2.0) for i in range(3)]
     assert max_age(three_years) > timedelta(days=730)  # was read as daily: stale in 4 days

@@ -181,12 +181,12 @@ def _check_sources(names: tuple[str, ...]) -> None:
 
 def status_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
-    from tracker import quickstatus
+    from tracker.quick import remember_status
     from tracker.status_view import prediction_summary, status_rows
 
     rows = status_rows([prediction_summary(p) for p in app.registry],
                        queries.latest_snapshots(app.engine))
-    quickstatus.remember(app.settings, app.registry)  # so the next `status --json` is quick
+    remember_status(app.settings, app.registry)  # so the next `status --json` is quick
     return rows
 
 
@@ -240,34 +240,12 @@ def _stale_series(app: App) -> dict[str, bool]:
 
 def series_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
+    from tracker.quick import remember_series
+    from tracker.series_view import series_rows
 
-    health = queries.source_health(app.engine)
-    stale = _stale_series(app)
-    rows = []
-    for row in queries.series_overview(app.engine):
-        h = health.get(row.source)
-        rows.append(
-            {
-                "id": row.id,
-                "stale": stale.get(row.id, False),
-                "source": row.source,
-                "symbol": row.symbol,
-                "name": row.name,
-                "unit": row.unit,
-                "points": row.points,
-                "last_value": row.last_value,
-                "last_at": row.last_ts,
-                "source_health": {
-                    "ok": h.consecutive_failures == 0,
-                    "last_attempt_at": h.last_attempt_at,
-                    "last_success_at": h.last_success_at,
-                    "consecutive_failures": h.consecutive_failures,
-                    "last_error": h.last_error,
-                }
-                if h
-                else None,
-            }
-        )
+    rows = series_rows(queries.series_overview(app.engine), queries.source_health(app.engine),
+                       _stale_series(app))
+    remember_series(app.settings)  # so the next `series --json` is quick
     return rows
 
 

@@ -1,6 +1,7 @@
-"""The ``tracker`` command. ``tracker status --json`` is answered by the quick path when
-it can be (tracker/quickstatus.py: standard library only); everything else, and that
-too whenever the quick path declines, runs the full CLI (tracker/cli.py)."""
+"""The ``tracker`` command. ``tracker status --json`` and ``tracker series --json`` are
+answered by the quick path when they can be (tracker/quick.py: standard library only);
+everything else, and those too whenever the quick path declines, runs the full CLI
+(tracker/cli.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import sys
 
 def main() -> None:
     text = None
-    if sys.argv[-2:] == ["status", "--json"]:  # else not even the quick path's imports
-        from tracker.quickstatus import quick_status
+    if sys.argv[-1:] == ["--json"]:  # else not even the quick path's imports
+        from tracker.quick import quick_answer
 
-        text = quick_status(sys.argv[1:])
+        text = quick_answer(sys.argv[1:])
     if text is None:
         from tracker.cli import main as full_cli
 

@@ -1,4 +1,5 @@
-"""When is a series too old to judge by? Pure functions.
+"""When is a series too old to judge by? Pure functions, with only the standard library
+(the quick `tracker series --json` path uses them too).
 
 Two tests, either one makes a series stale: its newest point is older than its own
 cadence allows (about two trading days for daily prices, a release period and its lag for
@@ -9,9 +10,12 @@ and it has not been refreshed for three poll intervals (a source or symbol faili
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from statistics import median
+from typing import TYPE_CHECKING
 
-from tracker.sources.base import Point
+if TYPE_CHECKING:  # only a type here: importing dataclasses would slow the quick path
+    from tracker.sources.base import Point
 
 # Daily prices: about two trading days, plus a weekend or a holiday.
 DAILY_MAX_AGE = timedelta(days=4)
@@ -22,7 +26,7 @@ RELEASE_LAG = timedelta(days=45)
 def max_age(points: list[Point]) -> timedelta:
     """How old the newest point may be, from the series' own cadence."""
     recent = points[-11:]
-    gaps = [b.ts - a.ts for a, b in zip(recent, recent[1:])]  # the last 10 gaps, or fewer
+    gaps = [b.ts - a.ts for a, b in pairwise(recent)]  # the last 10 gaps, or fewer
     cadence = median(gaps) if gaps else timedelta(days=1)
     if cadence <= timedelta(days=1):
         return DAILY_MAX_AGE
@@ -45,3 +49,14 @@ def fetch_overdue(
     if last_fetch is None or last_attempt is None or last_attempt <= last_fetch:
         return False
     return now - last_fetch > FETCH_INTERVALS * interval
+
+
+def series_stale(
+    recent: list[Point], now: datetime, last_fetch: datetime | None = None,
+    last_attempt: datetime | None = None, interval: timedelta | None = None,
+) -> bool:
+    """Both tests: ``recent`` is the series' newest points (a dozen show its cadence);
+    the fetch test applies when the source's poll ``interval`` is known."""
+    if is_stale(recent, now):
+        return True
+    return interval is not None and fetch_overdue(last_fetch, last_attempt, now, interval)

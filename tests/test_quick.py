@@ -1,5 +1,5 @@
-"""The quick `tracker status --json`: the same output as the full CLI, and it steps aside
-whenever what it cached could be out of date."""
+"""The quick `tracker status --json` and `tracker series --json`: the same output as the
+full CLI, and they step aside whenever what they cached could be out of date."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from db import queries
 from db.engine import open_database
-from tracker.quickstatus import quick_status
+from tracker.quick import quick_answer
 
 OIL = "chamath-oil-45-before-65"
 FED = "sacks-fed-cuts-75bp-by-june"
@@ -60,7 +60,7 @@ def setup(tmp_path, monkeypatch):
 def test_the_quick_answer_is_the_full_clis_answer(setup):
     full = tracker("status", "--json", cwd=setup)
     assert full.returncode == 0, full.stderr
-    quick = quick_status(["status", "--json"])
+    quick = quick_answer(["status", "--json"])
     assert quick is not None, "the full run should have left a current cache"
     assert quick + "\n" == full.stdout
     rows = {row["id"]: row for row in json.loads(quick)}
@@ -76,25 +76,25 @@ def test_the_config_option_is_understood(setup):
     config = setup / "config.toml"
     os.rename(config, setup / "elsewhere.toml")
     assert tracker("--config", "elsewhere.toml", "status", "--json", cwd=setup).returncode == 0
-    assert quick_status(["--config", "elsewhere.toml", "status", "--json"]) is not None
-    assert quick_status(["--config=elsewhere.toml", "status", "--json"]) is not None
-    assert quick_status(["status", "--json"]) is None  # no ./config.toml: a different setup
+    assert quick_answer(["--config", "elsewhere.toml", "status", "--json"]) is not None
+    assert quick_answer(["--config=elsewhere.toml", "status", "--json"]) is not None
+    assert quick_answer(["status", "--json"]) is None  # no ./config.toml: a different setup
 
 
-@pytest.mark.parametrize("argv", [["status"], ["status", "--json", "-v"], ["series", "--json"],
+@pytest.mark.parametrize("argv", [["status"], ["status", "--json", "-v"], ["scoreboard", "--json"],
                                   ["--json", "status"], ["--config"], []])
 def test_other_command_lines_go_to_the_full_cli(setup, argv):
     assert tracker("status", "--json", cwd=setup).returncode == 0
-    assert quick_status(argv) is None
+    assert quick_answer(argv) is None
 
 
 def test_a_changed_registry_file_is_seen_at_once(setup):
     assert tracker("status", "--json", cwd=setup).returncode == 0
     (setup / "mine.toml").write_text(MY_REGISTRY.replace("Gold above 1", "Gold above 2"))
-    assert quick_status(["status", "--json"]) is None
+    assert quick_answer(["status", "--json"]) is None
     shown = tracker("status", "--json", cwd=setup)
     assert any(row["claim"] == "Gold above 2" for row in json.loads(shown.stdout))
-    assert json.loads(quick_status(["status", "--json"])) == json.loads(shown.stdout)
+    assert json.loads(quick_answer(["status", "--json"])) == json.loads(shown.stdout)
 
 
 def test_a_broken_registry_still_gets_the_full_clis_error(setup):
@@ -109,32 +109,79 @@ def test_a_changed_config_or_database_override_is_seen(setup, monkeypatch):
     assert tracker("status", "--json", cwd=setup).returncode == 0
     with open(setup / "config.toml", "a") as config:
         config.write('\n[schedule]\nprices_every = "1h"\n')
-    assert quick_status(["status", "--json"]) is None
+    assert quick_answer(["status", "--json"]) is None
     assert tracker("status", "--json", cwd=setup).returncode == 0
-    assert quick_status(["status", "--json"]) is not None
+    assert quick_answer(["status", "--json"]) is not None
     monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{setup / 'other.db'}")
-    assert quick_status(["status", "--json"]) is None
+    assert quick_answer(["status", "--json"]) is None
 
 
 def test_a_database_behind_the_code_is_left_to_the_full_cli_to_migrate(setup):
     assert tracker("status", "--json", cwd=setup).returncode == 0
     with sqlite3.connect(setup / "t.db") as db:
         db.execute("UPDATE alembic_version SET version_num = '0001'")
-    assert quick_status(["status", "--json"]) is None
+    assert quick_answer(["status", "--json"]) is None
 
 
 def test_a_missing_database_or_cache_means_the_full_cli(setup, monkeypatch, tmp_path_factory):
     assert tracker("status", "--json", cwd=setup).returncode == 0
     cache = os.environ["XDG_CACHE_HOME"]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("empty")))
-    assert quick_status(["status", "--json"]) is None
+    assert quick_answer(["status", "--json"]) is None
     monkeypatch.setenv("XDG_CACHE_HOME", cache)
-    assert quick_status(["status", "--json"]) is not None
+    assert quick_answer(["status", "--json"]) is not None
     (setup / "t.db").unlink()
-    assert quick_status(["status", "--json"]) is None
+    assert quick_answer(["status", "--json"]) is None
 
 
 def test_postgresql_is_always_the_full_cli(setup, monkeypatch):
     monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert tracker("status", "--json", cwd=setup).returncode != 0  # unreachable: no cache
-    assert quick_status(["status", "--json"]) is None
+    assert quick_answer(["status", "--json"]) is None
+
+
+def add_series(folder: Path) -> None:
+    """A fresh series, a stale one, one with no points; a failing source and a working one."""
+    engine = open_database(f"sqlite:///{folder / 't.db'}")
+    now = datetime.now(UTC)
+    for series_id in ("yahoo:CL=F", "yahoo:OLD", "fred:EMPTY"):
+        source, symbol = series_id.split(":")
+        queries.upsert_series(engine, [{"id": series_id, "source": source, "symbol": symbol,
+                                        "name": f"{symbol} name", "unit": "USD", "first_seen_at": now,
+                                        "state": None, "resolved_value": None, "meta": None}])
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    queries.upsert_observations(engine, [
+        *({"series_id": "yahoo:CL=F", "ts": day - timedelta(days=i), "value": 60.0 + i / 3,
+           "high": None, "low": None, "fetched_at": now} for i in range(20)),
+        *({"series_id": "yahoo:OLD", "ts": day - timedelta(days=30 + i), "value": 1.5,
+           "high": 2.0, "low": 1.0, "fetched_at": now - timedelta(days=30)} for i in range(3)),
+    ])
+    queries.record_source_result(engine, "yahoo", now, None, [], None)
+    queries.record_source_result(engine, "fred", now, "HTTP 500 from fred", ["EMPTY"], None)
+    engine.dispose()
+
+
+def test_the_quick_series_is_the_full_series(setup):
+    add_series(setup)
+    full = tracker("series", "--json", cwd=setup)
+    assert full.returncode == 0, full.stderr
+    quick = quick_answer(["series", "--json"])
+    assert quick is not None, "the full run should have left a current cache"
+    assert quick + "\n" == full.stdout
+    rows = {row["id"]: row for row in json.loads(quick)}
+    assert rows["yahoo:CL=F"]["points"] == 20 and not rows["yahoo:CL=F"]["stale"]
+    assert rows["yahoo:OLD"]["stale"] and rows["yahoo:OLD"]["points"] == 3
+    assert rows["fred:EMPTY"]["last_at"] is None and rows["fred:EMPTY"]["stale"]
+    assert rows["fred:EMPTY"]["source_health"]["last_error"] == "HTTP 500 from fred"
+    again = tracker("series", "--json", cwd=setup)
+    assert (again.returncode, again.stdout) == (0, full.stdout)
+
+
+def test_the_quick_series_follows_the_poll_intervals_in_the_config(setup):
+    add_series(setup)
+    assert tracker("series", "--json", cwd=setup).returncode == 0
+    with open(setup / "config.toml", "a") as config:
+        config.write('\n[schedule]\nprices_every = "1h"\n')
+    assert quick_answer(["series", "--json"]) is None
+    assert tracker("series", "--json", cwd=setup).returncode == 0
+    assert quick_answer(["series", "--json"]) is not None

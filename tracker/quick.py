@@ -1,0 +1,217 @@
+"""``tracker status --json`` and ``tracker series --json`` without the heavy stack, for
+scripts and shell prompts that call them often.
+
+The full CLI imports pydantic (config and registry validation) and SQLAlchemy before it
+prints a row: about half a second. Yet what these two commands need from the config and
+the registry is small: the registry's fields for each prediction (status), the poll
+interval of each source group (series). So each full run leaves a cache of that
+(``remember_status``, ``remember_series``), keyed by everything that could change it:
+the working folder, the config file, ``$TRACKER_DATABASE_URL``, the files read and the
+tracker version. The quick path (``quick_answer``) answers only when that cache is
+current and the database is SQLite at the expected schema revision, reading it with the
+standard library; in every other case it returns None and the full CLI runs, with its
+validation and its error messages. Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+from db.revision import head_revision
+from tracker import __version__
+from tracker.configfile import DATABASE_URL_ENV, find_config
+from tracker.jsonout import dumps
+from tracker.series_view import series_rows
+from tracker.sources import SOURCES, group_of
+from tracker.staleness import series_stale
+from tracker.status_view import prediction_summary, status_rows
+
+CACHE_ENV = "XDG_CACHE_HOME"
+COMMANDS = ("status", "series")
+RECENT = 12  # newest points that show a series' cadence (as jobs/evaluation.py reads them)
+
+# The same reads as db/queries.py (latest_snapshots, series_overview, source_health,
+# last_points), in SQLite's SQL; tests compare the two paths' output.
+LATEST_SNAPSHOTS = """
+    SELECT s.prediction_id, s.status, s.probability, s.value, s.value_at, s.at, s.explanation
+    FROM snapshot AS s
+    JOIN (SELECT max(id) AS id FROM snapshot GROUP BY prediction_id) AS newest
+      ON newest.id = s.id
+"""
+SERIES_OVERVIEW = """
+    SELECT id, source, symbol, name, unit, point_count AS points,
+      (SELECT ts FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1) AS last_ts,
+      (SELECT value FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1)
+        AS last_value
+    FROM series ORDER BY id
+"""
+SOURCE_HEALTH = """
+    SELECT source, last_attempt_at, last_success_at, consecutive_failures, last_error
+    FROM source_health
+"""
+NEWEST_POINTS = """
+    SELECT ts, fetched_at FROM observation WHERE series_id = ? ORDER BY ts DESC LIMIT ?
+"""
+
+
+def quick_answer(argv: list[str]) -> str | None:
+    """What ``[--config PATH] status|series --json`` prints, or None when it is not
+    answered here (any other command line, no current cache, not SQLite at head)."""
+    parsed = _command_line(argv)
+    if parsed is None:
+        return None
+    command, explicit = parsed
+    try:
+        config_path, _required = find_config(explicit)
+        entry = json.loads(_cache_file(command, config_path).read_text(encoding="utf-8"))
+        if entry["key"] != _key(config_path):
+            return None
+        if any(_stat(Path(name)) != stat for name, stat in entry["files"]):
+            return None
+        connection = _open(Path(entry["database"]))
+        if connection is None:
+            return None
+        try:
+            rows = (_status(connection, entry) if command == "status"
+                    else _series(connection, entry))
+        finally:
+            connection.close()
+    except (OSError, ValueError, KeyError, TypeError, sqlite3.Error):
+        return None
+    return dumps(rows)
+
+
+def remember_status(settings, registry) -> None:
+    """Cache what a quick ``status --json`` needs: the registry's fields, in order."""
+    from tracker.registry.loader import registry_files
+
+    _remember("status", settings, registry_files(settings),
+              {"predictions": [prediction_summary(p) for p in registry]})
+
+
+def remember_series(settings) -> None:
+    """Cache what a quick ``series --json`` needs: each source group's poll interval."""
+    intervals = {group: settings.schedule.interval(group).total_seconds()
+                 for group in {group_of(source) for source in SOURCES}}
+    _remember("series", settings, [], {"intervals": intervals})
+
+
+def _remember(command: str, settings, files: list[Path], content: dict) -> None:
+    """Best effort: a cache that cannot be written costs speed, nothing else."""
+    from sqlalchemy.engine import make_url
+
+    from db.engine import normalise_url
+
+    url = make_url(normalise_url(settings.database.url))
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.query:
+        return
+    files = ([settings.path] if settings.path else []) + files
+    try:
+        entry = {
+            "key": _key(settings.path),
+            "files": [[str(path), _stat(path)] for path in files],
+            "database": str(Path(url.database).resolve()),
+        } | content
+        target = _cache_file(command, settings.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(entry), encoding="utf-8")
+        os.replace(partial, target)  # readers see the old cache or the new, never half
+    except OSError:
+        pass
+
+
+def _command_line(argv: list[str]) -> tuple[str, str | None] | None:
+    """(command, --config value or None) of a ``[--config PATH] status|series --json``
+    command line; None for any other."""
+    explicit = None
+    if argv[:1] == ["--config"] and len(argv) >= 2:
+        explicit, argv = argv[1], argv[2:]
+    elif argv[:1] and argv[0].startswith("--config="):
+        explicit, argv = argv[0].split("=", 1)[1], argv[1:]
+    if len(argv) != 2 or argv[0] not in COMMANDS or argv[1] != "--json" or explicit == "":
+        return None
+    return argv[0], explicit
+
+
+def _key(config_path: Path | None) -> dict:
+    """What decides which registry and database a command sees, besides file contents."""
+    return {
+        "version": __version__,
+        "cwd": os.getcwd(),
+        "config": str(config_path) if config_path else None,
+        "database_env": os.environ.get(DATABASE_URL_ENV),
+    }
+
+
+def _stat(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_mtime_ns, info.st_size]
+
+
+def _cache_file(command: str, config_path: Path | None) -> Path:
+    root = Path(os.environ.get(CACHE_ENV) or Path("~/.cache").expanduser())
+    if not root.is_absolute():  # no home folder (a service user): no cache, not ./~
+        raise OSError("no folder for the cache")
+    where = f"{os.getcwd()}\0{config_path or ''}".encode()
+    return root / "tracker" / f"{command}-{hashlib.sha256(where).hexdigest()[:16]}.json"
+
+
+def _open(database: Path) -> sqlite3.Connection | None:
+    """A read-only connection, or None when the schema is not the revision this code
+    expects (the full CLI migrates it)."""
+    connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    if revision != head_revision():
+        connection.close()
+        return None
+    return connection
+
+
+def _status(connection: sqlite3.Connection, entry: dict) -> list[dict]:
+    snapshots = {
+        prediction_id: SimpleNamespace(
+            status=status, probability=probability, value=value,
+            value_at=_utc(value_at), at=_utc(at), explanation=explanation,
+        )
+        for prediction_id, status, probability, value, value_at, at, explanation
+        in connection.execute(LATEST_SNAPSHOTS)
+    }
+    return status_rows(entry["predictions"], snapshots)
+
+
+def _series(connection: sqlite3.Connection, entry: dict) -> list[dict]:
+    now = datetime.now(UTC)
+    connection.row_factory = sqlite3.Row
+    overview = [SimpleNamespace(**(dict(row) | {"last_ts": _utc(row["last_ts"])}))
+                for row in connection.execute(SERIES_OVERVIEW)]
+    health = {
+        row["source"]: SimpleNamespace(**(dict(row) | {
+            "last_attempt_at": _utc(row["last_attempt_at"]),
+            "last_success_at": _utc(row["last_success_at"])}))
+        for row in connection.execute(SOURCE_HEALTH)
+    }
+    stale = {}
+    for row in overview:
+        newest = connection.execute(NEWEST_POINTS, (row.id, RECENT)).fetchall()[::-1]
+        recent = [SimpleNamespace(ts=_utc(ts)) for ts, _fetched in newest]
+        attempted = health[row.source].last_attempt_at if row.source in health else None
+        interval = timedelta(seconds=entry["intervals"][group_of(row.source)])
+        stale[row.id] = series_stale(recent, now, _utc(newest[-1][1]) if newest else None,
+                                     attempted, interval)
+    return series_rows(overview, health, stale)
+
+
+def _utc(text: str | None) -> datetime | None:
+    """SQLite holds timestamps as naive UTC text (db/types.py)."""
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)

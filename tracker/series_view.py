@@ -1,0 +1,38 @@
+"""What ``tracker series`` shows: each stored series with its newest point, its point
+count, whether it is stale, and its source's health. Plain data in, rows out, so the full
+CLI and the quick path (tracker/quick.py) print the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def series_rows(overview, health: dict[str, Any], stale: dict[str, bool]) -> list[dict[str, Any]]:
+    """``overview``: rows with the columns of ``db.queries.series_overview``; ``health``:
+    source -> its source_health row; ``stale``: series id -> stale or not."""
+    rows = []
+    for row in overview:
+        h = health.get(row.source)
+        rows.append(
+            {
+                "id": row.id,
+                "stale": stale.get(row.id, False),
+                "source": row.source,
+                "symbol": row.symbol,
+                "name": row.name,
+                "unit": row.unit,
+                "points": row.points,
+                "last_value": row.last_value,
+                "last_at": row.last_ts,
+                "source_health": {
+                    "ok": h.consecutive_failures == 0,
+                    "last_attempt_at": h.last_attempt_at,
+                    "last_success_at": h.last_success_at,
+                    "consecutive_failures": h.consecutive_failures,
+                    "last_error": h.last_error,
+                }
+                if h
+                else None,
+            }
+        )
+    return rows
