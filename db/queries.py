@@ -263,7 +263,8 @@ def series_points(engine: Engine, series_id: str, since: datetime | None = None)
 
 
 def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str, list]:
-    """Points of many series, each in time order from its own start (None: all of it).
+    """Points of many series, each in time order from its own start (None: all of it),
+    as [ts, value, high, low] lists.
     One query per distinct start rather than one per series: a poll evaluates hundreds
     of series, and most of them share a start."""
     by_start: dict[datetime | None, list[str]] = defaultdict(list)
@@ -277,8 +278,8 @@ def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str,
                                _OBS.c.low).where(_OBS.c.series_id.in_(chunk))
                 if start is not None:
                     query = query.where(_OBS.c.ts >= start)
-                for row in conn.execute(query.order_by(_OBS.c.series_id, _OBS.c.ts)):
-                    points[row.series_id].append(row)
+                for series_id, *point in conn.execute(query.order_by(_OBS.c.series_id, _OBS.c.ts)).all():
+                    points[series_id].append(point)  # [ts, value, high, low]
     return points
 
 
@@ -307,6 +308,15 @@ def last_points(engine: Engine, series_id: str, count: int):
              .where(_OBS.c.series_id == series_id).order_by(_OBS.c.ts.desc()).limit(count))
     with engine.connect() as conn:
         return list(reversed(conn.execute(query).all()))
+
+
+def newest_points(engine: Engine, series_ids: Iterable[str], count: int) -> dict[str, list]:
+    """The newest ``count`` points of each series, in time order, with ``fetched_at``:
+    one index search per series, on one connection."""
+    query = (select(_OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low, _OBS.c.fetched_at)
+             .where(_OBS.c.series_id == bindparam("sid")).order_by(_OBS.c.ts.desc()).limit(count))
+    with engine.connect() as conn:
+        return {sid: list(reversed(conn.execute(query, {"sid": sid}).all())) for sid in series_ids}
 
 
 def series_overview(engine: Engine):

@@ -10,10 +10,9 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from db import queries
+from jobs.freshness import points_of, staleness
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
 from tracker.registry.labels import label
-from tracker.sources import group_of
-from tracker.sources.base import Point
 from tracker.staleness import series_stale
 
 log = logging.getLogger("tracker.evaluate")
@@ -28,7 +27,6 @@ _evaluation_lock = threading.Lock()
 # Evaluators look back from a prediction's start: the close on or before it, and up to a
 # year of daily returns before it for the volatility and rank models.
 LOOKBACK = timedelta(days=400)
-RECENT = 12  # newest points that show a series' cadence, for staleness
 
 
 def needed_since(predictions) -> dict[str, datetime]:
@@ -41,41 +39,6 @@ def needed_since(predictions) -> dict[str, datetime]:
     return since
 
 
-def _points(rows) -> list[Point]:
-    return [Point(row.ts, row.value, row.high, row.low) for row in rows]
-
-
-def staleness(
-    engine: Engine, series_ids, now: datetime, settings=None,
-    loaded: dict[str, list[Point]] | None = None,
-) -> dict[str, bool]:
-    """Which series are stale (staleness.py): by their newest points' age against their
-    cadence, and, with ``settings``, by a source that keeps failing for them.
-
-    ``loaded`` holds points already read from some start on; a series with at least
-    RECENT of them takes its newest from there. With fewer, the window may hide the
-    older points that show a slow cadence (an annual series), so they are read again."""
-    loaded = loaded or {}
-    recent = {}
-    for series_id in series_ids:
-        points = loaded.get(series_id, [])
-        if len(points) < RECENT:
-            points = _points(queries.last_points(engine, series_id, RECENT))  # the index: cheap
-        recent[series_id] = points[-RECENT:]
-    if not settings:
-        return {series_id: series_stale(points, now) for series_id, points in recent.items()}
-    health = queries.source_health(engine)
-    fetched = queries.fetched_at(engine, {sid: p[-1].ts for sid, p in recent.items() if p})
-    stale = {}
-    for series_id, points in recent.items():
-        source = series_id.split(":", 1)[0]
-        attempted = health[source].last_attempt_at if source in health else None
-        # Every successful poll fetches the newest point again, or a newer one.
-        stale[series_id] = series_stale(points, now, fetched.get(series_id), attempted,
-                                        settings.schedule.interval(group_of(source)))
-    return stale
-
-
 def load_inputs(
     engine: Engine, series_ids, now: datetime, settings=None,
     since: dict[str, datetime] | None = None,
@@ -86,7 +49,7 @@ def load_inputs(
     since = since or {}
     rows = queries.series_rows(engine, series_ids)
     loaded = queries.points_since(engine, {sid: since.get(sid) for sid in series_ids})
-    points = {series_id: _points(loaded[series_id]) for series_id in series_ids}
+    points = {series_id: points_of(loaded[series_id]) for series_id in series_ids}
     stale = staleness(engine, series_ids, now, settings, loaded=points)
     inputs = {}
     for series_id in series_ids:

@@ -232,7 +232,7 @@ def _stale_series(app: App) -> dict[str, bool]:
     from datetime import UTC, datetime
 
     from db import queries
-    from jobs.evaluation import staleness
+    from jobs.freshness import staleness
 
     return staleness(app.engine, queries.all_series_ids(app.engine), datetime.now(UTC),
                      app.settings)

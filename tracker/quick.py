@@ -37,7 +37,7 @@ COMMANDS = ("status", "series")
 RECENT = 12  # newest points that show a series' cadence (as jobs/evaluation.py reads them)
 
 # The same reads as db/queries.py (latest_snapshots, series_overview, source_health,
-# last_points), in SQLite's SQL; tests compare the two paths' output.
+# newest_points), in SQLite's SQL; tests compare the two paths' output.
 LATEST_SNAPSHOTS = """
     SELECT s.prediction_id, s.status, s.probability, s.value, s.value_at, s.at, s.explanation
     FROM snapshot AS s

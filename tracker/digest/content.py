@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.evaluation import made_on_prices, staleness
+from jobs.evaluation import made_on_prices
+from jobs.freshness import staleness
 from tracker.scoreboard import PersonScore, score
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
