@@ -8,11 +8,14 @@
    mid-January, when the rank model has most of the year to simulate (its worst case). The first call stores a snapshot for every prediction; the repeats find nothing
    changed (a daemon's steady state). Target: under 0.2 s. Also: where the time goes
    (load_inputs vs evaluating, and the slowest predictions).
+   Then the same registry on a database of 200 series x 25,000 daily points = 5,000,000
+   points (issue 8's "that database"): the registry's series and filler series, bulk
+   inserted with sqlite3 (as bench/queries.py builds its database). ``--no-big`` skips it.
 2. ``tracker.evaluate.rank.evaluate`` alone, per rank prediction, on 9 series x 250
    trading days, at two dates: today, and mid-January (most of the year to simulate,
    the model's most expensive case). Target: under 0.1 s per prediction.
 
-    .venv/bin/python bench/evaluation.py [--repeats 5] [--profile]
+    .venv/bin/python bench/evaluation.py [--repeats 5] [--profile] [--no-big]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import os
 import pstats
 import random
+import sqlite3
 import statistics
 import sys
 import time
@@ -36,7 +40,7 @@ from loopback import load_average, tmpdir
 
 from db import queries
 from db.engine import open_database
-from jobs.evaluation import evaluate_all, load_inputs
+from jobs.evaluation import evaluate_all, load_inputs, needed_since
 from tracker.config import settings_from_dict
 from tracker.evaluate import evaluate, rank
 from tracker.evaluate.result import SeriesInput
@@ -91,6 +95,41 @@ def build_database(folder: Path, registry, now: datetime):
     return engine, len(series_rows), len(points)
 
 
+def build_big_database(folder: Path, registry, now: datetime, n_series: int = 200,
+                       per_series: int = 25_000):
+    """The registry's series plus filler series up to ``n_series``, ``per_series`` daily
+    points each up to ``now``, inserted with sqlite3 straight into the project's schema."""
+    engine = open_database(f"sqlite:///{folder / 'tracker.db'}")
+    ids = registry.series_ids()
+    ids += [f"yahoo:FILL{i:03d}" for i in range(n_series - len(ids))]
+    queries.upsert_series(engine, [{
+        "id": sid, "source": sid.split(":", 1)[0], "symbol": sid.split(":", 1)[1], "name": None,
+        "unit": None, "first_seen_at": now, "resolved_value": None, "meta": None,
+        "state": "open" if sid.split(":", 1)[0] in ("polymarket", "kalshi") else None,
+    } for sid in ids])
+    for source in {sid.split(":", 1)[0] for sid in ids}:
+        queries.record_source_result(engine, source, now, None)
+    engine.dispose()
+    today = datetime.combine(now.date(), datetime.min.time(), UTC)
+    days = [today - timedelta(days=per_series - 1 - i) for i in range(per_series)]
+    stamp = now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    rng = random.Random(2026)
+    conn = sqlite3.connect(folder / "tracker.db")
+    with conn:
+        for sid in ids:
+            conn.executemany(
+                "INSERT INTO observation (series_id, ts, value, high, low, fetched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                ((sid, p["ts"].replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"),
+                  p["value"], p["high"], p["low"], stamp) for p in walk(rng, sid, days)))
+        # These points bypass upsert_observations, which keeps the counts.
+        conn.execute("UPDATE series SET point_count = "
+                     "(SELECT count(*) FROM observation WHERE observation.series_id = series.id)")
+    conn.execute("ANALYZE")
+    conn.close()
+    return open_database(f"sqlite:///{folder / 'tracker.db'}"), len(ids), len(ids) * per_series
+
+
 def time_evaluate_all(engine, registry, now, settings, repeats: int):
     start = time.perf_counter()
     first = evaluate_all(engine, registry, now, settings)
@@ -106,9 +145,10 @@ def time_evaluate_all(engine, registry, now, settings, repeats: int):
 
 
 def per_prediction(engine, registry, now, settings):
-    """load_inputs once, then each prediction's evaluate() timed on its own."""
+    """load_inputs once (what evaluate_all reads), then each prediction's evaluate()
+    timed on its own."""
     start = time.perf_counter()
-    inputs = load_inputs(engine, registry.series_ids(), now, settings)
+    inputs = load_inputs(engine, registry.series_ids(), now, settings, needed_since(registry))
     load_s = time.perf_counter() - start
     parts, times = {}, {}
     for prediction in registry:
@@ -159,6 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="evaluation benchmark (issue 8)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile evaluate_all and rank")
+    parser.add_argument("--no-big", action="store_true", help="skip the 5,000,000-point database")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args()
     print(f"load average at start: {load_average()} ({os.cpu_count()} CPUs)")
@@ -171,12 +212,19 @@ def main() -> None:
     kinds = {p.id: p.kind for p in registry}
     results["evaluate_all"] = {}
     engines = {}
-    for when, label in ((now, "today"), (january, "mid-January")):
+    cases = [(now, "today"), (january, "mid-January")] + ([] if args.no_big else [(now, "5M points")])
+    for when, label in cases:
         folder = tmpdir("tracker-bench-evaluation-")
-        engine, n_series, n_points = build_database(folder, registry, when)
+        if label == "5M points":
+            start = time.perf_counter()
+            engine, n_series, n_points = build_big_database(folder, registry, when)
+            built = f"25,000 daily points each, built in {time.perf_counter() - start:.0f} s"
+        else:
+            engine, n_series, n_points = build_database(folder, registry, when)
+            built = "a year of daily points each"
         engines[label] = engine
-        print(f"bundled registry: {len(registry)} predictions over {n_series} series; "
-              f"{n_points:,} points (a year of daily points each, to {when:%Y-%m-%d}) in "
+        print(f"bundled registry: {len(registry)} predictions; {n_series} series, "
+              f"{n_points:,} points ({built}, to {when:%Y-%m-%d}) in "
               f"{folder / 'tracker.db'}; now = {when:%Y-%m-%d %H:%M} UTC ({label})")
         first, first_s, snapshots, again = time_evaluate_all(engine, registry, when, settings, args.repeats)
         steady = min(again)
@@ -235,7 +283,7 @@ def main() -> None:
     results["rank_by_month"] = [(w.isoformat(), steps, t) for w, steps, t in sweep]
 
     if args.profile:
-        for when, label in ((now, "today"), (january, "mid-January")):
+        for when, label in cases:
             print(f"\ncProfile of evaluate_all ({label}, repeat call):")
             print(profile(lambda e=engines[label], w=when: evaluate_all(e, registry, w, settings)))
         prediction = rank_predictions[0]

@@ -7,7 +7,10 @@ health rows, and snapshots from the project's own evaluation (``evaluate_all``, 
 and reported on the way). Then, as subprocesses, best of 5:
 
 - ``tracker --config X status --json`` and ``tracker --config X series --json``:
-  targets under 0.5 s, and within 3x of ``python -c pass``;
+  targets under 0.5 s, and within 3x of ``python -c pass``. Each twice: as a user runs
+  it again (the quick path, tracker/quick.py, answers from its cache), and with the
+  cache removed before every run (the full CLI: the first run after the config or the
+  registry changed). The cache lives in a folder of the benchmark's own;
 - ``python -c pass`` and ``tracker --help`` (start-up);
 - ``python -X importtime -c "import tracker.cli"`` and the same for ``status --json``:
   the top offenders.
@@ -27,6 +30,7 @@ import json
 import os
 import pstats
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -132,14 +136,18 @@ def build(folder: Path, n_points: int) -> tuple[Path, dict]:
     return config, info
 
 
-def timed_runs(argv: list[str], runs: int, budget: float, check=None) -> tuple[list[float], str]:
-    """Run argv up to ``runs`` times (fewer when the budget is spent); wall times."""
+def timed_runs(argv: list[str], runs: int, budget: float, check=None, env=None,
+               before=None) -> tuple[list[float], str]:
+    """Run argv up to ``runs`` times (fewer when the budget is spent); wall times.
+    ``before`` runs ahead of each run, untimed."""
     times: list[float] = []
     out = ""
     spent = 0.0
     for _ in range(runs):
+        if before:
+            before()
         start = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
@@ -153,9 +161,9 @@ def timed_runs(argv: list[str], runs: int, budget: float, check=None) -> tuple[l
     return times, out
 
 
-def importtime(argv: list[str], top: int = 12) -> tuple[str, float]:
+def importtime(argv: list[str], top: int = 12, env=None) -> tuple[str, float]:
     done = subprocess.run([sys.executable, "-X", "importtime", *argv], capture_output=True,
-                          text=True, check=False)
+                          text=True, check=False, env=env)
     rows = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -191,25 +199,22 @@ import sqlalchemy; mark("import sqlalchemy")
 import db.engine, db.queries; mark("import db.engine, db.queries (sqlmodel, models)")
 engine = db.engine.make_engine(settings.database.url); mark("make_engine")
 db.engine.current_revision(engine); mark("migrate: current_revision (first connection)")
-db.engine.head_revision(); mark("migrate: head_revision (imports alembic, reads the scripts)")
+db.engine.head_revision(); mark("migrate: head_revision (the migration file names)")
 db.queries.latest_snapshots(engine); mark("status: latest_snapshots")
-rows = db.queries.series_overview(engine); mark("series: series_overview (count, last point)")
+rows = db.queries.series_overview(engine); mark("series: series_overview (point_count, last point)")
 db.queries.source_health(engine); mark("series: source_health")
-if sys.argv[2] == "all":
-    from jobs.evaluation import load_inputs
-    load_inputs(engine, [r.id for r in rows], datetime.now(UTC), settings)
-    mark("series: _stale_series -> load_inputs (every point of every series)")
+from jobs.evaluation import staleness; mark("series: import jobs.evaluation")
+staleness(engine, [r.id for r in rows], datetime.now(UTC), settings)
+mark("series: staleness (each series' newest 12 points)")
 print(json.dumps({"started": started, "marks": marks, "exiting": time.time()}), flush=True)
 """
 
 
-def breakdown(config: Path, with_load_inputs: bool) -> dict[str, float]:
-    """Where a read command's time goes, step by step, in a fresh interpreter."""
+def breakdown(config: Path) -> dict[str, float]:
+    """Where the full CLI's time goes, step by step, in a fresh interpreter."""
     launched = time.time()
-    done = subprocess.run(
-        [sys.executable, "-c", BREAKDOWN, str(config), "all" if with_load_inputs else "quick"],
-        capture_output=True, text=True, check=True,
-    )
+    done = subprocess.run([sys.executable, "-c", BREAKDOWN, str(config)],
+                          capture_output=True, text=True, check=True)
     ended = time.time()
     out = json.loads(done.stdout)
     return {
@@ -268,24 +273,35 @@ def main() -> None:
         assert sum(row["points"] for row in rows) == info["points"]  # the kept counts add up
 
     cfg = ["--config", str(config)]
+    cache = folder / "cache"  # the quick path's cache, apart from the user's own
+    env = os.environ | {"XDG_CACHE_HOME": str(cache)}
+
+    def no_cache():
+        shutil.rmtree(cache, ignore_errors=True)
+
     commands = [
-        ("python -c pass", [sys.executable, "-c", "pass"], None),
-        ("tracker --help", [TRACKER, "--help"], None),
-        ("tracker status --json", [TRACKER, *cfg, "status", "--json"], status_check),
-        ("tracker series --json", [TRACKER, *cfg, "series", "--json"], series_check),
+        ("python -c pass", [sys.executable, "-c", "pass"], None, None),
+        ("tracker --help", [TRACKER, "--help"], None, None),
+        ("tracker status --json (full CLI, no cache)", [TRACKER, *cfg, "status", "--json"], status_check, no_cache),
+        ("tracker series --json (full CLI, no cache)", [TRACKER, *cfg, "series", "--json"], series_check, no_cache),
+        ("tracker status --json", [TRACKER, *cfg, "status", "--json"], status_check, None),
+        ("tracker series --json", [TRACKER, *cfg, "series", "--json"], series_check, None),
     ]
-    measured = {}
-    for label, argv, check in commands:
-        times, _ = timed_runs(argv, args.runs, args.budget, check)
+    measured, outputs = {}, {}
+    for label, argv, check, before in commands:
+        times, outputs[label] = timed_runs(argv, args.runs, args.budget, check, env, before)
         measured[label] = min(times)
         note = "" if len(times) == args.runs else f" (only {len(times)} run(s): the {args.budget:g} s budget)"
         print(f"{label}: best of {len(times)} {min(times):.3f} s; runs "
               + ", ".join(f"{t:.3f}" for t in times) + note)
         results[label] = {"best": min(times), "runs": times}
+    for command in ("status", "series"):  # the quick answer is the full CLI's
+        quick, full = f"tracker {command} --json", f"tracker {command} --json (full CLI, no cache)"
+        assert outputs[quick] == outputs[full], f"{command}: the quick path's answer differs"
 
     base = measured["python -c pass"]
     print()
-    for label in ("tracker --help", "tracker status --json", "tracker series --json"):
+    for label, _argv, _check, _before in commands[1:]:
         best = measured[label]
         ratio = best / base
         line = f"{label}: {best:.3f} s"
@@ -301,7 +317,7 @@ def main() -> None:
         results[label] |= {"vs_python": ratio}
 
     print("\nwhere the time goes, step by step in a fresh interpreter (best of 3 per step):")
-    runs = [breakdown(config, with_load_inputs=(i == 0)) for i in range(3)]
+    runs = [breakdown(config) for _ in range(3)]
     steps = {name: min(r[name] for r in runs if name in r) for name in runs[0]}
     for name, seconds in steps.items():
         print(f"  {seconds * 1000:9.1f} ms  {name}")
@@ -317,6 +333,10 @@ def main() -> None:
     print(f"\npython -X importtime -m tracker.cli status --json: {total * 1000:.0f} ms of imports")
     print(text)
     results["importtime_status_ms"] = total * 1000
+    text, total = importtime(["-m", "tracker.entry", *cfg, "series", "--json"], env=env)
+    print(f"\npython -X importtime -m tracker.entry series --json (the quick path): {total * 1000:.0f} ms of imports")
+    print(text)
+    results["importtime_quick_series_ms"] = total * 1000
 
     if args.profile:
         for label, argv in (("status", [*cfg, "status", "--json"]), ("series", [*cfg, "series", "--json"])):
