@@ -181,11 +181,11 @@ def _check_sources(names: tuple[str, ...]) -> None:
 
 def status_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
+    from tracker import status_view
     from tracker.quick import remember_status
-    from tracker.status_view import prediction_summary, status_rows
 
-    rows = status_rows([prediction_summary(p) for p in app.registry],
-                       queries.latest_snapshots(app.engine))
+    rows = status_view.status_rows([status_view.prediction_summary(p) for p in app.registry],
+                                   queries.latest_snapshots(app.engine))
     remember_status(app.settings, app.registry)  # so the next `status --json` is quick
     return rows
 
@@ -229,8 +229,6 @@ def status(app: App, as_json: bool) -> None:
 
 
 def _stale_series(app: App) -> dict[str, bool]:
-    from datetime import UTC, datetime
-
     from db import queries
     from jobs.freshness import staleness
 
@@ -240,11 +238,11 @@ def _stale_series(app: App) -> dict[str, bool]:
 
 def series_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
+    from tracker import series_view
     from tracker.quick import remember_series
-    from tracker.series_view import series_rows
 
-    rows = series_rows(queries.series_overview(app.engine), queries.source_health(app.engine),
-                       _stale_series(app))
+    rows = series_view.series_rows(queries.series_overview(app.engine),
+                                   queries.source_health(app.engine), _stale_series(app))
     remember_series(app.settings)  # so the next `series --json` is quick
     return rows
 
