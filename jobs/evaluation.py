@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.freshness import points_of, staleness
+from jobs.freshness import RECENT, points_of, staleness
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
 from tracker.registry.labels import label
 from tracker.staleness import series_stale
@@ -27,6 +27,7 @@ _evaluation_lock = threading.Lock()
 # Evaluators look back from a prediction's start: the close on or before it, and up to a
 # year of daily returns before it for the volatility and rank models.
 LOOKBACK = timedelta(days=400)
+LATEST_ONLY_KINDS = {"market"}  # kinds whose evaluator reads only a series' newest point
 
 
 def needed_since(predictions) -> dict[str, datetime]:
@@ -39,16 +40,27 @@ def needed_since(predictions) -> dict[str, datetime]:
     return since
 
 
+def latest_only(predictions) -> set[str]:
+    """Series that only ``market`` predictions read: their evaluator reads the newest
+    price, while a market polled every 5 minutes stores 105,000 prices a year."""
+    history = {sid for p in predictions if p.kind not in LATEST_ONLY_KINDS for sid in p.series_ids()}
+    return {sid for p in predictions for sid in p.series_ids()} - history
+
+
 def load_inputs(
     engine: Engine, series_ids, now: datetime, settings=None,
-    since: dict[str, datetime] | None = None,
+    since: dict[str, datetime] | None = None, newest_only: set[str] = frozenset(),
 ) -> dict[str, SeriesInput]:
     """Every series as the evaluators see it: its points (from ``since``, per series, when
-    given; all otherwise), its freshness, its name and market state."""
+    given; all otherwise; the newest RECENT for those in ``newest_only``), its freshness,
+    its name and market state."""
     series_ids = list(series_ids)
     since = since or {}
     rows = queries.series_rows(engine, series_ids)
-    loaded = queries.points_since(engine, {sid: since.get(sid) for sid in series_ids})
+    loaded = queries.points_since(engine, {sid: since.get(sid) for sid in series_ids
+                                           if sid not in newest_only})
+    loaded |= queries.newest_points(engine, [sid for sid in series_ids if sid in newest_only],
+                                    RECENT)
     points = {series_id: points_of(loaded[series_id]) for series_id in series_ids}
     stale = staleness(engine, series_ids, now, settings, loaded=points)
     inputs = {}
@@ -121,7 +133,8 @@ def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, Se
 
 
 def _evaluate_all(engine: Engine, registry, now: datetime, settings) -> dict[str, Evaluation]:
-    inputs = load_inputs(engine, registry.series_ids(), now, settings, needed_since(registry))
+    inputs = load_inputs(engine, registry.series_ids(), now, settings, needed_since(registry),
+                         newest_only=latest_only(registry))
     previous = queries.latest_snapshots(engine)
     results = evaluate_registry(registry, inputs, now, queries.resolutions(engine))
     new_rows = []

@@ -66,3 +66,23 @@ def test_a_short_history_shows_its_cadence():
     three_years = [Point(datetime(2023 + i, 1, 1, tzinfo=UTC), 2.0) for i in range(3)]
     assert max_age(three_years) > timedelta(days=730)  # was read as daily: stale in 4 days
     assert max_age(three_years[:1]) == DAILY_MAX_AGE  # one point shows no cadence
+
+
+def test_market_odds_are_read_from_their_newest_points_only(any_engine):
+    from types import SimpleNamespace
+
+    from jobs.evaluation import latest_only
+
+    def prediction(kind, *series):
+        return SimpleNamespace(kind=kind, series_ids=lambda: list(series))
+
+    odds, shared = "polymarket:odds", "polymarket:shared"
+    registry = [prediction("market", odds), prediction("market", shared),
+                prediction("threshold", shared), prediction("threshold", OIL)]
+    assert latest_only(registry) == {odds}  # a series another kind reads keeps its history
+    every_5_minutes = [NOW - timedelta(minutes=5 * i) for i in range(2000)][::-1]
+    store(any_engine, odds, every_5_minutes)
+    inputs = load_inputs(any_engine, [odds], NOW, since={odds: NOW - timedelta(days=400)},
+                         newest_only={odds})
+    assert [p.ts for p in inputs[odds].points] == every_5_minutes[-12:]
+    assert inputs[odds].points[-1].value == 1999.0 and not inputs[odds].stale
