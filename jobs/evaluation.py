@@ -62,7 +62,8 @@ def load_inputs(
     loaded |= queries.newest_points(engine, [sid for sid in series_ids if sid in newest_only],
                                     RECENT)
     points = {series_id: points_of(loaded[series_id]) for series_id in series_ids}
-    stale = staleness(engine, series_ids, now, settings, loaded=points)
+    stale = staleness(engine, series_ids, now, settings, loaded=points,
+                      newest=set(newest_only) & set(series_ids))
     inputs = {}
     for series_id in series_ids:
         row = rows.get(series_id)

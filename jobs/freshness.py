@@ -24,18 +24,20 @@ def points_of(rows) -> list[Point]:
 
 def staleness(
     engine: Engine, series_ids, now: datetime, settings=None,
-    loaded: dict[str, list[Point]] | None = None,
+    loaded: dict[str, list[Point]] | None = None, newest: set[str] = frozenset(),
 ) -> dict[str, bool]:
     """Which series are stale: by their newest points' age against their cadence, and,
     with ``settings``, by a source that keeps failing for them.
 
-    ``loaded`` holds points already read from some start on; a series with at least
-    RECENT of them takes its newest from there. With fewer, the window may hide the
-    older points that show a slow cadence (an annual series), so they are read again."""
+    ``loaded`` holds points already read: for the series in ``newest``, their newest
+    RECENT; for the others, all from some start on. Those take their newest from there
+    when they have at least RECENT; with fewer, the window may hide the older points that
+    show a slow cadence (an annual series), so they are read again."""
     loaded = loaded or {}
     recent: dict[str, list[Point]] = {}
     fetched: dict[str, datetime] = {}
-    short = [sid for sid in series_ids if len(loaded.get(sid, [])) < RECENT]
+    short = [sid for sid in series_ids
+             if sid not in newest and len(loaded.get(sid, [])) < RECENT]
     for series_id, rows in queries.newest_points(engine, short, RECENT).items():
         recent[series_id] = points_of(rows)
         if rows:
