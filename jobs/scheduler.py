@@ -16,6 +16,8 @@ the scheduler's memory: each poll fetches from the last stored point.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import os
 import signal
@@ -69,6 +71,26 @@ def poll_job(settings, registry, engine, group: str) -> None:
         run_cycle(settings, registry, engine, sources_in_group(group))
     except Exception:
         log.exception("poll of %s failed", group)
+    finally:
+        return_free_memory()
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+def return_free_memory() -> None:
+    """Give the heap memory a poll freed back to the system (glibc's malloc_trim). Each
+    job thread's malloc arena otherwise stays at the largest poll it ran, and the
+    daemon's resident size with it: 112-120 MB after 1,000 cycles without, against
+    the 120 MB target (bench/daemon_memory.py)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class Daemon:
