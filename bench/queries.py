@@ -203,7 +203,7 @@ db.engine.head_revision(); mark("migrate: head_revision (the migration file name
 db.queries.latest_snapshots(engine); mark("status: latest_snapshots")
 rows = db.queries.series_overview(engine); mark("series: series_overview (point_count, last point)")
 db.queries.source_health(engine); mark("series: source_health")
-from jobs.evaluation import staleness; mark("series: import jobs.evaluation")
+from jobs.freshness import staleness; mark("series: import jobs.freshness")
 staleness(engine, [r.id for r in rows], datetime.now(UTC), settings)
 mark("series: staleness (each series' newest 12 points)")
 print(json.dumps({"started": started, "marks": marks, "exiting": time.time()}), flush=True)
