@@ -302,15 +302,6 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-def last_points(engine: Engine, series_id: str, count: int):
-    """The newest ``count`` points of one series, in time order (from the index, so as
-    cheap on five million rows as on five)."""
-    query = (select(_OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low, _OBS.c.fetched_at)
-             .where(_OBS.c.series_id == series_id).order_by(_OBS.c.ts.desc()).limit(count))
-    with engine.connect() as conn:
-        return list(reversed(conn.execute(query).all()))
-
-
 class StoredPoint(NamedTuple):
     ts: datetime
     value: float

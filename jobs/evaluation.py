@@ -10,10 +10,10 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.freshness import RECENT, points_of, staleness
+from jobs.freshness import points_of, staleness
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
 from tracker.registry.labels import label
-from tracker.staleness import series_stale
+from tracker.staleness import RECENT, series_stale
 
 log = logging.getLogger("tracker.evaluate")
 

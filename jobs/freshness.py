@@ -11,9 +11,7 @@ from sqlalchemy import Engine
 from db import queries
 from tracker.sources import group_of
 from tracker.sources.base import Point
-from tracker.staleness import series_stale
-
-RECENT = 12  # newest points that show a series' cadence
+from tracker.staleness import RECENT, series_stale
 
 
 def points_of(rows) -> list[Point]:

@@ -93,13 +93,6 @@ def history_before_start(series_id: str) -> timedelta:
     return MACRO_HISTORY_BEFORE_START if macro else HISTORY_BEFORE_START
 
 
-async def fetch_all(settings: Settings, wanted, now: datetime) -> list[SourceReport]:
-    async with HttpClient.from_settings(settings) as http:
-        return await asyncio.gather(
-            *(_fetch_source(http, settings, name, symbols, now) for name, symbols in wanted.items())
-        )
-
-
 async def fetch_and_store(
     settings: Settings, engine: Engine, wanted, now: datetime, health
 ) -> tuple[list[SourceReport], list[SourceLine]]:
@@ -107,7 +100,7 @@ async def fetch_and_store(
     the quicker sources are stored while the slowest one is still on the network."""
     reports, lines = [], []
     async with HttpClient.from_settings(settings) as http:
-        fetches = [_fetch_source(http, settings, name, symbols, now)
+        fetches = [fetch_source(http, settings, name, symbols, now)
                    for name, symbols in wanted.items()]
         for arrival in asyncio.as_completed(fetches):
             report = await arrival
@@ -116,7 +109,8 @@ async def fetch_and_store(
     return reports, lines
 
 
-async def _fetch_source(http: HttpClient, settings: Settings, name: str, symbols, now) -> SourceReport:
+async def fetch_source(http: HttpClient, settings: Settings, name: str, symbols, now) -> SourceReport:
+    """One source's answer for these symbols; an answer with no points is a failure."""
     report = await source_module(name).fetch(http, settings, symbols, now)
     return _no_empty_answers(report)
 

@@ -57,19 +57,26 @@ def setup(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_the_quick_answer_is_the_full_clis_answer(setup):
-    full = tracker("status", "--json", cwd=setup)
+def full_then_quick(command: str, folder: Path) -> str:
+    """Run ``command --json`` through the full CLI (no cache yet), then answer it with the
+    quick path from the cache that run left: the same bytes, which are returned."""
+    full = tracker(command, "--json", cwd=folder)
     assert full.returncode == 0, full.stderr
-    quick = quick_answer(["status", "--json"])
+    quick = quick_answer([command, "--json"])
     assert quick is not None, "the full run should have left a current cache"
     assert quick + "\n" == full.stdout
+    return quick
+
+
+def test_the_quick_answer_is_the_full_clis_answer(setup):
+    quick = full_then_quick("status", setup)
     rows = {row["id"]: row for row in json.loads(quick)}
     assert rows[OIL]["status"] == "off_track" and rows[OIL]["explanation"] == "oil at 58.10"
     assert rows[OIL]["evaluated_at"] == "2026-11-25T19:05:07.123456+00:00"
     assert rows[FED]["probability"] is None
     assert rows["mine"] | MINE == rows["mine"] and rows["mine"]["status"] == "no_data"
     again = tracker("status", "--json", cwd=setup)  # through the entry point, quick this time
-    assert (again.returncode, again.stdout, again.stderr) == (0, full.stdout, "")
+    assert (again.returncode, again.stdout, again.stderr) == (0, quick + "\n", "")
 
 
 def test_the_config_option_is_understood(setup):
@@ -163,18 +170,14 @@ def add_series(folder: Path) -> None:
 
 def test_the_quick_series_is_the_full_series(setup):
     add_series(setup)
-    full = tracker("series", "--json", cwd=setup)
-    assert full.returncode == 0, full.stderr
-    quick = quick_answer(["series", "--json"])
-    assert quick is not None, "the full run should have left a current cache"
-    assert quick + "\n" == full.stdout
+    quick = full_then_quick("series", setup)
     rows = {row["id"]: row for row in json.loads(quick)}
     assert rows["yahoo:CL=F"]["points"] == 20 and not rows["yahoo:CL=F"]["stale"]
     assert rows["yahoo:OLD"]["stale"] and rows["yahoo:OLD"]["points"] == 3
     assert rows["fred:EMPTY"]["last_at"] is None and rows["fred:EMPTY"]["stale"]
     assert rows["fred:EMPTY"]["source_health"]["last_error"] == "HTTP 500 from fred"
     again = tracker("series", "--json", cwd=setup)
-    assert (again.returncode, again.stdout) == (0, full.stdout)
+    assert (again.returncode, again.stdout) == (0, quick + "\n")
 
 
 def test_the_quick_series_follows_the_poll_intervals_in_the_config(setup):

@@ -29,12 +29,11 @@ from tracker.configfile import DATABASE_URL_ENV, find_config
 from tracker.jsonout import dumps
 from tracker.series_view import series_rows
 from tracker.sources import SOURCES, group_of
-from tracker.staleness import series_stale
+from tracker.staleness import RECENT, series_stale
 from tracker.status_view import prediction_summary, status_rows
 
 CACHE_ENV = "XDG_CACHE_HOME"
 COMMANDS = ("status", "series")
-RECENT = 12  # newest points that show a series' cadence (as jobs/evaluation.py reads them)
 
 # The same reads as db/queries.py (latest_snapshots, series_overview, source_health,
 # newest_points), in SQLite's SQL; tests compare the two paths' output.

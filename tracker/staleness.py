@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # only a type here: importing dataclasses would slow the quick path
     from tracker.sources.base import Point
 
+RECENT = 12  # newest points read to judge a series (max_age looks at the last 11)
 # Daily prices: about two trading days, plus a weekend or a holiday.
 DAILY_MAX_AGE = timedelta(days=4)
 # Slower series (weekly, monthly, quarterly releases) may lag their period by this much.

@@ -134,8 +134,9 @@ def gather(engine: Engine, registry, settings, day: date, now: datetime | None =
     health = queries.source_health(engine)
     failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
                for name, h in sorted(health.items()) if h.consecutive_failures]
-    stale = sorted(sid for sid, is_old in staleness(engine, registry.series_ids(), now, settings).items()
-                   if is_old and queries.last_points(engine, sid, 1))
+    old = [sid for sid, is_old in staleness(engine, registry.series_ids(), now, settings).items()
+           if is_old]
+    stale = sorted(sid for sid, points in queries.newest_points(engine, old, 1).items() if points)
     return Digest(
         day=day, timezone=settings.email.timezone, generated_at=now,
         previous_day=date.fromisoformat(previous.digest_date) if previous else None,
