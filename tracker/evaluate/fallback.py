@@ -1,17 +1,32 @@
-"""A stand-in series: when a prediction's ``series`` has no data or is stale and its
-``fallback`` is fresh, the fallback is read instead, and the explanation says so
-("... (from WTI spot: WTI crude is stale)"). WTI futures fall back to FRED's spot price,
-for example, when Yahoo fails for a while."""
+"""A stand-in series: a prediction's ``fallback`` (WTI futures fall back to FRED's spot
+price, the dollar index to the Fed's broad dollar index) covers for its ``series``.
+
+How it covers depends on what the prediction asks:
+- A touch or a race is settled by any point that reaches a level, so it reads the whole
+  stored history of both series, a point from either counting. A claim the fallback's
+  history settled stays settled while the primary is down and the fallback is weeks old.
+- Any other kind (returns, ranks, releases) compares values of one instrument, so the
+  fallback is read instead of the primary only while the primary is missing or stale and
+  the fallback is fresh.
+The explanation says when the fallback was read ("... (from WTI spot: WTI crude is stale)").
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from tracker.evaluate.result import Evaluation, SeriesInput
+from tracker.sources.base import Point
 
 
 def _usable(series: SeriesInput | None) -> bool:
     return series is not None and bool(series.points) and not series.stale
+
+
+def reads_touches(prediction) -> bool:
+    return prediction.kind == "race" or (
+        prediction.kind == "threshold" and prediction.touch
+    )
 
 
 def stand_in(prediction, inputs: dict[str, SeriesInput]) -> tuple[dict[str, SeriesInput], str | None]:
@@ -19,12 +34,47 @@ def stand_in(prediction, inputs: dict[str, SeriesInput]) -> tuple[dict[str, Seri
     fallback = getattr(prediction, "fallback", None)
     if not fallback:
         return inputs, None
-    primary, backup = inputs.get(prediction.series), inputs.get(fallback)
+    primary = inputs.get(prediction.series) or SeriesInput(prediction.series, [])
+    backup = inputs.get(fallback)
+    if reads_touches(prediction):
+        return _both(prediction.series, primary, backup, inputs)
     if _usable(primary) or not _usable(backup):
         return inputs, None
-    why = "has no data" if primary is None or not primary.points else "is stale"
-    name = primary.name if primary else prediction.series
-    return {**inputs, prediction.series: backup}, f"from {backup.name}: {name} {why}"
+    why = "has no data" if not primary.points else "is stale"
+    # Keyed and identified as the primary, so evaluators find it where they look.
+    standing_in = replace(backup, series_id=prediction.series, label=backup.name)
+    return {**inputs, prediction.series: standing_in}, f"from {backup.name}: {primary.name} {why}"
+
+
+def _both(series_id: str, primary: SeriesInput, backup: SeriesInput | None, inputs):
+    """One series of both: the primary's bars, widened on days the fallback has a point to
+    its range too, and the fallback's points where the primary has none. Fresh when
+    either is."""
+    if backup is None or not backup.points:
+        return inputs, None
+    theirs = {p.ts: p for p in backup.points}
+    points = [_widen(p, theirs.pop(p.ts)) if p.ts in theirs else p for p in primary.points]
+    if points == primary.points and not theirs:
+        return inputs, None
+    points = sorted([*points, *theirs.values()], key=_ts)
+    merged = replace(primary, points=points, stale=not (_usable(primary) or _usable(backup)))
+    return {**inputs, series_id: merged}, f"with {backup.name} as well as {primary.name}"
+
+
+def _widen(own: Point, other: Point) -> Point:
+    """The primary's bar, its high and low stretched to take in the other series' bar."""
+    highs = [x for x in (own.high, own.value, other.high, other.value) if x is not None]
+    lows = [x for x in (own.low, own.value, other.low, other.value) if x is not None]
+    high, low = max(highs), min(lows)
+    if own.high is None and high == own.value:
+        high = None  # nothing beyond the primary's close: it stays a close
+    if own.low is None and low == own.value:
+        low = None
+    return Point(own.ts, own.value, high, low)
+
+
+def _ts(point: Point):
+    return point.ts
 
 
 def annotate(result: Evaluation, reason: str, fallback: str) -> Evaluation:
