@@ -52,7 +52,10 @@ class Observation(SQLModel, table=True):
     value: float
     high: float | None = None
     low: float | None = None
-    fetched_at: datetime = Field(sa_type=UTCDateTime)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)  # the latest fetch that returned it
+    # When it was first stored: the arrivals show a series' release cadence. NULL for
+    # points stored before migration 0006, read as fetched_at.
+    first_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Snapshot(SQLModel, table=True):

@@ -28,7 +28,6 @@ UPSERT_BATCH = 50_000
 COUNT_CHUNK = 300  # series per count query in upsert_observations: 3 parameters each
 IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
 NEWEST_CHUNK = 200  # UNION ALL terms per statement: SQLite allows 500
-KEY_LOOKUP_CHUNK = 250  # ORed key lookups per query: within SQLite's expression depth (1000)
 
 _OBS = Observation.__table__
 _SERIES = Series.__table__
@@ -100,8 +99,8 @@ def ensure_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
 def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
     """Store points idempotently: one upsert statement per batch of up to UPSERT_BATCH rows.
 
-    The same (series_id, ts) twice leaves one row; a revised value replaces the old one.
-    Each series' ``point_count`` grows by the rows that were new, in the same transaction
+    The same (series_id, ts) twice leaves one row; a revised value replaces the old one,
+    and ``first_seen_at`` (the first ``fetched_at``) stays. Each series' ``point_count`` grows by the rows that were new, in the same transaction
     (see ``_store_batch``). Returns the number of rows sent.
     """
     stmt = _insert(engine, _OBS)
@@ -118,7 +117,7 @@ def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
     batch: list[dict[str, Any]] = []
     with engine.begin() as conn:
         for row in rows:
-            batch.append(row)
+            batch.append(row | {"first_seen_at": row["fetched_at"]})
             if len(batch) >= UPSERT_BATCH:
                 _store_batch(conn, stmt, batch)
                 sent += len(batch)
@@ -284,19 +283,6 @@ def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str,
     return points
 
 
-def fetched_at(engine: Engine, keys: dict[str, datetime]) -> dict[str, datetime]:
-    """When the point at each (series, ts) was last fetched, looked up by primary key."""
-    found: dict[str, datetime] = {}
-    with engine.connect() as conn:
-        for chunk in _chunks(sorted(keys.items()), KEY_LOOKUP_CHUNK):
-            # An OR of key lookups, not (series_id, ts) IN (...): SQLite 3.40 answers the
-            # row-value IN with a scan of the whole table (1.1 s on 5M points).
-            query = select(_OBS.c.series_id, _OBS.c.fetched_at).where(
-                or_(*(and_(_OBS.c.series_id == sid, _OBS.c.ts == ts) for sid, ts in chunk)))
-            found.update((row.series_id, row.fetched_at) for row in conn.execute(query))
-    return found
-
-
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -308,10 +294,12 @@ class StoredPoint(NamedTuple):
     high: float | None
     low: float | None
     fetched_at: datetime
+    first_seen_at: datetime  # fetched_at for points stored before it was kept
 
 
 def newest_points(engine: Engine, series_ids: Iterable[str], count: int) -> dict[str, list]:
-    """The newest ``count`` points of each series, in time order, with ``fetched_at``.
+    """The newest ``count`` points of each series, in time order, with ``fetched_at`` and
+    ``first_seen_at``.
     One statement for up to NEWEST_CHUNK series: a UNION ALL of one index search each
     (a poll reads a hundred market series this way, and a query apiece costs more)."""
     ids = list(series_ids)
@@ -329,11 +317,12 @@ def _newest_query(n: int, count: int):
     """The statement of newest_points for ``n`` series (parameters s0, s1, ...), as SQL
     text: the same UNION ALL built from Core expressions took SQLAlchemy 80 ms to compile
     for 80 series, on every new engine."""
-    one = ("SELECT * FROM (SELECT series_id, ts, value, high, low, fetched_at FROM {table} "
+    one = ("SELECT * FROM (SELECT series_id, ts, value, high, low, fetched_at, "
+           "coalesce(first_seen_at, fetched_at) AS first_seen_at FROM {table} "
            "WHERE series_id = :s{i} ORDER BY ts DESC LIMIT {count}) AS newest{i}")
     sql = " UNION ALL ".join(one.format(table=_OBS.name, i=i, count=int(count)) for i in range(n))
     return text(sql).columns(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low,
-                             _OBS.c.fetched_at)
+                             _OBS.c.fetched_at, _OBS.c.first_seen_at)
 
 
 def series_overview(engine: Engine):

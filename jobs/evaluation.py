@@ -57,13 +57,12 @@ def load_inputs(
     series_ids = list(series_ids)
     since = since or {}
     rows = queries.series_rows(engine, series_ids)
+    newest = queries.newest_points(engine, series_ids, RECENT)
     loaded = queries.points_since(engine, {sid: since.get(sid) for sid in series_ids
                                            if sid not in newest_only})
-    loaded |= queries.newest_points(engine, [sid for sid in series_ids if sid in newest_only],
-                                    RECENT)
-    points = {series_id: points_of(loaded[series_id]) for series_id in series_ids}
-    stale = staleness(engine, series_ids, now, settings, loaded=points,
-                      newest=set(newest_only) & set(series_ids))
+    points = {series_id: points_of(loaded.get(series_id, newest[series_id]))
+              for series_id in series_ids}
+    stale = staleness(engine, series_ids, now, settings, newest=newest)
     inputs = {}
     for series_id in series_ids:
         row = rows.get(series_id)

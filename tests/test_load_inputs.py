@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from db import queries
 from jobs.evaluation import load_inputs
+from tracker.staleness import RECENT
 
 NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
 GDP = "fred:A191RL1A225NBEA"  # annual: one point a year, dated January 1st
@@ -84,5 +85,5 @@ def test_market_odds_are_read_from_their_newest_points_only(any_engine):
     store(any_engine, odds, every_5_minutes)
     inputs = load_inputs(any_engine, [odds], NOW, since={odds: NOW - timedelta(days=400)},
                          newest_only={odds})
-    assert [p.ts for p in inputs[odds].points] == every_5_minutes[-12:]
+    assert [p.ts for p in inputs[odds].points] == every_5_minutes[-RECENT:]
     assert inputs[odds].points[-1].value == 1999.0 and not inputs[odds].stale

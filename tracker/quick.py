@@ -55,7 +55,8 @@ SOURCE_HEALTH = """
     FROM source_health
 """
 NEWEST_POINTS = """
-    SELECT ts, fetched_at FROM observation WHERE series_id = ? ORDER BY ts DESC LIMIT ?
+    SELECT ts, fetched_at, coalesce(first_seen_at, fetched_at) FROM observation
+    WHERE series_id = ? ORDER BY ts DESC LIMIT ?
 """
 
 
@@ -203,11 +204,12 @@ def _series(connection: sqlite3.Connection, entry: dict) -> list[dict]:
     stale = {}
     for row in overview:
         newest = connection.execute(NEWEST_POINTS, (row.id, RECENT)).fetchall()[::-1]
-        recent = [SimpleNamespace(ts=_utc(ts)) for ts, _fetched in newest]
+        recent = [SimpleNamespace(ts=_utc(ts)) for ts, _fetched, _first in newest]
+        arrivals = [_utc(first) for _ts, _fetched, first in newest]
         attempted = health[row.source].last_attempt_at if row.source in health else None
         interval = timedelta(seconds=entry["intervals"][group_of(row.source)])
         stale[row.id] = series_stale(recent, now, _utc(newest[-1][1]) if newest else None,
-                                     attempted, interval)
+                                     attempted, interval, arrivals)
     return series_rows(overview, health, stale)
 
 

@@ -1,10 +1,18 @@
 """When is a series too old to judge by? Pure functions, with only the standard library
 (the quick `tracker series --json` path uses them too).
 
-Two tests, either one makes a series stale: its newest point is older than its own
-cadence allows (about two trading days for daily prices, a release period and its lag for
-monthly and quarterly data), or its source was asked since the series was last refreshed
-and it has not been refreshed for three poll intervals (a source or symbol failing).
+Two tests, either one makes a series stale:
+- It has missed its expected next release by a margin. The expectation is learned from
+  when its points were first stored: FRED publishes its daily WTI price once a week, a
+  week behind, and monthly data weeks after the month, so the age of the newest
+  observation says little. Until a series has shown a few releases, its observation
+  dates stand in: about two trading days for daily data, a period and a release lag for
+  slower data.
+- Its source was asked since the series was last refreshed, and it has not been
+  refreshed for three poll intervals (a source or a symbol failing).
+
+Staleness only decides whether an open claim gets a probability: a claim settled by
+stored data stays settled.
 """
 
 from __future__ import annotations
@@ -17,15 +25,44 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # only a type here: importing dataclasses would slow the quick path
     from tracker.sources.base import Point
 
-RECENT = 12  # newest points read to judge a series (max_age looks at the last 11)
-# Daily prices: about two trading days, plus a weekend or a holiday.
+RECENT = 30  # newest points read to judge a series: six weekly releases of daily data
+# Points first stored this close together arrived in one release (one poll, one backfill).
+SAME_RELEASE = timedelta(minutes=1)
+MIN_RELEASES = 3  # releases seen before their spacing is trusted as the cadence
+# A release may be this late before the series counts as stale: a long weekend for
+# daily data, half a period for slower data.
+MIN_SLACK = timedelta(days=3)
+# Without releases to learn from, by observation dates: daily prices may be about two
+# trading days old plus a weekend or a holiday; slower series lag their period this much.
 DAILY_MAX_AGE = timedelta(days=4)
-# Slower series (weekly, monthly, quarterly releases) may lag their period by this much.
 RELEASE_LAG = timedelta(days=45)
 
 
+def releases(arrivals: list[datetime]) -> list[datetime]:
+    """The distinct times new points arrived, oldest first."""
+    found: list[datetime] = []
+    for at in sorted(arrivals):
+        if not found or at - found[-1] > SAME_RELEASE:
+            found.append(at)
+    return found
+
+
+def slack(period: timedelta) -> timedelta:
+    return max(MIN_SLACK, period / 2)
+
+
+def release_overdue(arrivals: list[datetime], now: datetime) -> bool | None:
+    """Has the next release missed its expected time by the slack? None when too few
+    releases were seen to tell."""
+    seen = releases(arrivals)
+    if len(seen) < MIN_RELEASES:
+        return None
+    period = median(b - a for a, b in pairwise(seen[-RECENT:]))
+    return now - seen[-1] > period + slack(period)
+
+
 def max_age(points: list[Point]) -> timedelta:
-    """How old the newest point may be, from the series' own cadence."""
+    """How old the newest point may be, from the spacing of the observation dates."""
     recent = points[-11:]
     gaps = [b.ts - a.ts for a, b in pairwise(recent)]  # the last 10 gaps, or fewer
     cadence = median(gaps) if gaps else timedelta(days=1)
@@ -34,8 +71,14 @@ def max_age(points: list[Point]) -> timedelta:
     return 2 * cadence + RELEASE_LAG
 
 
-def is_stale(points: list[Point], now: datetime) -> bool:
-    return not points or now - points[-1].ts > max_age(points)
+def is_stale(points: list[Point], now: datetime, arrivals: list[datetime] | None = None) -> bool:
+    """``arrivals``: when each of ``points`` was first stored, where known."""
+    if not points:
+        return True
+    overdue = release_overdue(arrivals or [], now)
+    if overdue is not None:
+        return overdue
+    return now - points[-1].ts > max_age(points)
 
 
 FETCH_INTERVALS = 3  # poll intervals a series may go without a refresh
@@ -55,9 +98,10 @@ def fetch_overdue(
 def series_stale(
     recent: list[Point], now: datetime, last_fetch: datetime | None = None,
     last_attempt: datetime | None = None, interval: timedelta | None = None,
+    arrivals: list[datetime] | None = None,
 ) -> bool:
-    """Both tests: ``recent`` is the series' newest points (a dozen show its cadence);
-    the fetch test applies when the source's poll ``interval`` is known."""
-    if is_stale(recent, now):
+    """Both tests: ``recent`` is the series' newest points and ``arrivals`` when they were
+    first stored; the fetch test applies when the source's poll ``interval`` is known."""
+    if is_stale(recent, now, arrivals):
         return True
     return interval is not None and fetch_overdue(last_fetch, last_attempt, now, interval)
