@@ -111,6 +111,9 @@ def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
             "high": stmt.excluded.high,
             "low": stmt.excluded.low,
             "fetched_at": stmt.excluded.fetched_at,
+            # Kept; a point stored before migration 0006 takes its first fetch time
+            # known (every SET expression reads the row as it was).
+            "first_seen_at": func.coalesce(_OBS.c.first_seen_at, _OBS.c.fetched_at),
         },
     )
     sent = 0

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
+
 from db import queries
 from jobs.evaluation import load_inputs
 from tests.replay import FIXTURES
@@ -91,3 +93,41 @@ def test_a_revised_point_keeps_the_time_it_first_arrived(any_engine):
     newest = queries.newest_points(any_engine, [NASDAQ], 3)[NASDAQ]
     assert [row.first_seen_at for row in newest] == [first] * 3
     assert [row.fetched_at for row in newest] == [first + timedelta(days=5)] * 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_points_stored_before_first_seen_was_kept_arrive_at_their_first_known_fetch(
+    request, sqlite_url, backend,
+):
+    from alembic import command
+    from sqlalchemy import text
+
+    from db.engine import _alembic_config, make_engine, open_database
+    from db.types import UTCDateTime
+
+    backend_url = request.getfixturevalue("postgres_url") if backend == "postgresql" else sqlite_url
+    old = make_engine(backend_url)
+    with old.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0005")
+    fetched = datetime(2026, 3, 1, tzinfo=UTC)
+    stamp = UTCDateTime()
+    with old.begin() as conn:
+        conn.execute(text("INSERT INTO series (id, source, symbol, first_seen_at) "
+                          "VALUES ('fred:NASDAQCOM', 'fred', 'NASDAQCOM', :t)")
+                     .bindparams(t=stamp.process_bind_param(fetched, old.dialect)))
+        conn.execute(text("INSERT INTO observation (series_id, ts, value, fetched_at) "
+                          "VALUES ('fred:NASDAQCOM', :ts, 1.0, :t)")
+                     .bindparams(ts=stamp.process_bind_param(fetched - timedelta(days=1), old.dialect),
+                                 t=stamp.process_bind_param(fetched, old.dialect)))
+    old.dispose()
+    engine = open_database(backend_url)  # upgrades to the newest schema
+    try:
+        [row] = queries.newest_points(engine, [NASDAQ], 1)[NASDAQ]
+        assert row.first_seen_at == fetched
+        later = fetched + timedelta(days=3)
+        queries.upsert_observations(engine, [{"series_id": NASDAQ, "ts": row.ts, "value": 2.0,
+                                              "high": None, "low": None, "fetched_at": later}])
+        [row] = queries.newest_points(engine, [NASDAQ], 1)[NASDAQ]
+        assert (row.first_seen_at, row.fetched_at, row.value) == (fetched, later, 2.0)
+    finally:
+        engine.dispose()
