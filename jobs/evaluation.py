@@ -14,6 +14,7 @@ from jobs.freshness import points_of, staleness
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
 from tracker.registry.labels import label
 from tracker.staleness import RECENT, series_stale
+from tracker.units import unit_of
 
 log = logging.getLogger("tracker.evaluate")
 
@@ -71,6 +72,7 @@ def load_inputs(
             points[series_id],
             stale=stale[series_id],
             label=label(series_id, row.name if row else None),
+            unit=unit_of(series_id, row.unit if row else None),
             state=row.state if row else None,
             resolved_value=row.resolved_value if row else None,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tracker.evaluate import models
-from tracker.evaluate.result import Evaluation, SeriesInput, Status, money, pct, years_until_end_of
+from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_until_end_of
 from tracker.evaluate.touch import covers, describe, reaches
 
 
@@ -29,7 +29,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         if hit_target and hit_against:
             return Evaluation(
                 Status.VOID,
-                f"{series.name} touched both {money(target)} and {money(against)} on "
+                f"{series.name} touched both {series.show(target)} and {series.show(against)} on "
                 f"{point.ts.date()}; no finer data to tell which came first",
                 value=point.value,
                 value_at=point.ts,
@@ -37,7 +37,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         if hit_target:
             return Evaluation(
                 Status.RIGHT,
-                f"{series.name} reached {money(target)} first: {describe(hit_target)}",
+                f"{series.name} reached {series.show(target)} first: {describe(hit_target, series.show)}",
                 probability=1.0,
                 value=hit_target.price,
                 value_at=point.ts,
@@ -46,7 +46,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         if hit_against:
             return Evaluation(
                 Status.WRONG,
-                f"{series.name} reached {money(against)} first: {describe(hit_against)}",
+                f"{series.name} reached {series.show(against)} first: {describe(hit_against, series.show)}",
                 probability=0.0,
                 value=hit_against.price,
                 value_at=point.ts,
@@ -59,8 +59,8 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         if covers(window, prediction.deadline):
             return Evaluation(
                 Status.VOID,
-                f"deadline {prediction.deadline} passed with neither {money(target)} "
-                f"nor {money(against)} touched",
+                f"deadline {prediction.deadline} passed with neither {series.show(target)} "
+                f"nor {series.show(against)} touched",
                 **headline,
             )
         return Evaluation(
@@ -78,8 +78,8 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
     spot = last.value
     progress = (against - spot) / (against - target)
     where = (
-        f"{series.name} {money(spot)}: {pct(progress)} of the way "
-        f"from {money(against)} to {money(target)}"
+        f"{series.name} {series.show(spot)}: {pct(progress)} of the way "
+        f"from {series.show(against)} to {series.show(target)}"
     )
     sigma, returns = models.realised_vol(series.points)
     years = years_until_end_of(prediction.deadline, now)
@@ -100,8 +100,8 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
     inputs_used |= {"p_against": round(p_against, 6), "p_neither": round(p_neither, 6)}
     return Evaluation(
         Status.ON_TRACK if p_target > p_against else Status.OFF_TRACK,
-        f"{where}; P({money(target)} first) {pct(p_target)}, "
-        f"P({money(against)} first) {pct(p_against)}, neither {pct(p_neither)}",
+        f"{where}; P({series.show(target)} first) {pct(p_target)}, "
+        f"P({series.show(against)} first) {pct(p_against)}, neither {pct(p_neither)}",
         probability=p_target,
         model="lognormal-race",
         inputs=inputs_used,

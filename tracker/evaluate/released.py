@@ -12,14 +12,7 @@ from datetime import date
 
 from tracker.evaluate.result import SeriesInput
 from tracker.sources.base import Point
-
-
-def number(x: float) -> str:
-    """A macro number for an explanation line, no $ sign: 4.6, 2.75, 312.4, 5.0, 29,184.9."""
-    text = f"{x:,.3f}".rstrip("0")
-    if text.endswith("."):
-        text += "0"
-    return "0.0" if text == "-0.0" else text
+from tracker.units import plain as number
 
 
 def signed(x: float) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from tracker import units
 from tracker.sources.base import Point
 
 
@@ -28,12 +29,17 @@ class SeriesInput:
     points: list[Point]
     stale: bool = False
     label: str | None = None  # a name for people ("WTI crude"); the id otherwise
+    unit: str | None = None  # tracker.units: how its values print (None: as dollars)
     state: str | None = None  # markets: open, proposed, disputed, closed, resolved, void
     resolved_value: float | None = None  # markets: 1.0 yes won, 0.0 no won, else scalar
 
     @property
     def name(self) -> str:
         return self.label or self.series_id
+
+    def show(self, value: float) -> str:
+        """A value of this series in its unit: $58.10, 3.75%, 6,845.5."""
+        return units.show(value, self.unit or units.USD)
 
     def between(self, first: date, last: date) -> list[Point]:
         return [p for p in self.points if first <= p.ts.date() <= last]
@@ -54,15 +60,6 @@ def years_until_end_of(day: date, now: datetime) -> float:
     """Calendar years from ``now`` to the end of ``day`` (UTC), never negative."""
     end = datetime.combine(day + timedelta(days=1), time(), UTC)
     return max(0.0, (end - now).total_seconds() / (365.25 * 86400))
-
-
-def money(value: float) -> str:
-    """A price for an explanation line: $58.10, $4,512, $0.0123."""
-    if abs(value) >= 1000:
-        return f"${value:,.0f}"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4g}"
 
 
 def pct(p: float) -> str:

@@ -53,8 +53,7 @@ def covers(points: list[Point], deadline: date) -> bool:
     return (deadline - points[-1].ts.date()).days <= grace
 
 
-def describe(touch: Touch) -> str:
-    from tracker.evaluate.result import money
-
+def describe(touch: Touch, show) -> str:
+    """'$44.50 (day's low) on 2026-03-02', the price as ``show`` prints it."""
     how = "close" if touch.used == "close" else f"day's {touch.used}"
-    return f"{money(touch.price)} ({how}) on {touch.day.isoformat()}"
+    return f"{show(touch.price)} ({how}) on {touch.day.isoformat()}"

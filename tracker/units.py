@@ -1,0 +1,70 @@
+"""The unit of every series, and how a value prints in it: $58.10, 3.75%, 6,845.5 (index
+points), 45% (a market's probability). Standard library only: the quick CLI path may
+use it."""
+
+from __future__ import annotations
+
+USD, PERCENT, INDEX, PROBABILITY, NUMBER = "USD", "percent", "index points", "probability", "number"
+
+# Series whose source does not say (FRED's CSV has no units) or says it in other words.
+KNOWN = {
+    "fred:DCOILWTICO": USD,
+    "fred:DFEDTARU": PERCENT,
+    "fred:A191RL1Q225SBEA": PERCENT,
+    "fred:A191RL1A225NBEA": PERCENT,
+    "fred:GDPNOW": PERCENT,
+    "fred:LNS14000036": PERCENT,
+    "fred:UNRATE": PERCENT,
+    "fred:CPIAUCSL": INDEX,
+    "fred:DTWEXBGS": INDEX,
+    "fred:CSUSHPISA": INDEX,
+    "fred:SFXRSA": INDEX,
+    "fred:LXXRSA": INDEX,
+    "fred:SFXRHTSA": INDEX,
+    "fred:LXXRHTSA": INDEX,
+    "yahoo:DX-Y.NYB": INDEX,
+}
+MARKET_SOURCES = ("polymarket", "kalshi")
+
+
+def unit_of(series_id: str, stated: str | None = None) -> str:
+    """Ours where we know it; a market's probability; an index's points; the currency
+    its source states (Yahoo's ``currency``); else a plain number."""
+    if series_id in KNOWN:
+        return KNOWN[series_id]
+    source, _, symbol = series_id.partition(":")
+    if source in MARKET_SOURCES:
+        return PROBABILITY
+    if symbol.startswith("^"):
+        return INDEX
+    if stated and stated.upper() == "USD":
+        return USD
+    return NUMBER
+
+
+def money(value: float) -> str:
+    """A price: $58.10, $4,512, $0.0123."""
+    if abs(value) >= 1000:
+        return f"${value:,.0f}"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.4g}"
+
+
+def plain(x: float) -> str:
+    """A number without a unit sign: 4.6, 2.75, 312.4, 5.0, 29,184.9."""
+    text = f"{x:,.3f}".rstrip("0")
+    if text.endswith("."):
+        text += "0"
+    return "0.0" if text == "-0.0" else text
+
+
+def show(value: float, unit: str | None) -> str:
+    """``value`` as people read it in ``unit``."""
+    if unit == USD:
+        return money(value)
+    if unit == PERCENT:
+        return f"{plain(value)}%"
+    if unit == PROBABILITY:
+        return f"{100 * value:.0f}%"
+    return plain(value)
