@@ -3,15 +3,16 @@ target. Right as soon as it touches; wrong when the deadline passes without.
 
 Probability while open: driftless log-normal with recent realised volatility
 (see models.py): the reflection principle for a touch, the end distribution otherwise.
-Status is on_track when that probability is at least 50%.
+Status is on_track when that probability is at least 50%. A rate set at scheduled
+meetings (``meetings``, ``step``) is priced meeting by meeting instead (meetings.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from tracker.evaluate import models
-from tracker.evaluate.result import Evaluation, SeriesInput, Status, money, pct, years_until_end_of
+from tracker.evaluate import meetings, models
+from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_until_end_of
 from tracker.evaluate.touch import covers, describe, first_touch
 
 
@@ -19,7 +20,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
     series = inputs[prediction.series]
     above = prediction.direction == "above"
     beyond = ">=" if above else "<="
-    target = money(prediction.target)
+    target = series.show(prediction.target)
     window = series.between(prediction.start, prediction.deadline)
     past_deadline = now.date() > prediction.deadline
     last = series.points[-1] if series.points else None
@@ -30,7 +31,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         if touch:
             return Evaluation(
                 Status.RIGHT,
-                f"{series.name} reached {target}: {describe(touch)}",
+                f"{series.name} reached {target}: {describe(touch, series.show)}",
                 probability=1.0,
                 value=touch.price,
                 value_at=touch.point.ts,
@@ -54,7 +55,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         hit = final.value >= prediction.target if above else final.value <= prediction.target
         return Evaluation(
             Status.RIGHT if hit else Status.WRONG,
-            f"{series.name} closed at {money(final.value)} on {final.ts.date()} "
+            f"{series.name} closed at {series.show(final.value)} on {final.ts.date()} "
             f"(needed {beyond} {target})",
             probability=1.0 if hit else 0.0,
             value=final.value,
@@ -68,6 +69,8 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
             Status.NO_DATA, f"{series.name} is stale: last point {last.ts.date()}", **headline
         )
 
+    if prediction.meetings:
+        return _by_meetings(prediction, series, now, **headline)
     sigma, returns = models.realised_vol(series.points)
     years = years_until_end_of(prediction.deadline, now)
     inputs_used = {
@@ -78,7 +81,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         "years": round(years, 6),
         "as_of": last.ts.isoformat(),
     }
-    where = f"{series.name} {money(last.value)}, target {beyond} {target}"
+    where = f"{series.name} {series.show(last.value)}, target {beyond} {target}"
     if sigma == 0:
         now_beyond = last.value >= prediction.target if above else last.value <= prediction.target
         return Evaluation(
@@ -100,5 +103,33 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         probability=p,
         model=model,
         inputs=inputs_used,
+        **headline,
+    )
+
+
+def _by_meetings(prediction, series: SeriesInput, now: datetime, **headline) -> Evaluation:
+    above = prediction.direction == "above"
+    spot = series.points[-1].value
+    step = prediction.step
+    needed = meetings.steps_needed(spot, prediction.target, step, above)
+    left = meetings.meetings_left(prediction.meetings, now, prediction.deadline)
+    per_year = meetings.meetings_per_year(prediction.meetings)
+    p_step = meetings.pace(series.points, now, step, above, per_year)
+    p = meetings.prob_at_least(needed, len(left), p_step)
+    way = "rise" if above else "cut"
+    bp = f"{step * 100:g} bp"
+    explanation = (
+        f"{series.name} {series.show(spot)}: needs {needed} {way}{'s' if needed != 1 else ''} of "
+        f"{bp} to reach {series.show(prediction.target)}, {len(left)} meeting"
+        f"{'s' if len(left) != 1 else ''} left by {prediction.deadline}; at last year's pace "
+        f"of {pct(p_step)} a meeting, {pct(p)} chance"
+    )
+    return Evaluation(
+        Status.ON_TRACK if p >= 0.5 else Status.OFF_TRACK,
+        explanation,
+        probability=p,
+        model="meeting-steps",
+        inputs={"spot": spot, "steps_needed": needed, "meetings_left": [m.isoformat() for m in left],
+                "step_probability": round(p_step, 6), "as_of": series.points[-1].ts.isoformat()},
         **headline,
     )

@@ -86,12 +86,24 @@ class _OneSeries(PredictionBase):
 
 
 class Threshold(_OneSeries):
-    """The series touches (or, touch=false, closes the deadline) beyond target."""
+    """The series touches (or, touch=false, closes the deadline) beyond target. A rate set
+    in ``step``s at scheduled ``meetings`` (the Fed's target range) is priced meeting by
+    meeting instead of as a price that wanders."""
 
     kind: Literal["threshold"]
     target: float
     direction: Literal["above", "below"]
     touch: bool = True
+    meetings: list[date] | None = Field(default=None, min_length=1)
+    step: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _meetings_with_step(self):
+        if (self.meetings is None) != (self.step is None):
+            raise ValueError("give 'meetings' and 'step' together")
+        if self.meetings is not None and not self.touch:
+            raise ValueError("meetings: only for a touch (touch = true)")
+        return self
 
 
 class Race(_OneSeries):
