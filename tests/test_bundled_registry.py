@@ -16,6 +16,7 @@ from tests.sources_fixtures import replay_config
 from tests.test_poll_end_to_end import tracker
 from tracker.config import settings_from_dict
 from tracker.registry import load_registry
+from tracker.sources.yahoo import ticker_of
 
 HOSTS = {"Chamath Palihapitiya", "David Sacks", "David Friedberg", "Jason Calacanis"}
 
@@ -32,8 +33,9 @@ def bundled(tmp_path_factory):
     with ReplayServer() as server:
         for series_id in registry.series_ids():
             source, symbol = series_id.split(":", 1)
-            if source == "yahoo":
-                server.add(f"/v8/finance/chart/{symbol}", Reply.file("yahoo/BATS.L_1d_period.json"))
+            if source == "yahoo":  # a total-return symbol is asked for by its plain ticker
+                server.add(f"/v8/finance/chart/{ticker_of(symbol)[0]}",
+                           Reply.file("yahoo/BATS.L_1d_period.json"))
         server.add("/graph/fredgraph.csv", Reply.file("fred/NASDAQCOM_DATE_dot_missing.csv"))
         server.add("/markets", any_slug)
         config = replay_config(tmp_path, server.url, predictions="")

@@ -426,3 +426,39 @@ def test_monthly_series_resolve_once_the_deadline_month_is_released():
     # Only up to November 2026: the deadline month is not out yet.
     pending = feed(copper=monthly([100.0] * 12), spx=monthly([100.0] * 12))
     assert evaluate(homes, pending, after).status is Status.NO_DATA
+
+
+# --- a basket ranked in a universe, monthly series among daily ones --------------------
+
+
+def test_a_basket_is_ranked_against_the_universe_without_its_own_members():
+    data = metals_at_deadline() | feed(oil=at_deadline(110.0, 110.0))
+    metals = prediction(kind="rank", basket=[COPPER, GOLD], universe=[COPPER, GOLD, SILVER, OIL],
+                        start=JAN1, deadline=DEADLINE, universe_name="metals")
+    result = evaluate(metals, data, AFTER)
+    # (24.1% + 31.0%) / 2 = 27.55%: ahead of silver (-5%) and oil (+10%); its own members
+    # (gold at +31%) are not its rivals.
+    assert result.status is Status.RIGHT
+    assert result.explanation.startswith(
+        "basket (copper, gold) finished 1st of 3 by return among metals from 2026-01-01")
+    assert "+27.6%" in result.explanation
+
+
+def test_a_monthly_series_among_daily_ones_is_still_priced():
+    """Case-Shiller (monthly, dated the 1st) against daily prices: the common dates are too
+    few, so the simulation steps month by month."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    rng = random.Random(7)
+    weekdays = [start + timedelta(days=i) for i in range(500)
+                if (start + timedelta(days=i)).weekday() < 5]
+    days = [Point(ts, 100.0 * math.exp(0.01 * rng.gauss(0, 1))) for ts in weekdays]
+    months = [Point(datetime(2025 + (m // 12), m % 12 + 1, 1, tzinfo=UTC), 300.0 + m)
+              for m in range(16)]
+    homes = prediction(kind="rank", series="fred:CSUSHPISA", universe=[SPX], position="worst",
+                       start=date(2025, 12, 31))
+    data = {"fred:CSUSHPISA": SeriesInput("fred:CSUSHPISA", months, label="US homes"),
+            SPX: SeriesInput(SPX, days, label="S&P 500")}
+    result = evaluate(homes, data, datetime(2026, 4, 20, tzinfo=UTC))
+    assert result.probability is not None and result.model == "bootstrap-rank"
+    # Every month a step, though many a 1st falls on a weekend, when no price is set.
+    assert result.inputs["returns"] == 15

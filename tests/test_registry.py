@@ -105,3 +105,32 @@ def test_missing_registry_file_is_one_clear_error(tmp_path):
 def test_a_target_that_is_not_a_finite_number_is_refused():
     table = {**GOOD, "target": float("nan")}
     assert problems_for(table) == ["config: prediction 'me-gold': target: Input should be a finite number"]
+
+
+def test_a_universe_is_declared_once_and_named_by_rank_predictions(tmp_path):
+    (tmp_path / "mine.toml").write_text(
+        '[universe.metals]\n"Gold" = "yahoo:GLD"\n"Silver" = "yahoo:SLV"\n"Copper" = "yahoo:HG=F"\n\n'
+        '[[prediction]]\nid = "x-gold-best"\nwho = "X"\nmade_on = 2026-01-05\nclaim = "Gold wins."\n'
+        'kind = "rank"\nseries = "yahoo:GLD"\nuniverse = "metals"\n'
+    )
+    settings = settings_from_dict({"registry": {"bundled": False, "files": [str(tmp_path / "mine.toml")]}})
+    registry = load_registry(settings)
+    gold = registry.get("x-gold-best")
+    assert gold.rivals() == ["yahoo:SLV", "yahoo:HG=F"]  # the ranked series is not its own rival
+    assert gold.universe_name == "metals"
+    assert registry.universes["metals"]["Copper"] == "yahoo:HG=F"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (('[[prediction]]\nid = "x"\nwho = "X"\nmade_on = 2026-01-05\nclaim = "c"\nkind = "rank"\n'
+      'series = "yahoo:GLD"\nuniverse = "metals"\n'),
+     "prediction 'x': (prediction): universe: unknown universe 'metals' (known: none declared)"),
+    ('[universe.metals]\n"Gold" = "yahoo:GLD"\n"Tin" = "tin"\n',
+     "universe 'metals': 'Tin': malformed series id 'tin': expected '<source>:<symbol>'"),
+    ('[universe.metals]\n"Gold" = "yahoo:GLD"\n',
+     "universe 'metals': expected a table of at least two 'label = \"series\"'"),
+])
+def test_universe_mistakes_are_one_clear_line(tmp_path, text, expected):
+    (tmp_path / "mine.toml").write_text(text)
+    settings = settings_from_dict({"registry": {"bundled": False, "files": [str(tmp_path / "mine.toml")]}})
+    assert check_registry(settings)[1] == [f"{tmp_path / 'mine.toml'}: {expected}"]

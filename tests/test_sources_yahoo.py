@@ -1,9 +1,12 @@
 """Yahoo chart v8 parsing on recorded responses (tests/fixtures/yahoo/SOURCES.md)."""
 
+import asyncio
 import json
 from datetime import UTC, date, datetime
 
+import httpx
 import pytest
+import respx
 
 from tests.replay import FIXTURES
 from tracker.sources.base import PayloadError, SourceError
@@ -84,3 +87,34 @@ def test_misaligned_arrays_are_refused_rather_than_guessed():
     payload["chart"]["result"][0]["indicators"]["quote"][0]["close"].pop()
     with pytest.raises(PayloadError, match="20 timestamps but 19 closes"):
         parse_chart(payload, "BATS.L")
+
+
+def test_a_total_return_series_reads_the_adjusted_closes():
+    payload = load("BATS.L_1d_period.json")
+    adjusted = payload["chart"]["result"][0]["indicators"]["adjclose"][0]["adjclose"]
+    series = parse_chart(payload, "BATS.L#total", total_return=True)
+    assert [p.value for p in series.points] == [pytest.approx(v) for v in adjusted]
+    # Highs and lows are of the unadjusted prices: a total return has none.
+    assert all(p.high is None and p.low is None for p in series.points)
+    assert series.symbol == "BATS.L#total"
+
+
+@respx.mock
+def test_a_total_return_series_asks_yahoo_for_the_plain_ticker():
+    from tracker.config import settings_from_dict
+    from tracker.sources import yahoo
+    from tracker.sources.http import HttpClient
+
+    settings = settings_from_dict({})
+    chart = respx.get(f"{settings.sources.yahoo.base_url}/v8/finance/chart/BATS.L").mock(
+        return_value=httpx.Response(200, content=(FIXTURES / "yahoo" / "BATS.L_1d_period.json").read_bytes()))
+
+    async def go():
+        async with HttpClient() as http:
+            return await yahoo.fetch(http, settings, {"BATS.L#total": date(2026, 9, 1)},
+                                     datetime(2026, 9, 26, tzinfo=UTC))
+
+    report = asyncio.run(go())
+    assert chart.called and not report.errors
+    [series] = report.series
+    assert series.symbol == "BATS.L#total" and series.points[0].high is None

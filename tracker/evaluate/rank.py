@@ -20,8 +20,11 @@ and distributed as in the recent past, volatility unchanged to the deadline; eac
 series' dates outside the common ones are skipped, their moves folded into the next
 common step. 5,000 paths from a fixed seed, so a result is reproducible (one standard
 error is at most 0.7 points); with numpy, a whole simulation is one matrix product.
-Status is on_track when that probability is at least 50%; without two common dates to
-draw from, it is on_track when the series holds its position today.
+When the series share fewer than MIN_COMMON_STEPS dates (a monthly home-price index among
+daily prices), the steps run between the sparsest series' dates instead, every other
+series read at its last close on or before each. Status is on_track when that probability
+is at least 50%; without two common dates to draw from, it is on_track when the series
+holds its position today.
 """
 
 from __future__ import annotations
@@ -34,13 +37,18 @@ from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_
 from tracker.evaluate.returns import (
     DAYS_PER_YEAR,
     CommonReturns,
+    close_on_or_before,
+    coarse_log_returns,
     common_log_returns,
     legs,
     series_input,
     signed,
 )
+from tracker.sources.base import Point
+from tracker.units import NUMBER
 
 HISTORY = 250  # daily steps drawn from
+MIN_COMMON_STEPS = 20  # fewer shared dates than this: step on the sparsest series' dates
 PATHS = 5000
 SEED = 20260101
 
@@ -84,13 +92,39 @@ def prob_position(
     return float(hits.mean())
 
 
+def _among(prediction) -> str:
+    return f" among {prediction.universe_name}" if prediction.universe_name else ""
+
+
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
+def basket_series(members: list[SeriesInput], start) -> SeriesInput:
+    """An equal-weight basket as one series: on the dates every member has, the mean of
+    each member's close over its close on or before ``start`` (1.0 at the start).
+    Rebalanced to equal weights at the start, not thereafter, as returns.equal_weight."""
+    bases = [close_on_or_before(m.points, start) for m in members]
+    name = f"basket ({', '.join(m.name for m in members)})"
+    basket_id = "basket:" + "+".join(m.series_id for m in members)
+    stale = any(m.stale for m in members)
+    if any(b is None or b.value <= 0 for b in bases):
+        return SeriesInput(basket_id, [], stale=stale, label=name)
+    closes = [{p.ts: p.value for p in m.points} for m in members]
+    shared = sorted(set(closes[0]).intersection(*closes[1:]))
+    points = [Point(ts, sum(c[ts] / b.value for c, b in zip(closes, bases)) / len(bases))
+              for ts in shared]
+    return SeriesInput(basket_id, points, stale=stale, label=name, unit=NUMBER)
+
+
 def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
-    ids = [prediction.series, *prediction.universe]
+    if prediction.basket:
+        own = basket_series([series_input(inputs, i) for i in prediction.basket], prediction.start)
+    else:
+        own = series_input(inputs, prediction.series)
+    inputs = {**inputs, own.series_id: own}
+    ids = [own.series_id, *prediction.rivals()]
     series = [series_input(inputs, i) for i in ids]
     start, deadline = prediction.start, prediction.deadline
     found, problem = legs(series, start, deadline, now)
@@ -99,17 +133,17 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
 
     best = prediction.position == "best"
     rets = {i: found[i].ret for i in ids}
-    mine = rets[prediction.series]
-    rivals = prediction.universe
+    mine = rets[own.series_id]
+    rivals = prediction.rivals()
     place = 1 + sum(rets[r] > mine for r in rivals)
     holds = all(rets[r] <= mine for r in rivals) if best else all(rets[r] >= mine for r in rivals)
     foil = (max if best else min)(rivals, key=rets.__getitem__)
     ahead_of_me = rets[foil] > mine if best else rets[foil] < mine
     as_of = max(leg.end.ts for leg in found.values())
     headline = {"value": float(place), "value_at": as_of}
-    name = found[prediction.series].series.name
+    name = own.name
     foil_name = found[foil].series.name
-    where = f"{ordinal(place)} of {len(ids)} by return"
+    where = f"{ordinal(place)} of {len(ids)} by return{_among(prediction)}"
     inputs_used = {
         "series_returns": {i: round(r, 6) for i, r in rets.items()},
         "place": place,
@@ -133,6 +167,8 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         f"({foil_name} {verb}, {signed(rets[foil])})"
     )
     history = common_log_returns([s.points for s in series], HISTORY)
+    if len(history.rows) < MIN_COMMON_STEPS:  # a monthly series among daily ones
+        history = coarse_log_returns([s.points for s in series], HISTORY)
     years = years_until_end_of(deadline, now)
     inputs_used |= {
         "returns": len(history.rows),

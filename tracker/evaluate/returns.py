@@ -143,6 +143,28 @@ def common_log_returns(series: Sequence[Sequence[Point]], window: int) -> Common
     return CommonReturns(dates, rows, years)
 
 
+def coarse_log_returns(series: Sequence[Sequence[Point]], window: int) -> CommonReturns:
+    """Log returns on the dates of the sparsest series (a monthly home-price index beside
+    daily prices), each other series read at its last close on or before each date. For
+    series that share too few dates for ``common_log_returns`` to give a history."""
+    usable = [[p for p in points if p.value > 0] for points in series]
+    if not usable or not all(usable):
+        return CommonReturns([], [], [])
+    sparsest = min(usable, key=len)
+    grid = []
+    for point in sparsest:
+        day = point.ts.date()
+        closes = [close_on_or_before(points, day) for points in usable]
+        if all(closes):
+            grid.append((day, [c.value for c in closes]))
+    grid = grid[-(window + 1):]
+    rows, years = [], []
+    for (before, old), (after, new) in itertools.pairwise(grid):
+        rows.append(tuple(math.log(b / a) for a, b in zip(old, new)))
+        years.append((after - before).days / DAYS_PER_YEAR)
+    return CommonReturns([day for day, _ in grid], rows, years)
+
+
 def signed(r: float) -> str:
     """A return for an explanation line: +24.1%, -3.0%."""
     return f"{100 * r:+.1f}%"

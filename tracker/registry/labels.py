@@ -30,6 +30,13 @@ LABELS = {
     "yahoo:XLK": "Tech sector ETF (XLK)",
     "yahoo:IPO": "Renaissance IPO ETF",
     "yahoo:TLT": "Long Treasuries ETF (TLT)",
+    "yahoo:SPY#total": "US stocks (SPY, total return)",
+    "yahoo:TLT#total": "Long Treasuries (TLT, total return)",
+    "yahoo:XLK#total": "Tech sector (XLK, total return)",
+    "yahoo:GLD": "Gold (GLD)",
+    "yahoo:SLV": "Silver (SLV)",
+    "fred:SFXRHTSA": "Case-Shiller San Francisco, high tier",
+    "fred:LXXRHTSA": "Case-Shiller Los Angeles, high tier",
 }
 
 

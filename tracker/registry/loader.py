@@ -7,14 +7,17 @@ Every problem is reported as one line naming the file, the prediction and the fi
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from tracker.registry.schema import KINDS, PredictionBase
+from tracker.registry.schema import KINDS, PredictionBase, SeriesId
+
+# A universe declared in a registry file: its name, and each member's label and series.
+Universes = dict[str, dict[str, str]]
 
 BUNDLED = "all_in_2026.toml"
 
@@ -30,6 +33,7 @@ class RegistryError(Exception):
 @dataclass(frozen=True)
 class Registry:
     predictions: tuple[PredictionBase, ...]
+    universes: Universes = field(default_factory=dict)
 
     def __iter__(self):
         return iter(self.predictions)
@@ -56,8 +60,11 @@ def _field_error(origin: str, label: str, error: dict[str, Any]) -> str:
     return f"{origin}: {label}: {field}: {message}"
 
 
-def parse_prediction(table: Any, origin: str, index: int) -> PredictionBase:
-    """Validate one [[prediction]] table; raise RegistryError naming what is wrong."""
+def parse_prediction(
+    table: Any, origin: str, index: int, universes: Universes | None = None
+) -> PredictionBase:
+    """Validate one [[prediction]] table; raise RegistryError naming what is wrong.
+    ``universes``: the declared universes a ``rank`` may name."""
     if not isinstance(table, dict):
         raise RegistryError([f"{origin}: prediction #{index}: expected a table"])
     label = f"prediction {table['id']!r}" if isinstance(table.get("id"), str) else (
@@ -69,28 +76,56 @@ def parse_prediction(table: Any, origin: str, index: int) -> PredictionBase:
         what = "missing" if kind is None else f"unknown kind {kind!r}"
         raise RegistryError([f"{origin}: {label}: kind: {what} (known: {known})"])
     try:
-        return KINDS[kind].model_validate(table)
+        return KINDS[kind].model_validate(table, context={"universes": universes or {}})
     except ValidationError as exc:
         raise RegistryError([_field_error(origin, label, e) for e in exc.errors()]) from None
 
 
-def _tables_from_file(path: Path) -> list[Any]:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RegistryError([f"{path}: no such registry file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RegistryError([f"{path}: cannot read: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError([f"{path}: invalid TOML: {exc}"]) from None
-    unknown = sorted(set(data) - {"prediction"})
+
+
+def _tables_from_file(path: Path, data: dict[str, Any] | None = None) -> list[Any]:
+    data = _read_toml(path) if data is None else data
+    unknown = sorted(set(data) - {"prediction", "universe"})
     if unknown:
         key = unknown[0] if unknown[0].isprintable() else repr(unknown[0])  # one line
-        raise RegistryError([f"{path}: {key}: unknown key (expected [[prediction]])"])
+        raise RegistryError([f"{path}: {key}: unknown key (expected [[prediction]] or [universe.NAME])"])
     tables = data.get("prediction", [])
     if not isinstance(tables, list):
         raise RegistryError([f"{path}: prediction: expected [[prediction]] tables"])
     return tables
+
+
+_SERIES_ID = TypeAdapter(SeriesId)
+
+
+def _universes_from(origin: str, data: dict[str, Any]) -> Universes:
+    """``[universe.NAME]`` tables: each member's label = its series id."""
+    declared = data.get("universe", {})
+    if not isinstance(declared, dict):
+        raise RegistryError([f"{origin}: universe: expected [universe.NAME] tables"])
+    universes: Universes = {}
+    for name, members in declared.items():
+        where = f"{origin}: universe {name!r}"
+        if not isinstance(members, dict) or len(members) < 2:
+            raise RegistryError([f"{where}: expected a table of at least two 'label = \"series\"'"])
+        for label, series_id in members.items():
+            try:
+                _SERIES_ID.validate_python(series_id, strict=True)
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                message = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+                raise RegistryError([f"{where}: {label!r}: {message}"]) from None
+        universes[name] = dict(members)
+    return universes
 
 
 def registry_files(settings) -> list[Path]:
@@ -105,18 +140,24 @@ def registry_files(settings) -> list[Path]:
     return files
 
 
-def _sources(settings) -> list[tuple[str, list[Any]]]:
-    """(origin, tables) for the bundled registry, each registry file, and the config."""
+def _sources(settings) -> tuple[list[tuple[str, list[Any]]], Universes]:
+    """(origin, tables) for the bundled registry, each registry file, and the config;
+    and the universes they declare."""
     found: list[tuple[str, list[Any]]] = []
+    universes: Universes = {}
     files = registry_files(settings)
-    if settings.registry.bundled:
-        bundled = files.pop(0)
-        found.append((f"bundled {BUNDLED}", tomllib.loads(bundled.read_text("utf-8"))["prediction"]))
-    for path in files:
-        found.append((str(path), _tables_from_file(path)))
+    origins = [f"bundled {BUNDLED}" if settings.registry.bundled and i == 0 else str(path)
+               for i, path in enumerate(files)]
+    for origin, path in zip(origins, files):
+        data = _read_toml(path)
+        found.append((origin, _tables_from_file(path, data)))
+        for name, members in _universes_from(origin, data).items():
+            if name in universes:
+                raise RegistryError([f"{origin}: universe {name!r}: already declared"])
+            universes[name] = members
     if settings.prediction:
         found.append((str(settings.path or "config"), list(settings.prediction)))
-    return found
+    return found, universes
 
 
 def check_registry(settings) -> tuple[Registry, list[str]]:
@@ -125,13 +166,13 @@ def check_registry(settings) -> tuple[Registry, list[str]]:
     problems: list[str] = []
     seen: dict[str, str] = {}
     try:
-        sources = _sources(settings)
+        sources, universes = _sources(settings)
     except RegistryError as exc:
         return Registry(()), exc.problems
     for origin, tables in sources:
         for index, table in enumerate(tables, start=1):
             try:
-                prediction = parse_prediction(table, origin, index)
+                prediction = parse_prediction(table, origin, index, universes)
             except RegistryError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -147,7 +188,7 @@ def check_registry(settings) -> tuple[Registry, list[str]]:
         ordered = order_by_parts(predictions)
     except CycleError:  # reported above, or once the missing parts are fixed
         ordered = predictions
-    return Registry(tuple(ordered)), problems
+    return Registry(tuple(ordered), universes), problems
 
 
 def _part_problems(predictions: list[PredictionBase], origins: dict[str, str]) -> list[str]:

@@ -35,9 +35,12 @@ def describe_rule(p) -> str:
         return (f"Right if the return of {_names(p.members())} from {p.start} to {p.deadline} "
                 f"{verb} that of {_names(p.benchmark_members())}.")
     if kind == "rank":
-        rivals = ", ".join(label(s) for s in p.universe)
-        return (f"Right if {label(p.series)} has the {p.position} return from {p.start} to "
-                f"{p.deadline} among itself and {rivals}.")
+        rivals = ", ".join(label(s) for s in p.rivals())
+        among = f"the {p.universe_name} universe: " if p.universe_name else ""
+        return (f"Right if {_names(p.members())} has the {p.position} return from the close on "
+                f"or before {p.start} to the close on or before {p.deadline}, against "
+                f"{among}{rivals}. Returns are price returns, total returns (dividends and "
+                "coupons reinvested) where a series says so.")
     if kind == "level":
         side = ">=" if p.direction == "above" else "<="
         return f"Right if the value of {label(p.series)} released for {p.on} is {side} {_number(p.target)}."

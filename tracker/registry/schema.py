@@ -12,9 +12,16 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
 from tracker.sources import SOURCES
 
@@ -171,24 +178,60 @@ class Outperform(PredictionBase):
         return self.members() + self.benchmark_members()
 
 
-class Rank(_OneSeries):
-    """``series`` has the best (or worst) return from ``start`` to ``deadline`` among
-    itself and the ``universe``."""
+class Rank(PredictionBase):
+    """``series`` (or an equal-weight ``basket``) has the best (or worst) return from
+    ``start`` to ``deadline`` among itself and the ``universe``: a list of rivals, or the
+    name of a universe declared once in a registry file (``[universe.NAME]``). A basket
+    is ranked against the universe's other members, its own members left out."""
 
     kind: Literal["rank"]
-    universe: list[SeriesId] = Field(min_length=1)
+    series: SeriesId | None = None
+    basket: list[SeriesId] | None = None
+    fallback: SeriesId | None = None
+    universe: list[SeriesId] | str
     position: Literal["best", "worst"] = "best"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_universe(cls, data: Any, info: ValidationInfo):
+        """A universe's name becomes its members, from the registry's declarations."""
+        if not isinstance(data, dict) or not isinstance(data.get("universe"), str):
+            return data
+        declared = (info.context or {}).get("universes", {})
+        name = data["universe"]
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none declared"
+            raise ValueError(f"universe: unknown universe {name!r} (known: {known})")
+        return data | {"universe": list(declared[name].values()), "universe_name": name}
+
+    universe_name: str | None = None  # set from a named universe, for people to read
 
     @model_validator(mode="after")
     def _distinct(self):
-        if self.series in self.universe:
-            raise ValueError("universe: lists the ranked series itself; list only its rivals")
+        if (self.series is None) == (self.basket is None):
+            raise ValueError("give either 'series' or 'basket', not both or neither")
+        if self.basket is not None and len(self.basket) < 2:
+            raise ValueError("basket: needs at least two series (else use 'series')")
+        if self.fallback is not None and (self.basket is not None or self.fallback == self.series):
+            raise ValueError("fallback: only for a single 'series', and not the series itself")
         if len(set(self.universe)) != len(self.universe):
             raise ValueError("universe: a series is listed twice")
+        if not self.rivals():
+            raise ValueError("universe: no rivals left to rank against")
+        if self.series in self.universe and self.universe_name is None:
+            raise ValueError("universe: lists the ranked series itself; list only its rivals")
         return self
 
+    def members(self) -> list[str]:
+        return [self.series] if self.series else list(self.basket)
+
+    def rivals(self) -> list[str]:
+        """The universe less the ranked series or the basket's members."""
+        return [sid for sid in self.universe if sid not in self.members()]
+
     def series_ids(self) -> list[str]:
-        return [*super().series_ids(), *self.universe]
+        own = [*self.members(), *([self.fallback] if self.fallback else [])]
+        return [*own, *self.rivals()]
 
 
 class Level(_OneSeries):

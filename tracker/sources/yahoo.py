@@ -7,6 +7,9 @@ the session start in the exchange's zone, so the trading date comes from
 ``exchangeTimezoneName`` (never from ``gmtoffset``, which is today's offset); the live
 bar of an open session can repeat today's date: the last one wins, and it is rewritten
 by later polls until the session closes.
+
+A symbol ending in ``#total`` (``yahoo:TLT#total``) is the same chart read as a total
+return: the adjusted close, which reinvests dividends and coupons, with no high or low.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ from tracker.sources.http import BROWSER_USER_AGENT, HttpClient, HttpStatusError
 
 NAME = "yahoo"
 OVERLAP = timedelta(days=7)  # re-read recent bars: late prints and revisions
+TOTAL_RETURN = "#total"
+
+
+def ticker_of(symbol: str) -> tuple[str, bool]:
+    """Yahoo's ticker for a series symbol, and whether it is read as a total return."""
+    if symbol.endswith(TOTAL_RETURN):
+        return symbol[: -len(TOTAL_RETURN)], True
+    return symbol, False
 
 
 def chart_url(base_url: str, symbol: str) -> str:
@@ -52,8 +63,9 @@ def _chart_error(payload: Any) -> str | None:
     return str(error)
 
 
-def parse_chart(payload: Any, symbol: str) -> SeriesData:
-    """Turn a chart v8 body into daily points keyed by the exchange's trading date."""
+def parse_chart(payload: Any, symbol: str, total_return: bool = False) -> SeriesData:
+    """Turn a chart v8 body into daily points keyed by the exchange's trading date; with
+    ``total_return``, the adjusted closes."""
     error = _chart_error(payload)
     if error:
         raise SourceError(f"Yahoo says {error}")
@@ -68,9 +80,12 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
     indicators = _shaped(result.get("indicators") or {}, dict, "indicators")
     quote = _shaped(indicators.get("quote") or [{}], list, "quote")
     quotes = _shaped(quote[0] or {}, dict, "quote[0]")
-    closes = _shaped(quotes.get("close") or [], list, "close")
-    highs = _shaped(quotes.get("high") or [], list, "high")
-    lows = _shaped(quotes.get("low") or [], list, "low")
+    if total_return:
+        closes, highs, lows = _adjusted_closes(indicators), [], []
+    else:
+        closes = _shaped(quotes.get("close") or [], list, "close")
+        highs = _shaped(quotes.get("high") or [], list, "high")
+        lows = _shaped(quotes.get("low") or [], list, "low")
     if stamps and len(closes) != len(stamps):
         raise PayloadError(f"{len(stamps)} timestamps but {len(closes)} closes")
     if closes and not stamps:
@@ -97,6 +112,12 @@ def parse_chart(payload: Any, symbol: str) -> SeriesData:
         name=_text(meta.get("shortName")) or _text(meta.get("longName")),
         unit=_text(meta.get("currency")),
     )
+
+
+def _adjusted_closes(indicators: dict) -> list:
+    adjusted = _shaped(indicators.get("adjclose") or [{}], list, "adjclose")
+    return _shaped(_shaped(adjusted[0] or {}, dict, "adjclose[0]").get("adjclose") or [],
+                   list, "adjclose")
 
 
 def _shaped(value: Any, kind: type, field: str) -> Any:
@@ -127,13 +148,14 @@ def _number(value: Any) -> float | None:
 
 
 async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> SeriesData:
-    url = chart_url(settings.sources.yahoo.base_url, symbol)
+    ticker, total_return = ticker_of(symbol)
+    url = chart_url(settings.sources.yahoo.base_url, ticker)
     try:
         response = await http.get(url, params=params, headers={"User-Agent": BROWSER_USER_AGENT})
     except HttpStatusError as exc:
         # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
         raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
-    return parse_chart(_json(response), symbol)
+    return parse_chart(_json(response), symbol, total_return)
 
 
 async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
