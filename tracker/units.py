@@ -28,8 +28,8 @@ MARKET_SOURCES = ("polymarket", "kalshi")
 
 
 def unit_of(series_id: str, stated: str | None = None) -> str:
-    """Ours where we know it; a market's probability; an index's points; the currency
-    its source states (Yahoo's ``currency``); else a plain number."""
+    """Ours where we know it; a market's probability; an index's points; Yahoo's prices
+    in dollars unless Yahoo states another currency; else a plain number."""
     if series_id in KNOWN:
         return KNOWN[series_id]
     source, _, symbol = series_id.partition(":")
@@ -37,8 +37,8 @@ def unit_of(series_id: str, stated: str | None = None) -> str:
         return PROBABILITY
     if symbol.startswith("^"):
         return INDEX
-    if stated and stated.upper() == "USD":
-        return USD
+    if source == "yahoo":
+        return USD if stated is None or stated.upper() == "USD" else NUMBER
     return NUMBER
 
 
