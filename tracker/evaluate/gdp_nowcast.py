@@ -99,7 +99,10 @@ class AnnualNowcast:
         mean, sd = self.mean, self.sd
         if sd == 0:  # every quarter released: only the annual number itself is missing
             return float(low <= mean < high)
-        return max(0.0, norm_cdf((high - mean) / sd) - norm_cdf((low - mean) / sd))
+        z_low, z_high = (low - mean) / sd, (high - mean) / sd
+        if z_low > 0:  # both bounds above the mean: upper tails keep their precision
+            return max(0.0, norm_cdf(-z_low) - norm_cdf(-z_high))
+        return max(0.0, norm_cdf(z_high) - norm_cdf(z_low))
 
     def describe(self, levels_name: str, nowcast_name: str) -> str:
         """'nowcast 2.4% from GDPC1 through 2026Q3 and GDPNow 3.1% for 2026Q4'."""
@@ -158,7 +161,7 @@ def build(year: int, levels: list[Point], nowcasts: list[Point]) -> AnnualNowcas
             break
         released.append(level_on[start])
     if not released:
-        return f"GDPC1 has no level for {_name(quarters[0])} yet"
+        return f"no quarterly level for {_name(quarters[0])} yet"
     nowcast_on = {p.ts.date(): p.value for p in nowcasts}
     todo = quarters[len(released):]
     covered = [nowcast_on[s] for s in todo if s in nowcast_on]
