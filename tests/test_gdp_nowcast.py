@@ -26,6 +26,7 @@ from tracker.config import settings_from_dict
 from tracker.evaluate import SeriesInput, Status, evaluate
 from tracker.evaluate.gdp_nowcast import SD_ASSUMED, SD_NOWCAST, annual_growth, build, chance
 from tracker.registry import load_registry
+from tracker.registry.rules import describe_rule
 from tracker.sources.base import Point
 from tracker.sources.fred import parse_csv
 
@@ -264,3 +265,11 @@ def test_nowcast_fields_are_checked(fields, error):
                                      (1.0, "100%")])
 def test_chance_never_rounds_the_merely_unlikely_to_zero(p, text):
     assert chance(p) == text
+
+
+def test_show_says_which_release_decides():
+    registry = load_registry(settings_from_dict({}))
+    assert describe_rule(registry.get("friedberg-gdp-4-6")) == (
+        "Right if the value of Real GDP growth (annual) released for 2026-01-01 is between 4.1 "
+        "and 5.1. Its first estimate decides; until then Real GDP and GDPNow give a probability."
+    )
