@@ -2,15 +2,28 @@
 (low, high), or within ``tolerance`` of ``value``; both ends count. Right or wrong once a
 point dated ``on`` exists.
 
-An estimate reports its error, not a probability: how far the released number is from
-``value``, or how far outside the range it fell. Until the release, status is a nowcast:
-on_track when the latest released value lies within the bounds.
+An estimate reports its error: how far the released number is from ``value``, or how far
+outside the range it fell. Until the release, status is a nowcast: on_track when the latest
+released value lies within the bounds, with no probability.
+
+A prediction that names ``nowcast`` and ``levels`` (annual real GDP growth) gets a
+probability from the ``gdp-nowcast`` model instead (tracker/evaluate/gdp_nowcast.py), on
+track at 50% or more; once the number is out it is right or wrong with probability 1 or 0,
+and the line says that the first estimate decides and, after the deadline, that the verdict
+is final.
+
+Revisions: stored points hold the latest revision only, and an evaluator sees nothing else,
+so it reads whatever value is stored. The first estimate is kept in the first right or wrong
+snapshot (its inputs hold ``released``); making a later revision unable to flip that
+verdict takes the first value kept by the store or the evaluation job, which this module
+cannot do.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from tracker.evaluate import gdp_nowcast
 from tracker.evaluate.released import (
     headline,
     nowcast,
@@ -52,14 +65,19 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
                 f"{number(abs(error))} {'above' if error > 0 else 'below'} the range"
             )
             explanation = f"{said}, {where} {span(low, high)}"
+        if prediction.nowcast:
+            explanation += gdp_nowcast.decided(prediction, now)
         return Evaluation(
             Status.RIGHT if inside else Status.WRONG,
             explanation,
+            probability=(1.0 if inside else 0.0) if prediction.nowcast else None,
             value=v,
             value_at=released.ts,
             inputs={**used, "released": v, "error": round(error, 9)},
         )
 
+    if prediction.nowcast:
+        return gdp_nowcast.evaluate_open(prediction, inputs, low, high, needs, used, now)
     last = series.points[-1] if series.points else None
     missing = unavailable(series, on)
     if missing:

@@ -6,13 +6,19 @@ Until then status is a nowcast: on_track when the latest released value is alrea
 beyond the target. With a linked ``market`` that has prices, its latest price of
 ``market_side`` is the probability and decides the status instead (on_track at 50% or
 more); a market resolved yes or no gives probability 1 or 0, but the prediction stays
-open until its number is released. Without a market there is no probability.
+open until its number is released. Without usable market odds, a prediction that names
+``nowcast`` and ``levels`` (annual real GDP growth) gets its probability from the
+``gdp-nowcast`` model (tracker/evaluate/gdp_nowcast.py; see ``estimate`` on which release
+decides and on revisions). Otherwise there is no probability.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from math import inf
 
+from tracker.evaluate import gdp_nowcast
 from tracker.evaluate.released import headline, nowcast, number, period, point_on, unavailable
 from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct
 
@@ -30,10 +36,11 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
     released = point_on(series, on)
     if released:
         hit = beyond(released.value)
+        decided = gdp_nowcast.decided(prediction, now) if prediction.nowcast else ""
         return Evaluation(
             Status.RIGHT if hit else Status.WRONG,
             f"{series.name} released {number(released.value)} for "
-            f"{period(on, series.points)} (needed {needs})",
+            f"{period(on, series.points)} (needed {needs}){decided}",
             probability=1.0 if hit else 0.0,
             value=released.value,
             value_at=released.ts,
@@ -58,6 +65,11 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
             inputs=used | market_used,
             **headline(last),
         )
+    if prediction.nowcast:
+        low, high = (prediction.target, inf) if above else (-inf, prediction.target)
+        result = gdp_nowcast.evaluate_open(prediction, inputs, low, high, f"needs {needs}",
+                                           used, now)
+        return replace(result, explanation=f"{result.explanation}; {odds}") if odds else result
     if missing:
         return Evaluation(Status.NO_DATA, f"{missing}; {odds}" if odds else missing, **headline(last))
     return Evaluation(

@@ -16,6 +16,8 @@ LABELS = {
     "fred:CPIAUCSL": "CPI",
     "fred:DTWEXBGS": "Broad dollar index",
     "fred:A191RL1A225NBEA": "Real GDP growth (annual)",
+    "fred:GDPC1": "Real GDP",
+    "fred:GDPNOW": "GDPNow",
     "fred:SFXRSA": "Case-Shiller San Francisco",
     "fred:LXXRSA": "Case-Shiller Los Angeles",
     "fred:CSUSHPISA": "Case-Shiller US national",

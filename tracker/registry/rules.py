@@ -14,6 +14,13 @@ def _number(value: float) -> str:
     return f"{value:,.6g}"
 
 
+def _nowcast(p) -> str:
+    if not p.nowcast:
+        return ""
+    return (f" Its first estimate decides; until then {label(p.levels)} and {label(p.nowcast)} "
+            "give a probability.")
+
+
 def describe_rule(p) -> str:
     window = f"between {p.start} and {p.deadline}"
     kind = p.kind
@@ -43,11 +50,12 @@ def describe_rule(p) -> str:
                 "coupons reinvested) where a series says so.")
     if kind == "level":
         side = ">=" if p.direction == "above" else "<="
-        return f"Right if the value of {label(p.series)} released for {p.on} is {side} {_number(p.target)}."
+        return (f"Right if the value of {label(p.series)} released for {p.on} is {side} "
+                f"{_number(p.target)}.{_nowcast(p)}")
     if kind == "estimate":
         low, high = p.bounds()
         return (f"Right if the value of {label(p.series)} released for {p.on} is between "
-                f"{_number(low)} and {_number(high)}.")
+                f"{_number(low)} and {_number(high)}.{_nowcast(p)}")
     if kind == "manual":
         why = f" ({p.reason})" if p.reason else ""
         return f"Resolved by hand with `tracker resolve`{why}."

@@ -234,15 +234,39 @@ class Rank(PredictionBase):
         return [*own, *self.rivals()]
 
 
-class Level(_OneSeries):
-    """The value released for the period ``on`` (the series' observation date, e.g.
-    2026-01-01 for the year 2026 in an annual series) is beyond ``target``. Probability
-    from a linked ``market`` when given, else none."""
+class _Released(_OneSeries):
+    """A number released for the period ``on`` (the series' observation date, e.g.
+    2026-01-01 for the year 2026 in an annual series).
+
+    For a year's real GDP growth, ``levels`` (quarterly real GDP, e.g. fred:GDPC1) and
+    ``nowcast`` (a nowcast of the quarter's annualised growth, e.g. fred:GDPNOW), given
+    together, let the gdp-nowcast model give a probability before the release."""
+
+    on: date
+    nowcast: SeriesId | None = None
+    levels: SeriesId | None = None
+
+    @model_validator(mode="after")
+    def _nowcast_inputs(self):
+        if (self.nowcast is None) != (self.levels is None):
+            raise ValueError("give 'nowcast' and 'levels' together (the model needs both)")
+        if self.nowcast and (self.on.month, self.on.day) != (1, 1):
+            raise ValueError("nowcast: the model is for a year's growth, so 'on' must be 1 January")
+        if self.nowcast and len({self.series, self.nowcast, self.levels}) < 3:
+            raise ValueError("nowcast, levels: must differ from each other and from 'series'")
+        return self
+
+    def series_ids(self) -> list[str]:
+        return super().series_ids() + ([self.levels, self.nowcast] if self.nowcast else [])
+
+
+class Level(_Released):
+    """The value released for ``on`` is beyond ``target``. Probability from a linked
+    ``market`` when given, else from the nowcast inputs when given, else none."""
 
     kind: Literal["level"]
     target: float
     direction: Literal["above", "below"]
-    on: date
     market: SeriesId | None = None
     market_side: Literal["yes", "no"] = "yes"
 
@@ -256,12 +280,12 @@ class Level(_OneSeries):
         return super().series_ids() + ([self.market] if self.market else [])
 
 
-class Estimate(_OneSeries):
-    """The value released for the period ``on`` lies within ``range`` (low, high), or
-    within ``tolerance`` of ``value``. No probability: the error is reported."""
+class Estimate(_Released):
+    """The value released for ``on`` lies within ``range`` (low, high), or within
+    ``tolerance`` of ``value``; the error is reported. A probability only from the nowcast
+    inputs, when given."""
 
     kind: Literal["estimate"]
-    on: date
     value: float | None = None
     tolerance: float | None = Field(default=None, ge=0)
     range: list[float] | None = Field(default=None, min_length=2, max_length=2)
