@@ -103,11 +103,14 @@ def evaluate_all(engine: Engine, registry, now: datetime, settings=None) -> dict
 
 
 def evaluate_registry(
-    registry, inputs: dict[str, SeriesInput], now: datetime, verdicts: dict | None = None
+    registry, inputs: dict[str, SeriesInput], now: datetime, verdicts: dict | None = None,
+    previous: dict | None = None,
 ) -> dict[str, Evaluation]:
     """Every prediction's evaluation, parts before the composites that use them; a manual
-    verdict (a row with outcome, note, resolved_at) overrides the automatic result."""
+    verdict (a row with outcome, note, resolved_at) overrides the automatic result, and a
+    released number's first verdict (``previous``: the latest snapshots) stands."""
     verdicts = verdicts or {}
+    previous = previous or {}
     results: dict[str, Evaluation] = {}
     for prediction in registry:
         try:
@@ -115,11 +118,37 @@ def evaluate_registry(
         except Exception as exc:  # one broken evaluator must not stop the others
             log.exception("evaluating %s failed", prediction.id)
             result = Evaluation(Status.NO_DATA, f"evaluation failed: {exc}")
+        result = first_release_stands(prediction, previous.get(prediction.id), result)
         verdict = verdicts.get(prediction.id)
         if verdict is not None:
             result = manual.override(result, verdict.outcome, verdict.note, verdict.resolved_at)
         results[prediction.id] = result
     return results
+
+
+RELEASE_KINDS = {"estimate", "level"}
+DECIDED = {Status.RIGHT.value, Status.WRONG.value}
+
+
+def first_release_stands(prediction, previous, result: Evaluation) -> Evaluation:
+    """A released number's first estimate decides: when a later revision of the stored
+    value would flip the verdict the data already gave, the first verdict stands."""
+    if prediction.kind not in RELEASE_KINDS or previous is None:
+        return result
+    if previous.status not in DECIDED or previous.model == "manual":
+        return result
+    if result.status.value not in DECIDED or result.status.value == previous.status:
+        return result
+    revised = f"; since revised to {result.value:g}" if result.value is not None else ""
+    return Evaluation(
+        Status(previous.status),
+        f"{previous.explanation} (the first estimate decides{revised})",
+        probability=previous.probability,
+        value=previous.value,
+        value_at=previous.value_at,
+        model=previous.model,
+        inputs={"first_estimate": previous.value, "revised": result.value},
+    )
 
 
 def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, SeriesInput]:
@@ -138,7 +167,7 @@ def _evaluate_all(engine: Engine, registry, now: datetime, settings) -> dict[str
     inputs = load_inputs(engine, registry.series_ids(), now, settings, needed_since(registry),
                          newest_only=latest_only(registry))
     previous = queries.latest_snapshots(engine)
-    results = evaluate_registry(registry, inputs, now, queries.resolutions(engine))
+    results = evaluate_registry(registry, inputs, now, queries.resolutions(engine), previous)
     new_rows = []
     for prediction in registry:
         result = results[prediction.id]

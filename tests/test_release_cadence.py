@@ -13,6 +13,7 @@ from db import queries
 from jobs.evaluation import load_inputs
 from tests.replay import FIXTURES
 from tracker.config import settings_from_dict
+from tracker.sources.base import Point
 from tracker.sources.fred import parse_csv
 
 NASDAQ = "fred:NASDAQCOM"  # daily observations; stored here as FRED stores WTI: weekly
@@ -131,3 +132,27 @@ def test_points_stored_before_first_seen_was_kept_arrive_at_their_first_known_fe
         assert (row.first_seen_at, row.fetched_at, row.value) == (fetched, later, 2.0)
     finally:
         engine.dispose()
+
+
+def test_the_first_estimate_decides_and_a_revision_does_not_flip_the_verdict(any_engine):
+    """An estimate of 2025 growth in 2.0-2.5: the first estimate (2.3) says right; BEA
+    later revises it to 2.7, and the verdict stands."""
+    from jobs.evaluation import evaluate_all
+    from tracker.registry.loader import Registry, parse_prediction
+
+    claim = parse_prediction({"id": "growth", "who": "X", "made_on": date(2025, 1, 10),
+                              "claim": "c", "kind": "estimate", "series": "fred:A191RL1A225NBEA",
+                              "on": date(2025, 1, 1), "range": [2.0, 2.5],
+                              "deadline": date(2026, 3, 31)}, "test", 1)
+    registry = Registry((claim,))
+    annual = "fred:A191RL1A225NBEA"
+    first_out = datetime(2026, 1, 30, tzinfo=UTC)
+    store(any_engine, annual, [Point(datetime(2024, 1, 1, tzinfo=UTC), 2.8),
+                               Point(datetime(2025, 1, 1, tzinfo=UTC), 2.3)], first_out)
+    assert evaluate_all(any_engine, registry, first_out)["growth"].status.value == "right"
+    revised = first_out + timedelta(days=60)
+    store(any_engine, annual, [Point(datetime(2025, 1, 1, tzinfo=UTC), 2.7)], revised)
+    result = evaluate_all(any_engine, registry, revised)["growth"]
+    assert result.status.value == "right" and result.value == 2.3
+    assert "the first estimate decides; since revised to 2.7" in result.explanation
+    assert queries.latest_snapshots(any_engine)["growth"].status == "right"

@@ -12,11 +12,9 @@ track at 50% or more; once the number is out it is right or wrong with probabili
 and the line says that the first estimate decides and, after the deadline, that the verdict
 is final.
 
-Revisions: stored points hold the latest revision only, and an evaluator sees nothing else,
-so it reads whatever value is stored. The first estimate is kept in the first right or wrong
-snapshot (its inputs hold ``released``); making a later revision unable to flip that
-verdict takes the first value kept by the store or the evaluation job, which this module
-cannot do.
+Revisions: stored points hold the latest revision only, so this module reads whatever
+value is stored. The first right or wrong verdict is kept in a snapshot, and the
+evaluation job lets no later revision flip it (jobs.evaluation.first_release_stands).
 """
 
 from __future__ import annotations
