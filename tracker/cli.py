@@ -455,40 +455,62 @@ def show(app: App, prediction_id: str, as_json: bool) -> None:
 @pass_app
 @handle_errors
 def scoreboard(app: App, as_json: bool) -> None:
-    """Per person: right, wrong, void, open, expected hits, and edge over the made-on price."""
+    """Per person, best first by expected hit rate: verdicts by data and by hand, open and
+    unpriced calls, and Brier scores beside the price on the day of the call."""
     from db import queries
     from jobs.evaluation import made_on_prices
     from tracker.scoreboard import score
 
-    latest = {pid: (snap.status, snap.probability)
+    latest = {pid: (snap.status, snap.probability, snap.model)
               for pid, snap in queries.latest_snapshots(app.engine).items()}
     rows = score(app.registry, latest, made_on_prices(app.engine, app.registry))
     if as_json:
         emit_json([row.as_dict() for row in rows])
         return
+    _console().print(_scoreboard_table(rows))
+    click.echo(SCOREBOARD_KEY)
+
+
+SCOREBOARD_COLUMNS = ("Who", "Expected\nhit rate", "Data\nR/W", "Hand\nR/W", "Void", "Open",
+                      "Unpriced", "Brier\ncall/price")
+SCOREBOARD_KEY = (
+    "Expected hit rate: calls right plus the chances of those open, of the calls\n"
+    "resolved or with a chance; ties go to the larger n. Unpriced: open calls with\n"
+    "no chance (no data, or awaiting `tracker resolve`), left out of the rate. R/W:\n"
+    "right/wrong, by data or by hand. Brier: the calls taken as certain, then the\n"
+    "price on the day of the call (lower is better), over resolved priced calls. n:\n"
+    "the calls behind a figure. --json adds edge, boldness and yield against that\n"
+    "price."
+)
+
+
+def _scoreboard_table(rows):
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
-    for name in ("Who", "Right", "Wrong", "Void", "Open", "Expected", "Hits", "Edge", "Yield"):
+    for name in SCOREBOARD_COLUMNS:
         table.add_column(name, justify="left" if name == "Who" else "right", no_wrap=True)
     for row in rows:
         table.add_row(
-            row.who, str(row.right), str(row.wrong), str(row.void), str(row.open),
-            f"{row.expected_hits:.1f}/{row.claims}",
-            _rate(row.hit_rate, row.resolved), _rate(row.edge, len(row.edges), signed=True),
-            _rate(row.mean_yield, len(row.yields), signed=True),
+            Text(row.who), _rate(row.expected_hit_rate, row.rate_n),
+            f"{row.right_by_data}/{row.wrong_by_data}", f"{row.right_by_hand}/{row.wrong_by_hand}",
+            str(row.void), str(row.open), str(row.unpriced),
+            _brier(row.brier, row.price_brier, len(row.briers)),
         )
-    _console().print(table)
-    click.echo("Expected: calls already right plus the chances of those still open, of all "
-               "calls.\nEdge: outcome minus the price on the day of the call; yield: betting 1 "
-               "at that price. n: resolved calls behind a rate.")
+    return table
 
 
-def _rate(value: float | None, n: int, signed: bool = False) -> str:
-    """A rate with the number of resolved claims behind it: '+12% n=4'."""
-    if value is None:
-        return "- n=0"
-    return f"{100 * value:{'+' if signed else ''}.0f}% n={n}"
+def _rate(value: float | None, n: int) -> str:
+    """A rate with the number of claims behind it: '62% (n=8)'."""
+    return f"- (n={n})" if value is None else f"{100 * value:.0f}% (n={n})"
+
+
+def _brier(call: float | None, price: float | None, n: int) -> str:
+    """'0.25/0.18 (n=4)': the calls' mean Brier score, then the price's."""
+    if call is None or price is None:
+        return f"- (n={n})"
+    return f"{call:.2f}/{price:.2f} (n={n})"
 
 
 @cli.command()

@@ -130,7 +130,8 @@ def gather(engine: Engine, registry, settings, day: date, now: datetime | None =
             movers.append(line)
     movers.sort(key=lambda line: -abs(line.change_since_last))
 
-    scores = score(registry, {pid: (s.status, s.probability) for pid, s in latest.items()}, priced)
+    scores = score(registry, {pid: (s.status, s.probability, s.model) for pid, s in latest.items()},
+                   priced)
     health = queries.source_health(engine)
     failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
                for name, h in sorted(health.items()) if h.consecutive_failures]
