@@ -184,7 +184,7 @@ def status_rows(app: App) -> list[dict[str, Any]]:
     from tracker import status_view
     from tracker.quick import remember_status
 
-    rows = status_view.status_rows([status_view.prediction_summary(p) for p in app.registry],
+    rows = status_view.status_rows(status_view.summaries(app.registry),
                                    queries.latest_snapshots(app.engine))
     remember_status(app.settings, app.registry)  # so the next `status --json` is quick
     return rows
@@ -212,20 +212,45 @@ def status(app: App, as_json: bool) -> None:
         emit_json(rows)
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False, header_style="bold")
     for name in ("Who", "Claim", "Status", "P", "Value", "As of"):
         table.add_column(name, justify="right" if name in ("P", "Value") else "left")
-    for row in rows:
+    for row in rows:  # Text, not markup: claims and market titles are untrusted
         table.add_row(
-            row["who"],
-            f"{row['claim']}\n[dim]{row['id']}: {row['explanation']}[/dim]",
-            f"[{STATUS_STYLE.get(row['status'], '')}]{row['status']}[/]",
+            Text(row["who"]),
+            _claim_cell(row),
+            Text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
             _probability(row["probability"]),
-            _number(row["value"]),
+            _value(row["value"], row["side"]),
             _when(row["as_of"]),
         )
     _console().print(table)
+
+
+def _claim_cell(row: dict[str, Any]):
+    """The claim; for a part of a composite, which one; then the id and explanation."""
+    from rich.text import Text
+
+    cell = Text(row["claim"])
+    if row["part_of"]:
+        cell.append(f"\n{_part_of(row['part_of'])}", style="italic")
+    cell.append(f"\n{row['id']}: {row['explanation']}", style="dim")
+    return cell
+
+
+def _part_of(composites: list[str]) -> str:
+    return f"part of {', '.join(composites)}"
+
+
+def _value(value: float | None, side: str | None) -> str:
+    """The headline value; for a market, the price of the side claimed, named: 'no 86%'."""
+    from tracker.status_view import side_price
+
+    if side is None or value is None:
+        return _number(value)
+    return f"{side} {_probability(side_price(value, side))}"
 
 
 def _stale_series(app: App) -> dict[str, bool]:

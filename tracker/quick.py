@@ -30,9 +30,10 @@ from tracker.jsonout import dumps
 from tracker.series_view import series_rows
 from tracker.sources import SOURCES, group_of
 from tracker.staleness import RECENT, series_stale
-from tracker.status_view import prediction_summary, status_rows
+from tracker.status_view import status_rows, summaries
 
 CACHE_ENV = "XDG_CACHE_HOME"
+CACHE_FORMAT = 2  # bumped when what is cached changes shape: an older cache is not read
 COMMANDS = ("status", "series")
 
 # The same reads as db/queries.py (latest_snapshots, series_overview, source_health,
@@ -91,7 +92,7 @@ def remember_status(settings, registry) -> None:
     from tracker.registry.loader import registry_files
 
     _remember("status", settings, registry_files(settings),
-              {"predictions": [prediction_summary(p) for p in registry]})
+              {"predictions": summaries(registry)})
 
 
 def remember_series(settings) -> None:
@@ -143,6 +144,7 @@ def _key(config_path: Path | None) -> dict:
     """What decides which registry and database a command sees, besides file contents."""
     return {
         "version": __version__,
+        "format": CACHE_FORMAT,
         "cwd": os.getcwd(),
         "config": str(config_path) if config_path else None,
         "database_env": os.environ.get(DATABASE_URL_ENV),
