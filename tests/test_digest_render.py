@@ -364,3 +364,11 @@ def test_the_leader_is_the_best_rate_not_the_most_hits():
     assert subject(digest).endswith("— Bob leads")
     assert ("Bob leads with an expected hit rate of 100% (n=2): 2 right, 0 wrong, 0 open."
             in render_text(digest))
+
+
+def test_a_stale_market_is_named_by_its_question_quoted_and_escaped_in_html():
+    digest = replace(sample_digest(), stale_series=["polymarket:evil"],
+                     series_names={"polymarket:evil": f"\u201cWill {EVIL}?\u201d"})
+    assert f"polymarket:evil (\u201cWill {EVIL}?\u201d)" in render_text(digest)
+    html = render_html(digest, CIDS)
+    assert "<script" not in html.lower() and "&lt;script&gt;" in html

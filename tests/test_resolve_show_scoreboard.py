@@ -93,7 +93,9 @@ def test_show_gives_rule_inputs_history_and_a_chart(polled):
     shown = tracker(polled, "show", "abiy-pm")
     assert shown.returncode == 0, shown.stderr
     text = shown.stdout
-    assert "Rule: Right if the market polymarket:will-abiy-ahmed" in text and "resolves YES" in text
+    # The market's question as Polymarket asks it, quoted, then its id.
+    assert ("Rule: Right if the market \u201cWill Abiy Ahmed be the next Prime Minister of "
+            "Ethiopia?\u201d (polymarket:will-abiy-ahmed") in text and "resolves YES" in text
     assert "Status: right  probability 100%" in text
     assert "market resolved" in text  # the input series and its state
     # Right, then void by hand, then right again: three status changes and a drawn history.

@@ -33,7 +33,7 @@ def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
         "made_on": prediction.made_on.isoformat(),
         "start": prediction.start.isoformat(),
         "deadline": prediction.deadline.isoformat(),
-        "rule": describe_rule(prediction),
+        "rule": describe_rule(prediction, {sid: series.name for sid, series in inputs.items()}),
         "notes": prediction.notes,
         "scored": prediction.scored,
         "part_of": registry.part_of.get(prediction.id, []),

@@ -190,7 +190,7 @@ def _environment() -> Environment:
     )
     env.globals.update(
         rate=rate, n_of=n_of, brier=brier, record=record, status_colour=status_colour, previous_probability=previous_probability,
-        label=label, row=row,
+        row=row,
     )
     return env
 
@@ -330,6 +330,7 @@ def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
         "width": TEXT_WIDTH,
         "who_width": max([len(p.who) for p in digest.scoreboard] + [8]),
         "scoreboard_key": SCOREBOARD_KEY,
+        "series_name": lambda sid: digest.series_names.get(sid) or label(sid),
     }
 
 
