@@ -124,3 +124,23 @@ def test_side_price_is_the_price_of_the_side_claimed():
     assert side_price(0.14, "yes") == 0.14
     assert side_price(0.14, "no") == pytest.approx(0.86)
     assert side_price(None, "no") is None
+
+
+def test_a_markets_name_in_the_series_table_is_not_markup(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from db import queries
+    from db.engine import open_database
+    from tests.test_db import T0
+    from tracker.cli import cli
+
+    monkeypatch.setenv("COLUMNS", "220")
+    engine = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    queries.upsert_series(engine, [{"id": XI, "source": "polymarket", "symbol": XI[11:],
+                                    "name": "[bold red]Xi[/] out?", "unit": None,
+                                    "first_seen_at": T0}])
+    engine.dispose()
+    (tmp_path / "config.toml").write_text(f'[database]\nurl = "sqlite:///{tmp_path / "t.db"}"\n')
+    shown = CliRunner().invoke(cli, ["--config", str(tmp_path / "config.toml"), "series"])
+    assert shown.exit_code == 0, shown.output
+    assert "[bold red]Xi[/] out?" in shown.stdout

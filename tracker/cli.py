@@ -282,22 +282,26 @@ def series(app: App, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(header_style="bold")
     for name in ("Series", "Name", "Last", "When", "Points", "Source health"):
         table.add_column(name, justify="right" if name in ("Last", "Points") else "left")
-    for row in rows:
+    for row in rows:  # a market's name and a source's error are untrusted: never markup
         health = row["source_health"]
         if health is None:
             state = "-"
         elif health["ok"]:
             state = f"[green]ok[/] {_when(health['last_success_at'])}"
         else:
-            state = f"[red]failing x{health['consecutive_failures']}[/]: {health['last_error']}"
+            state = (f"[red]failing x{health['consecutive_failures']}[/]: "
+                     f"{escape(str(health['last_error']))}")
         when = _when(row["last_at"]) + (" [red]stale[/]" if row["stale"] else "")
         table.add_row(
-            row["id"], row["name"] or "", _number(row["last_value"]), when, str(row["points"]), state,
+            Text(row["id"]), Text(row["name"] or ""), _number(row["last_value"]), when,
+            str(row["points"]), state,
         )
     if rows:
         _console().print(table)
