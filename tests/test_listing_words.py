@@ -46,7 +46,8 @@ def table_row(table: str, pid: str) -> str:
     """The lines of the status table's row for ``pid`` (its claim is its id here)."""
     lines = table.splitlines()
     start = next(i for i, line in enumerate(lines) if f"│ {pid} " in line)
-    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(("│ Tester", "│ Bea", "└")))
+    next_row = ("│ Tester", "│ Bea", "└")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(next_row))
     return "\n".join(lines[start:end])
 
 

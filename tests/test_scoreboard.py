@@ -93,7 +93,8 @@ def test_verdicts_by_hand_are_counted_apart_from_verdicts_by_data():
               "b1": ("right", 1.0, None)}
     ann = next(r for r in score(PREDICTIONS, latest, {}) if r.who == "Ann")
     assert (ann.right, ann.wrong) == (2, 2)
-    assert (ann.right_by_data, ann.wrong_by_data, ann.right_by_hand, ann.wrong_by_hand) == (1, 1, 1, 1)
+    assert (ann.right_by_data, ann.wrong_by_data) == (1, 1)
+    assert (ann.right_by_hand, ann.wrong_by_hand) == (1, 1)
     row = ann.as_dict()
     assert (row["right_by_data"], row["wrong_by_data"]) == (1, 1)
     assert (row["right_by_hand"], row["wrong_by_hand"]) == (1, 1)

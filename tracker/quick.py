@@ -7,10 +7,11 @@ the registry is small: the registry's fields for each prediction (status), the p
 interval of each source group (series). So each full run leaves a cache of that
 (``remember_status``, ``remember_series``), keyed by everything that could change it:
 the working folder, the config file, ``$TRACKER_DATABASE_URL``, the files read, the
-tracker version and the cache's own format. The quick path (``quick_answer``) answers only when that cache is
-current and the database is SQLite at the expected schema revision, reading it with the
-standard library; in every other case it returns None and the full CLI runs, with its
-validation and its error messages. Only the standard library is imported here.
+tracker version and the cache's own format. The quick path (``quick_answer``) answers
+only when that cache is current and the database is SQLite at the expected schema
+revision, reading it with the standard library; in every other case it returns None and
+the full CLI runs, with its validation and its error messages. Only the standard library
+is imported here.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ def side_price(yes_price: float | None, side: str | None) -> float | None:
     return 1.0 - yes_price if side == "no" else yes_price
 
 
-def status_rows(predictions: list[dict[str, Any]], snapshots: dict[str, Any]) -> list[dict[str, Any]]:
+def status_rows(predictions: list[dict[str, Any]],
+                snapshots: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per prediction, in registry order; ``snapshots`` maps a prediction id to its
     newest snapshot (anything with the Snapshot columns as attributes). For a market,
     ``value`` stays the market's yes price; ``side`` says which side was claimed."""

@@ -189,8 +189,8 @@ def _environment() -> Environment:
         ljust=ljust, rjust=rjust, wrap=wrap, block=block, error_text=error_text,
     )
     env.globals.update(
-        rate=rate, n_of=n_of, brier=brier, record=record, status_colour=status_colour, previous_probability=previous_probability,
-        row=row,
+        rate=rate, n_of=n_of, brier=brier, record=record, status_colour=status_colour,
+        previous_probability=previous_probability, row=row,
     )
     return env
 
