@@ -88,6 +88,8 @@ def _changed(previous, current: Evaluation) -> bool:
         return True
     if current.model == "manual" and previous.explanation != current.explanation:
         return True  # a verdict given again with a new note
+    if current.status == Status.OPEN and previous.explanation != current.explanation:
+        return True  # a manual claim's reason (or its wording) changed: nothing else would
     if (previous.probability is None) != (current.probability is None):
         return True
     if current.probability is None:

@@ -83,5 +83,15 @@ def test_every_prediction_gets_a_status_without_an_evaluation_failure(bundled):
 def test_the_scoreboard_ranks_the_four_hosts(bundled):
     _, _, _, scoreboard, _ = bundled
     assert {row["who"] for row in scoreboard} == HOSTS
-    hits = [row["expected_hits"] for row in scoreboard]
-    assert hits == sorted(hits, reverse=True)
+    # Best expected hit rate first, whoever made the most claims; no rate yet ranks last.
+    rates = [row["expected_hit_rate"] for row in scoreboard]
+    known = [rate for rate in rates if rate is not None]
+    assert rates[:len(known)] == sorted(known, reverse=True)
+
+
+def test_parts_of_a_composite_are_marked_with_their_composite(bundled):
+    _, _, status, _, _ = bundled
+    rows = {row["id"]: row for row in status}
+    assert rows["spacex-ipo-2026"]["part_of"] == ["jason-two-big-private-companies-ipo"]
+    assert rows["jason-two-big-private-companies-ipo"]["part_of"] == []
+    assert rows["wealth-tax-does-not-pass"]["part_of"] == ["chamath-wealth-tax-on-ballot-but-fails"]

@@ -79,7 +79,7 @@ def test_status_json_before_any_poll(config):
     assert {row["id"] for row in rows} >= {"chamath-oil-45-before-65"}
     assert set(rows[0]) == {
         "id", "who", "claim", "kind", "made_on", "deadline", "status",
-        "probability", "value", "as_of", "evaluated_at", "explanation",
+        "probability", "value", "as_of", "evaluated_at", "explanation", "side", "part_of",
     }
     assert all(row["status"] == "no_data" for row in rows)
 

@@ -107,13 +107,15 @@ def sample_digest(previous_day: date | None = date(2026, 11, 24)) -> Digest:
         change_day=0.0, change_since_made=0.18,
     )
     board = [
-        PersonScore("Chamath", right=3, wrong=1, void=0, open=6, expected_hits=5.62,
-                    edges=[0.58, 0.3, -0.4, 0.02]),
+        PersonScore("Chamath", right=3, wrong=1, void=0, open=6, unpriced=1, right_by_hand=1,
+                    expected_hits=5.62, edges=[0.58, 0.3, -0.4, 0.02], briers=[0, 0, 1, 0],
+                    price_briers=[0.58 ** 2, 0.3 ** 2, 0.4 ** 2, 0.02 ** 2]),
         PersonScore("Sacks", right=2, wrong=1, void=1, open=5, expected_hits=4.1,
                     edges=[0.2, -0.55]),
-        PersonScore("Friedberg", right=1, wrong=2, void=0, open=7, expected_hits=3.9,
-                    edges=[0.1]),
-        PersonScore("Jason", right=0, wrong=3, void=0, open=6, expected_hits=2.45),
+        PersonScore("Friedberg", right=1, wrong=2, void=0, open=7, unpriced=2,
+                    expected_hits=3.9, edges=[0.1]),
+        PersonScore("Jason", right=0, wrong=3, void=0, open=6, wrong_by_hand=1,
+                    expected_hits=2.45),
     ]
     return Digest(
         day=date(2026, 11, 25), timezone="America/Los_Angeles", generated_at=NOW,
@@ -200,8 +202,11 @@ def test_text_scoreboard_and_open_table_are_aligned_and_fit_78_columns():
     header = next(line for line in board if line.strip().startswith("Who"))
     chamath = next(line for line in board if line.strip().startswith("Chamath"))
     assert len(header) == len(chamath)  # right-aligned columns end together
-    assert chamath.split() == ["Chamath", "3", "1", "0", "6", "5.6", "of", "10", "75%", "n=4",
-                               "+12%", "n=4"]
+    # Ranked by expected hit rate: (3 + the chances of the 5 priced open calls) / 9.
+    assert chamath.split() == ["Chamath", "62%", "(n=9)", "2/1", "1/0", "0", "6", "1",
+                               "0.25/0.15", "(n=4)"]
+    jason = next(line for line in board if line.strip().startswith("Jason"))
+    assert jason.split()[1:5] == ["27%", "(n=9)", "0/2", "0/1"]
     table = text[text.index("OPEN PREDICTIONS"):text.index("SOURCES")].splitlines()
     header = next(line for line in table if line.strip().startswith("Claim"))
     sacks = next(line for line in table if "The Fed cuts rates" in line)
@@ -349,4 +354,21 @@ def test_a_tie_at_the_top_is_said_as_a_tie():
     digest.scoreboard = [PersonScore("Ann", right=1, open=1, expected_hits=1.5),
                          PersonScore("Bob", right=1, open=1, expected_hits=1.5)]
     assert subject(digest).endswith("— level at the top")
-    assert "Ann and Bob are level on 1.5 expected hits." in render_text(digest)
+    assert "Ann and Bob are level at an expected hit rate of 75% (n=2 each)." in render_text(digest)
+
+
+def test_the_leader_is_the_best_rate_not_the_most_hits():
+    digest = sample_digest()
+    digest.scoreboard = [PersonScore("Bob", right=2, expected_hits=2.0),
+                         PersonScore("Ann", right=3, wrong=3, expected_hits=3.0)]
+    assert subject(digest).endswith("— Bob leads")
+    assert ("Bob leads with an expected hit rate of 100% (n=2): 2 right, 0 wrong, 0 open."
+            in render_text(digest))
+
+
+def test_a_stale_market_is_named_by_its_question_quoted_and_escaped_in_html():
+    digest = replace(sample_digest(), stale_series=["polymarket:evil"],
+                     series_names={"polymarket:evil": f"\u201cWill {EVIL}?\u201d"})
+    assert f"polymarket:evil (\u201cWill {EVIL}?\u201d)" in render_text(digest)
+    html = render_html(digest, CIDS)
+    assert "<script" not in html.lower() and "&lt;script&gt;" in html

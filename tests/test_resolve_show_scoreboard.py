@@ -93,7 +93,9 @@ def test_show_gives_rule_inputs_history_and_a_chart(polled):
     shown = tracker(polled, "show", "abiy-pm")
     assert shown.returncode == 0, shown.stderr
     text = shown.stdout
-    assert "Rule: Right if the market polymarket:will-abiy-ahmed" in text and "resolves YES" in text
+    # The market's question as Polymarket asks it, quoted, then its id.
+    assert ("Rule: Right if the market \u201cWill Abiy Ahmed be the next Prime Minister of "
+            "Ethiopia?\u201d (polymarket:will-abiy-ahmed") in text and "resolves YES" in text
     assert "Status: right  probability 100%" in text
     assert "market resolved" in text  # the input series and its state
     # Right, then void by hand, then right again: three status changes and a drawn history.
@@ -112,5 +114,29 @@ def test_scoreboard_counts_per_person_with_the_price_on_made_on(polled):
     assert tester["expected_hits"] == pytest.approx(1 + 0.0455)
     # Bea's threshold was priced from the BATS.L bars up to 2026-09-10, her made_on day.
     assert bea["boldness_n"] == 1 and 0.0 < bea["boldness"] < 1.0
+    # Expected hit rate: one hit plus the open 4.55%, of three calls.
+    assert tester["expected_hit_rate"] == pytest.approx((1 + 0.0455) / 3)
+    assert tester["expected_hit_rate_n"] == 3
     table = tracker(polled, "scoreboard")
-    assert table.returncode == 0 and "Tester" in table.stdout and "50% n=2" in table.stdout
+    assert table.returncode == 0 and "Tester" in table.stdout and "35% (n=3)" in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+
+
+def test_scoreboard_shows_verdicts_by_hand_apart_and_leaves_unpriced_calls_out(polled):
+    before = {r["who"]: r for r in json.loads(tracker(polled, "scoreboard", "--json").stdout)}
+    # Bea's manual claim awaits its verdict and her threshold's series is stale: neither
+    # has a chance, so neither counts as an expected miss. She has no rate yet.
+    assert before["Bea"]["unpriced"] == 2 and before["Bea"]["expected_hit_rate"] is None
+
+    tracker(polled, "resolve", "bea-hunch", "right", "--note", "it happened")
+    tracker(polled, "resolve", "xi-out", "wrong")
+    rows = {r["who"]: r for r in json.loads(tracker(polled, "scoreboard", "--json").stdout)}
+    bea, tester = rows["Bea"], rows["Tester"]
+    assert (bea["right_by_hand"], bea["wrong_by_hand"], bea["unpriced"]) == (1, 0, 1)
+    assert (bea["expected_hit_rate"], bea["expected_hit_rate_n"]) == (1.0, 1)
+    assert (bea["right_by_data"], bea["wrong_by_data"]) == (0, 0)
+    assert (tester["right_by_data"], tester["wrong_by_data"]) == (1, 1)  # the markets settled
+    assert (tester["right_by_hand"], tester["wrong_by_hand"]) == (0, 1)  # xi-out, by hand
+    table = tracker(polled, "scoreboard").stdout
+    tester_row = next(line for line in table.splitlines() if line.startswith("Tester"))
+    assert tester_row.split()[3:5] == ["1/1", "0/1"]  # data R/W, then hand R/W

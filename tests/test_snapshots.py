@@ -57,3 +57,21 @@ def test_polls_with_nothing_new_store_nothing_and_each_change_once(engine):
         f"resolved void by hand on {later:%Y-%m-%d}: exchange cancelled the trade",
     ]
     assert len(history(engine)) == 5
+
+
+def test_an_open_manual_claim_says_it_awaits_a_verdict_and_a_new_reason_is_stored(engine):
+    claim = {"id": "hunch", "who": "Tester", "made_on": T0.date(), "claim": "A hunch",
+             "kind": "manual", "reason": "a judgement call"}
+
+    def evaluate(reason):
+        registry = load_registry(settings_from_dict({
+            "registry": {"bundled": False}, "prediction": [claim | {"reason": reason}]}))
+        evaluate_all(engine, registry, T0)
+        evaluate_all(engine, registry, T0 + timedelta(minutes=5))  # nothing new: not stored
+
+    evaluate("a judgement call")
+    evaluate("no public series counts this")
+    assert [s.explanation for s in queries.snapshot_history(engine, "hunch")] == [
+        "awaits a manual resolution (tracker resolve): a judgement call",
+        "awaits a manual resolution (tracker resolve): no public series counts this",
+    ]

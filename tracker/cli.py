@@ -184,7 +184,7 @@ def status_rows(app: App) -> list[dict[str, Any]]:
     from tracker import status_view
     from tracker.quick import remember_status
 
-    rows = status_view.status_rows([status_view.prediction_summary(p) for p in app.registry],
+    rows = status_view.status_rows(status_view.summaries(app.registry),
                                    queries.latest_snapshots(app.engine))
     remember_status(app.settings, app.registry)  # so the next `status --json` is quick
     return rows
@@ -212,20 +212,45 @@ def status(app: App, as_json: bool) -> None:
         emit_json(rows)
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False, header_style="bold")
     for name in ("Who", "Claim", "Status", "P", "Value", "As of"):
         table.add_column(name, justify="right" if name in ("P", "Value") else "left")
-    for row in rows:
+    for row in rows:  # Text, not markup: claims and market titles are untrusted
         table.add_row(
-            row["who"],
-            f"{row['claim']}\n[dim]{row['id']}: {row['explanation']}[/dim]",
-            f"[{STATUS_STYLE.get(row['status'], '')}]{row['status']}[/]",
+            Text(row["who"]),
+            _claim_cell(row),
+            Text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
             _probability(row["probability"]),
-            _number(row["value"]),
+            _value(row["value"], row["side"]),
             _when(row["as_of"]),
         )
     _console().print(table)
+
+
+def _claim_cell(row: dict[str, Any]):
+    """The claim; for a part of a composite, which one; then the id and explanation."""
+    from rich.text import Text
+
+    cell = Text(row["claim"])
+    if row["part_of"]:
+        cell.append(f"\n{_part_of(row['part_of'])}", style="italic")
+    cell.append(f"\n{row['id']}: {row['explanation']}", style="dim")
+    return cell
+
+
+def _part_of(composites: list[str]) -> str:
+    return f"part of {', '.join(composites)}"
+
+
+def _value(value: float | None, side: str | None) -> str:
+    """The headline value; for a market, the price of the side claimed, named: 'no 86%'."""
+    from tracker.status_view import side_price
+
+    if side is None or value is None:
+        return _number(value)
+    return f"{side} {_probability(side_price(value, side))}"
 
 
 def _stale_series(app: App) -> dict[str, bool]:
@@ -257,22 +282,26 @@ def series(app: App, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(header_style="bold")
     for name in ("Series", "Name", "Last", "When", "Points", "Source health"):
         table.add_column(name, justify="right" if name in ("Last", "Points") else "left")
-    for row in rows:
+    for row in rows:  # a market's name and a source's error are untrusted: never markup
         health = row["source_health"]
         if health is None:
             state = "-"
         elif health["ok"]:
             state = f"[green]ok[/] {_when(health['last_success_at'])}"
         else:
-            state = f"[red]failing x{health['consecutive_failures']}[/]: {health['last_error']}"
+            state = (f"[red]failing x{health['consecutive_failures']}[/]: "
+                     f"{escape(str(health['last_error']))}")
         when = _when(row["last_at"]) + (" [red]stale[/]" if row["stale"] else "")
         table.add_row(
-            row["id"], row["name"] or "", _number(row["last_value"]), when, str(row["points"]), state,
+            Text(row["id"]), Text(row["name"] or ""), _number(row["last_value"]), when,
+            str(row["points"]), state,
         )
     if rows:
         _console().print(table)
@@ -455,40 +484,62 @@ def show(app: App, prediction_id: str, as_json: bool) -> None:
 @pass_app
 @handle_errors
 def scoreboard(app: App, as_json: bool) -> None:
-    """Per person: right, wrong, void, open, expected hits, and edge over the made-on price."""
+    """Per person, best first by expected hit rate: verdicts by data and by hand, open and
+    unpriced calls, and Brier scores beside the price on the day of the call."""
     from db import queries
     from jobs.evaluation import made_on_prices
     from tracker.scoreboard import score
 
-    latest = {pid: (snap.status, snap.probability)
+    latest = {pid: (snap.status, snap.probability, snap.model)
               for pid, snap in queries.latest_snapshots(app.engine).items()}
     rows = score(app.registry, latest, made_on_prices(app.engine, app.registry))
     if as_json:
         emit_json([row.as_dict() for row in rows])
         return
+    _console().print(_scoreboard_table(rows))
+    click.echo(SCOREBOARD_KEY)
+
+
+SCOREBOARD_COLUMNS = ("Who", "Expected\nhit rate", "Data\nR/W", "Hand\nR/W", "Void", "Open",
+                      "Unpriced", "Brier\ncall/price")
+SCOREBOARD_KEY = (
+    "Expected hit rate: calls right plus the chances of those open, of the calls\n"
+    "resolved or with a chance; ties go to the larger n. Unpriced: open calls with\n"
+    "no chance (no data, or awaiting `tracker resolve`), left out of the rate. R/W:\n"
+    "right/wrong, by data or by hand. Brier: the calls taken as certain, then the\n"
+    "price on the day of the call (lower is better), over resolved priced calls. n:\n"
+    "the calls behind a figure. --json adds edge, boldness and yield against that\n"
+    "price."
+)
+
+
+def _scoreboard_table(rows):
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
-    for name in ("Who", "Right", "Wrong", "Void", "Open", "Expected", "Hits", "Edge", "Yield"):
+    for name in SCOREBOARD_COLUMNS:
         table.add_column(name, justify="left" if name == "Who" else "right", no_wrap=True)
     for row in rows:
         table.add_row(
-            row.who, str(row.right), str(row.wrong), str(row.void), str(row.open),
-            f"{row.expected_hits:.1f}/{row.claims}",
-            _rate(row.hit_rate, row.resolved), _rate(row.edge, len(row.edges), signed=True),
-            _rate(row.mean_yield, len(row.yields), signed=True),
+            Text(row.who), _rate(row.expected_hit_rate, row.rate_n),
+            f"{row.right_by_data}/{row.wrong_by_data}", f"{row.right_by_hand}/{row.wrong_by_hand}",
+            str(row.void), str(row.open), str(row.unpriced),
+            _brier(row.brier, row.price_brier, len(row.briers)),
         )
-    _console().print(table)
-    click.echo("Expected: calls already right plus the chances of those still open, of all "
-               "calls.\nEdge: outcome minus the price on the day of the call; yield: betting 1 "
-               "at that price. n: resolved calls behind a rate.")
+    return table
 
 
-def _rate(value: float | None, n: int, signed: bool = False) -> str:
-    """A rate with the number of resolved claims behind it: '+12% n=4'."""
-    if value is None:
-        return "- n=0"
-    return f"{100 * value:{'+' if signed else ''}.0f}% n={n}"
+def _rate(value: float | None, n: int) -> str:
+    """A rate with the number of claims behind it: '62% (n=8)'."""
+    return f"- (n={n})" if value is None else f"{100 * value:.0f}% (n={n})"
+
+
+def _brier(call: float | None, price: float | None, n: int) -> str:
+    """'0.25/0.18 (n=4)': the calls' mean Brier score, then the price's."""
+    if call is None or price is None:
+        return f"- (n={n})"
+    return f"{call:.2f}/{price:.2f} (n={n})"
 
 
 @cli.command()

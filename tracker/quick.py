@@ -6,11 +6,12 @@ prints a row: about half a second. Yet what these two commands need from the con
 the registry is small: the registry's fields for each prediction (status), the poll
 interval of each source group (series). So each full run leaves a cache of that
 (``remember_status``, ``remember_series``), keyed by everything that could change it:
-the working folder, the config file, ``$TRACKER_DATABASE_URL``, the files read and the
-tracker version. The quick path (``quick_answer``) answers only when that cache is
-current and the database is SQLite at the expected schema revision, reading it with the
-standard library; in every other case it returns None and the full CLI runs, with its
-validation and its error messages. Only the standard library is imported here.
+the working folder, the config file, ``$TRACKER_DATABASE_URL``, the files read, the
+tracker version and the cache's own format. The quick path (``quick_answer``) answers
+only when that cache is current and the database is SQLite at the expected schema
+revision, reading it with the standard library; in every other case it returns None and
+the full CLI runs, with its validation and its error messages. Only the standard library
+is imported here.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from tracker.jsonout import dumps
 from tracker.series_view import series_rows
 from tracker.sources import SOURCES, group_of
 from tracker.staleness import RECENT, series_stale
-from tracker.status_view import prediction_summary, status_rows
+from tracker.status_view import status_rows, summaries
 
 CACHE_ENV = "XDG_CACHE_HOME"
+CACHE_FORMAT = 2  # bumped when what is cached changes shape: an older cache is not read
 COMMANDS = ("status", "series")
 
 # The same reads as db/queries.py (latest_snapshots, series_overview, source_health,
@@ -92,7 +94,7 @@ def remember_status(settings, registry) -> None:
     from tracker.registry.loader import registry_files
 
     _remember("status", settings, registry_files(settings),
-              {"predictions": [prediction_summary(p) for p in registry]})
+              {"predictions": summaries(registry)})
 
 
 def remember_series(settings) -> None:
@@ -144,6 +146,7 @@ def _key(config_path: Path | None) -> dict:
     """What decides which registry and database a command sees, besides file contents."""
     return {
         "version": __version__,
+        "format": CACHE_FORMAT,
         "cwd": os.getcwd(),
         "config": str(config_path) if config_path else None,
         "database_env": os.environ.get(DATABASE_URL_ENV),

@@ -14,6 +14,7 @@ from db import queries
 from jobs.evaluation import load_inputs, needed_since
 from tracker.chart import draw
 from tracker.registry.rules import describe_rule
+from tracker.status_view import side_price
 
 CHART_WIDTH = 60
 
@@ -32,9 +33,11 @@ def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
         "made_on": prediction.made_on.isoformat(),
         "start": prediction.start.isoformat(),
         "deadline": prediction.deadline.isoformat(),
-        "rule": describe_rule(prediction),
+        "rule": describe_rule(prediction, {sid: series.name for sid, series in inputs.items()}),
         "notes": prediction.notes,
         "scored": prediction.scored,
+        "part_of": registry.part_of.get(prediction.id, []),
+        "side": getattr(prediction, "side", None),
         "status": latest.status if latest else "no_data",
         "probability": latest.probability if latest else None,
         "value": latest.value if latest else None,
@@ -53,6 +56,7 @@ def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
                 "last_at": series.points[-1].ts if series.points else None,
                 "stale": series.stale,
                 "state": series.state,
+                "side": claimed_side(prediction, sid),
             }
             for sid, series in inputs.items()
         ],
@@ -63,6 +67,16 @@ def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
             for s in history
         ],
     }
+
+
+def claimed_side(prediction, series_id: str) -> str | None:
+    """The side of a market series this prediction claimed: a market's ``side``, a level's
+    linked ``market_side``; None for any other series."""
+    if prediction.kind == "market" and series_id == prediction.series:
+        return prediction.side
+    if getattr(prediction, "market", None) == series_id:
+        return prediction.market_side
+    return None
 
 
 def _status_changes(history: list[dict]) -> list[dict]:
@@ -88,6 +102,16 @@ def _when(value: datetime | None) -> str:
     return "-" if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
+def _last(series: dict[str, Any]) -> str:
+    """A series' newest value; a claimed market's as the price of the side claimed, named,
+    with the yes price beside a "no": 'no 86% (yes 14%)'."""
+    value, side = series["last_value"], series["side"]
+    if side is None:
+        return f"{value:,.6g}"
+    shown = f"{side} {100 * side_price(value, side):.0f}%"
+    return shown if side == "yes" else f"{shown} (yes {100 * value:.0f}%)"
+
+
 def render(d: dict[str, Any]) -> list[str]:
     """Plain lines of text."""
     p = "-" if d["probability"] is None else f"{100 * d['probability']:.0f}%"
@@ -100,8 +124,10 @@ def render(d: dict[str, Any]) -> list[str]:
     ]
     if d["notes"]:
         lines.append(f"Notes: {d['notes']}")
-    if not d["scored"]:
-        lines.append("Not scored on its own: it is a part of a composite prediction.")
+    if d["part_of"]:
+        lines.append(f"Part of {', '.join(d['part_of'])}: not scored on its own.")
+    elif not d["scored"]:
+        lines.append("Not scored on its own.")
     if d["manual_verdict"]:
         v = d["manual_verdict"]
         lines.append(f"Manual verdict: {v['outcome']} on {_when(v['resolved_at'])}"
@@ -109,7 +135,7 @@ def render(d: dict[str, Any]) -> list[str]:
     if d["series"]:
         lines.append("Inputs:")
         for s in d["series"]:
-            last = "no data" if s["last_value"] is None else f"{s['last_value']:,.6g} at {_when(s['last_at'])}"
+            last = "no data" if s["last_value"] is None else f"{_last(s)} at {_when(s['last_at'])}"
             flags = [f"{s['points']} points"] + (["stale"] if s["stale"] else []) + (
                 [f"market {s['state']}"] if s["state"] else [])
             lines.append(f"  {s['id']} ({s['name']}): {last}; {', '.join(flags)}")

@@ -8,8 +8,10 @@ from typing import Any
 NOT_EVALUATED = "not evaluated yet: run `tracker poll`"
 
 
-def prediction_summary(prediction) -> dict[str, str]:
-    """The registry fields a status row shows, as JSON-ready text."""
+def prediction_summary(prediction, part_of: list[str] | None = None) -> dict[str, Any]:
+    """The registry fields a status row shows, JSON-ready. ``side``: the side a market
+    claim took (None for other kinds); ``part_of``: the composites an unscored part
+    belongs to (``Registry.part_of``)."""
     return {
         "id": prediction.id,
         "who": prediction.who,
@@ -17,12 +19,28 @@ def prediction_summary(prediction) -> dict[str, str]:
         "kind": prediction.kind,
         "made_on": prediction.made_on.isoformat(),
         "deadline": prediction.deadline.isoformat(),
+        "side": getattr(prediction, "side", None),
+        "part_of": list(part_of or []),
     }
 
 
-def status_rows(predictions: list[dict[str, str]], snapshots: dict[str, Any]) -> list[dict[str, Any]]:
+def summaries(registry) -> list[dict[str, Any]]:
+    """Every prediction's summary, in registry order."""
+    return [prediction_summary(p, registry.part_of.get(p.id)) for p in registry]
+
+
+def side_price(yes_price: float | None, side: str | None) -> float | None:
+    """A market's price of the side claimed: the yes price, or one minus it for "no"."""
+    if yes_price is None:
+        return None
+    return 1.0 - yes_price if side == "no" else yes_price
+
+
+def status_rows(predictions: list[dict[str, Any]],
+                snapshots: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per prediction, in registry order; ``snapshots`` maps a prediction id to its
-    newest snapshot (anything with the Snapshot columns as attributes)."""
+    newest snapshot (anything with the Snapshot columns as attributes). For a market,
+    ``value`` stays the market's yes price; ``side`` says which side was claimed."""
     rows = []
     for summary in predictions:
         snap = snapshots.get(summary["id"])

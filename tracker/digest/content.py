@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from db import queries
 from jobs.evaluation import made_on_prices
 from jobs.freshness import staleness
+from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
@@ -59,6 +60,7 @@ class Digest:
     open: list[Line]  # every open prediction
     failing: list[SourceProblem]
     stale_series: list[str]
+    series_names: dict[str, str] = field(default_factory=dict)  # id -> label, quoted question
 
     @property
     def charted(self) -> list[Line]:
@@ -130,16 +132,18 @@ def gather(engine: Engine, registry, settings, day: date, now: datetime | None =
             movers.append(line)
     movers.sort(key=lambda line: -abs(line.change_since_last))
 
-    scores = score(registry, {pid: (s.status, s.probability) for pid, s in latest.items()}, priced)
+    scores = score(registry, {pid: (s.status, s.probability, s.model) for pid, s in latest.items()},
+                   priced)
     health = queries.source_health(engine)
     failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
                for name, h in sorted(health.items()) if h.consecutive_failures]
     old = [sid for sid, is_old in staleness(engine, registry.series_ids(), now, settings).items()
            if is_old]
     stale = sorted(sid for sid, points in queries.newest_points(engine, old, 1).items() if points)
+    names = {sid: label(sid, row.name) for sid, row in queries.series_rows(engine, stale).items()}
     return Digest(
         day=day, timezone=settings.email.timezone, generated_at=now,
         previous_day=date.fromisoformat(previous.digest_date) if previous else None,
         scoreboard=scores, resolved=resolved, flips=flips, movers=movers, open=still_open,
-        failing=failing, stale_series=stale,
+        failing=failing, stale_series=stale, series_names=names,
     )

@@ -16,11 +16,21 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from tracker.digest.content import MOVE_THRESHOLD, Digest, Line
 from tracker.registry.labels import label
+from tracker.scoreboard import level
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEXT_WIDTH = 78
 NONE = "–"  # en dash: no value
 ERROR_CHARS = 300  # a source's last error can be a whole HTML page: show its start
+
+SCOREBOARD_KEY = (
+    "Expected hit rate: calls right plus the chances of those open, of the calls resolved "
+    "or with a chance; equal rates rank the larger n first. Unpriced: open calls with no "
+    "chance (no data, or awaiting a manual resolution), left out of the rate. R/W: right and "
+    "wrong, decided by data or by hand. Brier: the calls taken as certain, then the price on "
+    "the day of the call (lower is better), over resolved priced calls. n: the calls behind "
+    "a figure."
+)
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -78,11 +88,24 @@ def points(change: float | None) -> str:
     return "0" if whole == 0 else f"{whole:+d}"
 
 
-def rate(value: float | None, n: int, signed: bool = False) -> str:
-    """A rate with the number of resolved calls behind it: '75% n=4', '+12% n=4'."""
-    if value is None:
-        return f"{NONE} n={n}"
-    return f"{100 * value:{'+' if signed else ''}.0f}% n={n}"
+def rate(value: float | None) -> str:
+    """A rate as a whole percentage, '75%', or '–'; its n goes beside it (``n_of``)."""
+    return NONE if value is None else f"{100 * value:.0f}%"
+
+
+def n_of(n: int) -> str:
+    """The number of calls behind a figure: '(n=4)'."""
+    return f"(n={n})"
+
+
+def brier(call: float | None, price: float | None) -> str:
+    """The calls' mean Brier score, then the price's: '0.25/0.18', or '–'."""
+    return NONE if call is None or price is None else f"{call:.2f}/{price:.2f}"
+
+
+def record(right: int, wrong: int) -> str:
+    """Right/wrong counts: '3/1'."""
+    return f"{right}/{wrong}"
 
 
 def status_label(status: str | None) -> str:
@@ -166,8 +189,8 @@ def _environment() -> Environment:
         ljust=ljust, rjust=rjust, wrap=wrap, block=block, error_text=error_text,
     )
     env.globals.update(
-        rate=rate, status_colour=status_colour, previous_probability=previous_probability,
-        label=label, row=row,
+        rate=rate, n_of=n_of, brier=brier, record=record, status_colour=status_colour,
+        previous_probability=previous_probability, row=row,
     )
     return env
 
@@ -182,19 +205,22 @@ def _one_line(text: str) -> str:
 
 
 def leader_sentence(digest: Digest) -> str:
-    """Who is winning, in one sentence."""
+    """Who is winning, in one sentence: ranked by expected hit rate, never by a count."""
     board = digest.scoreboard
     if not board:
         return "No scored predictions yet."
     top = board[0]
-    tied = [p.who for p in board if round(p.expected_hits, 1) == round(top.expected_hits, 1)
-            and p.right == top.right]
-    record = f"{top.right} right, {top.wrong} wrong, {top.open} open"
+    if top.expected_hit_rate is None:
+        return "No scored call is resolved or priced yet."
+    at = f"an expected hit rate of {rate(top.expected_hit_rate)}"
+    tied = [p.who for p in board if level(p, top)]
     if len(tied) > 1:
         names = ", ".join(tied[:-1]) + " and " + tied[-1]
-        return f"{names} are level on {top.expected_hits:.1f} expected hits."
-    return (f"{top.who} leads with {top.expected_hits:.1f} expected hits of "
-            f"{top.claims} calls ({record}).")
+        return f"{names} are level at {at} (n={top.rate_n} each)."
+    record = f"{top.right} right, {top.wrong} wrong, {top.open} open"
+    if top.unpriced:
+        record += f" ({top.unpriced} unpriced)"
+    return f"{top.who} leads with {at} {n_of(top.rate_n)}: {record}."
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -278,12 +304,10 @@ def subject(digest: Digest) -> str:
     if not parts:
         parts.append("first digest" if digest.previous_day is None else "no big moves")
     text = f"tracker {digest.day.isoformat()}: {', '.join(parts)}"
-    if digest.scoreboard:
-        top = digest.scoreboard[0]
-        level = len(digest.scoreboard) > 1 and (
-            round(digest.scoreboard[1].expected_hits, 1) == round(top.expected_hits, 1)
-            and digest.scoreboard[1].right == top.right)
-        text += " — " + ("level at the top" if level else f"{_one_line(top.who)} leads")
+    board = digest.scoreboard
+    if board and board[0].expected_hit_rate is not None:
+        tied = len(board) > 1 and level(board[0], board[1])
+        text += " — " + ("level at the top" if tied else f"{_one_line(board[0].who)} leads")
     return _one_line(text)
 
 
@@ -305,6 +329,8 @@ def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
         "threshold": _threshold_points(),
         "width": TEXT_WIDTH,
         "who_width": max([len(p.who) for p in digest.scoreboard] + [8]),
+        "scoreboard_key": SCOREBOARD_KEY,
+        "series_name": lambda sid: digest.series_names.get(sid) or label(sid),
     }
 
 

@@ -14,17 +14,18 @@ from datetime import datetime
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
 
 OUTCOMES = {"right": Status.RIGHT, "wrong": Status.WRONG, "void": Status.VOID}
+AWAITS = "awaits a manual resolution (tracker resolve)"
 
 
 def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     reason = prediction.reason or "no data can judge this claim"
     proxy = inputs.get(prediction.proxy) if prediction.proxy else None
     if proxy is None or not proxy.points:
-        return Evaluation(Status.OPEN, f"resolved by hand: {reason}")
+        return Evaluation(Status.OPEN, f"{AWAITS}: {reason}")
     last = proxy.points[-1]
     return Evaluation(
         Status.OPEN,
-        f"resolved by hand: {reason}; for context, {proxy.name} is {last.value:,.4g} "
+        f"{AWAITS}: {reason}; for context, {proxy.name} is {last.value:,.4g} "
         f"({last.ts:%Y-%m-%d})",
         value=last.value,
         value_at=last.ts,

@@ -1,5 +1,7 @@
 """Names people use for the series in the registry, for explanation lines and tables."""
 
+MARKET_PREFIXES = ("polymarket:", "kalshi:")
+
 LABELS = {
     "yahoo:CL=F": "WTI crude",
     "yahoo:BZ=F": "Brent crude",
@@ -43,5 +45,13 @@ LABELS = {
 
 
 def label(series_id: str, source_name: str | None = None) -> str:
-    """Our name for the series, else the name its source gives, else its id."""
+    """A market's question as its source asks it, quoted (Polymarket's question, Kalshi's
+    title); for other series our name, else the name its source gives; else the id."""
+    if source_name and series_id.startswith(MARKET_PREFIXES):
+        return quoted(source_name)
     return LABELS.get(series_id) or source_name or series_id
+
+
+def quoted(text: str) -> str:
+    """Someone else's words, marked as such: “text”."""
+    return f"\u201c{text}\u201d"

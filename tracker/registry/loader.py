@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,18 @@ class Registry:
 
     def series_ids(self) -> list[str]:
         return sorted({sid for p in self.predictions for sid in p.series_ids()})
+
+    @cached_property
+    def part_of(self) -> dict[str, list[str]]:
+        """Each unscored prediction that is a part of a composite -> those composites' ids:
+        it is shown as a part of them, since it is no claim of its own."""
+        unscored = {p.id for p in self.predictions if not p.scored}
+        found: dict[str, list[str]] = {}
+        for composite in self.predictions:
+            for pid in composite.part_ids():
+                if pid in unscored:
+                    found.setdefault(pid, []).append(composite.id)
+        return found
 
 
 def _field_error(origin: str, label: str, error: dict[str, Any]) -> str:

@@ -21,7 +21,15 @@ def _nowcast(p) -> str:
             "give a probability.")
 
 
-def describe_rule(p) -> str:
+def _market(series_id: str, names: dict[str, str]) -> str:
+    """The market's question and its id, or the id alone."""
+    name = names.get(series_id)
+    return f"{name} ({series_id})" if name and name != series_id else series_id
+
+
+def describe_rule(p, names: dict[str, str] | None = None) -> str:
+    """``names``: series id -> the name stored for it (a market's quoted question), when
+    known; the id stands in otherwise."""
     window = f"between {p.start} and {p.deadline}"
     kind = p.kind
     if kind == "threshold":
@@ -36,7 +44,7 @@ def describe_rule(p) -> str:
                 f"{_number(p.against)} {window}; wrong if {_number(p.against)} comes first; "
                 "void if neither by the deadline.")
     if kind == "market":
-        return f"Right if the market {p.series} resolves {p.side.upper()}."
+        return f"Right if the market {_market(p.series, names or {})} resolves {p.side.upper()}."
     if kind == "outperform":
         verb = "beats" if p.direction == "over" else "trails"
         return (f"Right if the return of {_names(p.members())} from {p.start} to {p.deadline} "
