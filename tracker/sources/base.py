@@ -36,6 +36,9 @@ class SourceReport:
     source: str
     series: list[SeriesData] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    # Symbols the source says do not exist (each has its message in ``errors`` too): a
+    # mistyped or delisted link, not a failure of the source.
+    missing: set[str] = field(default_factory=set)
     retry_after: float | None = None  # seconds the server asked us to wait, if any
 
     @property
@@ -55,6 +58,10 @@ class PayloadError(SourceError):
     """The API answered, but not with what we expected (schema drift, HTML, bad CSV)."""
 
 
+class NotFound(SourceError):
+    """The API answered that this symbol, slug, ticker or series does not exist."""
+
+
 async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:
     """Fetch every symbol concurrently with ``fetch_one(symbol, since)``.
 
@@ -72,6 +79,8 @@ async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:
             report.series.append(outcome)
         elif isinstance(outcome, SourceError):
             report.errors[name] = str(outcome)
+            if isinstance(outcome, NotFound):
+                report.missing.add(name)
             if outcome.retry_after is not None:
                 report.retry_after = max(report.retry_after or 0.0, outcome.retry_after)
         elif isinstance(outcome, Exception):
