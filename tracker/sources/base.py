@@ -46,6 +46,12 @@ class SourceReport:
         return sum(len(s.points) for s in self.series)
 
 
+def plain(text: object) -> str:
+    """Text from an API (or a file) as one printable line: control characters (newlines,
+    terminal escapes) become spaces, so a message can never break or restyle a line."""
+    return "".join(c if c.isprintable() else " " for c in str(text))
+
+
 class SourceError(Exception):
     """A fetch or parse failed for one symbol; the message is for the user."""
 

@@ -23,6 +23,7 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
+    plain,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
 
@@ -147,7 +148,8 @@ async def history(http: HttpClient, settings, symbol: str, context, start: datet
 def _said(message: Any) -> SourceError:
     """FRED's ``error_message`` as an error. An unknown id is answered "Bad Request.  The
     series does not exist." (a 400; reports from 2020 quote a 404 "Not Found.  ...")."""
-    if "series does not exist" in str(message).lower():
+    message = plain(message)
+    if "series does not exist" in message.lower():
         return NotFound(f"no such series: FRED says {message}")
     return SourceError(f"FRED says {message}")
 

@@ -22,6 +22,7 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     SourceReport,
+    plain,
 )
 from tracker.sources.http import HttpClient
 
@@ -55,7 +56,7 @@ def _price(value: Any, field: str) -> float:
 def yes_index(outcomes: list) -> int:
     names = [str(o).strip().lower() for o in outcomes]
     if "yes" not in names:
-        raise PayloadError(f"outcomes are {', '.join(map(str, outcomes))}, not Yes/No")
+        raise PayloadError(f"outcomes are {plain(', '.join(map(str, outcomes)))}, not Yes/No")
     return names.index("yes")
 
 

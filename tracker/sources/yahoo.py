@@ -24,6 +24,7 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
+    plain,
 )
 from tracker.sources.http import BROWSER_USER_AGENT, HttpClient, HttpStatusError
 
@@ -58,8 +59,8 @@ def _chart_error(payload: Any) -> SourceError | None:
     if not error:
         return None
     if not isinstance(error, dict):
-        return SourceError(f"Yahoo says {error}")
-    said = ": ".join(str(error[k]) for k in ("code", "description") if error.get(k))
+        return SourceError(f"Yahoo says {plain(error)}")
+    said = plain(": ".join(str(error[k]) for k in ("code", "description") if error.get(k)))
     if error.get("code") == "Not Found":
         return NotFound(f"no such symbol: Yahoo says {said}")
     return SourceError(f"Yahoo says {said}")
