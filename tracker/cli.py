@@ -128,9 +128,11 @@ pass_app = click.make_pass_decorator(App)
 
 
 @cli.command()
+@click.option("--online", is_flag=True,
+              help="Also ask each source that every linked series exists and has recent data.")
 @pass_app
 @handle_errors
-def check(app: App) -> None:
+def check(app: App, online: bool) -> None:
     """Validate the config and the registry, and say what is wrong."""
     from tracker.registry.loader import check_registry
 
@@ -144,6 +146,21 @@ def check(app: App) -> None:
     click.echo(
         f"ok: {origin}; {len(registry)} predictions reading {len(registry.series_ids())} series"
     )
+    if online:
+        _check_links(app, registry)
+
+
+def _check_links(app: App, registry) -> None:
+    """A line per problem with the registry's links; exit 1 when there is any."""
+    from jobs.linkcheck import check_links
+
+    problems = check_links(app.settings, registry)
+    for problem in problems:
+        click.echo(str(problem))  # plain text: symbols and API messages are not markup
+    if problems:
+        click.echo(f"online: {len(problems)} problem{'s' if len(problems) > 1 else ''} with links")
+        sys.exit(EXIT_FAILED)
+    click.echo(f"online: all {len(registry.series_ids())} series exist and have recent data")
 
 
 @cli.command()

@@ -150,7 +150,7 @@ def _said(message: Any) -> SourceError:
     series does not exist." (a 400; reports from 2020 quote a 404 "Not Found.  ...")."""
     message = plain(message)
     if "series does not exist" in message.lower():
-        return NotFound(f"no such series: FRED says {message}")
+        return NotFound("no such series")
     return SourceError(f"FRED says {message}")
 
 
