@@ -418,19 +418,22 @@ def record_source_result(
     source: str,
     at: datetime,
     error: str | None,
-    symbol_errors: Mapping[str, str] | None = None,
+    failing_symbols: Mapping[str, str] | Iterable[str] = (),
     next_allowed_at: datetime | None = None,
 ) -> None:
     """Record one poll of a source: success resets the failure count, failure bumps it.
 
-    ``error`` is set only when the source failed outright; ``symbol_errors`` holds each
-    failing symbol's message either way (a source that answered may still have symbols
-    that do not exist), stored as a JSON object in ``failing_symbols``."""
+    ``error`` is set only when the source failed outright. ``failing_symbols`` maps each
+    failing symbol to its message either way (a source that answered may still have
+    symbols that do not exist); a plain list of symbols gives each one ``error``. Stored
+    as a JSON object."""
+    if not isinstance(failing_symbols, Mapping):
+        failing_symbols = dict.fromkeys(failing_symbols, error or "failed")
     values: dict[str, Any] = {
         "source": source,
         "last_attempt_at": at,
         "last_error": error,
-        "failing_symbols": json.dumps(dict(symbol_errors), sort_keys=True) if symbol_errors
+        "failing_symbols": json.dumps(dict(failing_symbols), sort_keys=True) if failing_symbols
         else None,
         "next_allowed_at": next_allowed_at,
     }

@@ -114,6 +114,12 @@ def test_a_success_keeps_the_symbols_that_failed_on_their_own(any_engine):
     assert queries.symbol_errors(health) == missing
 
 
+def test_failing_symbols_given_as_a_list_share_the_error(any_engine):
+    queries.record_source_result(any_engine, "yahoo", T0, "HTTP 500", ["CL=F", "GC=F"])
+    health = queries.source_health(any_engine)["yahoo"]
+    assert queries.symbol_errors(health) == {"CL=F": "HTTP 500", "GC=F": "HTTP 500"}
+
+
 def test_failing_symbols_stored_as_a_plain_list_still_read(any_engine):
     """Rows written before each symbol kept its message hold a JSON list of symbols."""
     queries.record_source_result(any_engine, "yahoo", T0, "CL=F: HTTP 500")
