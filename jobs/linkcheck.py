@@ -4,8 +4,9 @@ recently?
 Each source is asked once, with the fetch a poll uses, for every symbol, slug, ticker and
 series the registry links to; nothing is stored. A link the source says does not exist,
 one that fails on its own, and one whose newest point is older than its cadence allows
-(the rule that marks stored series stale) is a problem. A source that answers for none of
-its links is one problem, not one per link: the source is down, not the links.
+(the rule that marks stored series stale) is a problem. A source that fails for all of
+its links, none of them missing, is one problem, not one per link: the source is down
+(unreachable, refusing, answering nonsense), not the links.
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ async def _fetch(http: HttpClient, settings, name: str, symbols, at: datetime) -
 
 
 def problems_in(report: SourceReport, since: dict[str, date], at: datetime) -> list[Problem]:
-    """The problems in one source's answer."""
-    if report.errors and not report.series and not report.missing:
+    """The problems in one source's answer: one for the source when all of its links
+    failed and none because it does not exist, else one per link."""
+    if len(report.errors) > 1 and not report.series and not report.missing:
         return [_source_problem(report)]
     problems = [Problem(f"{report.source}:{symbol}", message)
                 for symbol, message in report.errors.items()]
@@ -87,9 +89,7 @@ def _source_problem(report: SourceReport) -> Problem:
     """Every link of the source failed, and none because it does not exist: unreachable,
     refusing, or answering nonsense. Its most common message says which."""
     message = Counter(report.errors.values()).most_common(1)[0][0]
-    count = len(report.errors)
-    links = f"{count} links" if count > 1 else "link"
-    return Problem(report.source, f"cannot check its {links}: {message}")
+    return Problem(report.source, f"cannot check its {len(report.errors)} links: {message}")
 
 
 def _no_data_since(series: SeriesData, asked_from: date) -> str:
