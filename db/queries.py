@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -396,20 +396,37 @@ def source_health(engine: Engine) -> dict[str, Any]:
         return {row.source: row for row in conn.execute(select(_HEALTH))}
 
 
+def symbol_errors(health_row) -> dict[str, str]:
+    """A source_health row's failing symbols, each with its message. Rows written before
+    the messages were kept hold a plain list: those symbols get the source's last error."""
+    stored = json.loads(health_row.failing_symbols) if health_row.failing_symbols else {}
+    if isinstance(stored, list):
+        return dict.fromkeys(stored, health_row.last_error or "failed")
+    return stored
+
+
 def record_source_result(
     engine: Engine,
     source: str,
     at: datetime,
     error: str | None,
-    failing_symbols: Sequence[str] = (),
+    failing_symbols: Mapping[str, str] | Iterable[str] = (),
     next_allowed_at: datetime | None = None,
 ) -> None:
-    """Record one poll of a source: success resets the failure count, failure bumps it."""
+    """Record one poll of a source: success resets the failure count, failure bumps it.
+
+    ``error`` is set only when the source failed outright. ``failing_symbols`` maps each
+    failing symbol to its message either way (a source that answered may still have
+    symbols that do not exist); a plain list of symbols gives each one ``error``. Stored
+    as a JSON object."""
+    if not isinstance(failing_symbols, Mapping):
+        failing_symbols = dict.fromkeys(failing_symbols, error or "failed")
     values: dict[str, Any] = {
         "source": source,
         "last_attempt_at": at,
         "last_error": error,
-        "failing_symbols": json.dumps(list(failing_symbols)) if failing_symbols else None,
+        "failing_symbols": json.dumps(dict(failing_symbols), sort_keys=True) if failing_symbols
+        else None,
         "next_allowed_at": next_allowed_at,
     }
     stmt = _insert(engine, _HEALTH)

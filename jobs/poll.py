@@ -45,17 +45,27 @@ class SourceLine:
     skipped_until: datetime | None = None  # backing off after failures: not asked
 
     @property
+    def failed(self) -> bool:
+        """Failed outright: every symbol asked for failed (or the source did)."""
+        return bool(self.errors) and not self.series
+
+    @property
     def ok(self) -> bool:
-        return not self.errors and self.skipped_until is None
+        """The source answered. Some symbols may still have failed (``errors``): those
+        are their own problems, not the source's."""
+        return not self.failed and self.skipped_until is None
 
     def __str__(self) -> str:
         if self.skipped_until is not None:
             return f"{self.source}: backing off after failures until {self.skipped_until:%Y-%m-%d %H:%M:%S} UTC"
-        if self.ok:
-            return f"{self.source}: ok, {self.points} points in {self.series} series"
         failing = ", ".join(f"{sym} ({msg})" for sym, msg in sorted(self.errors.items()))
-        stored = f"; stored {self.points} points in {self.series} series" if self.series else ""
-        return f"{self.source}: FAILED {failing}{stored}"
+        if self.failed:
+            return f"{self.source}: FAILED {failing}"
+        stored = f"{self.source}: ok, {self.points} points in {self.series} series"
+        if not self.errors:
+            return stored
+        count = f"{len(self.errors)} symbol{'s' if len(self.errors) > 1 else ''}"
+        return f"{stored}; {count} failed: {failing}"
 
 
 @dataclass
@@ -131,24 +141,32 @@ def backoff(failures: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** max(0, failures - 1), BACKOFF_MAX)
 
 
+def failed_outright(report: SourceReport) -> bool:
+    """Every symbol failed (or the source did): only then is the source failing. A source
+    with some good symbols is working; its failing symbols are their own problems."""
+    return bool(report.errors) and not report.series
+
+
 def next_allowed(report: SourceReport, failures: int, now: datetime) -> datetime | None:
-    """When the source may be asked again: after the server's Retry-After, and, when
-    every symbol failed, after the backoff. A source with some good symbols keeps polling."""
+    """When the source may be asked again: after the server's Retry-After, and, when it
+    failed outright, after the backoff. A source with some good symbols keeps polling."""
     wait = timedelta(seconds=report.retry_after or 0)
-    if report.errors and not report.series:
+    if failed_outright(report):
         wait = max(wait, backoff(failures))
     return now + wait if wait else None
 
 
 def _log_transition(report: SourceReport, before, line: SourceLine) -> None:
     """A line per source per cycle while it works; an error once when it starts failing
-    and a line when it recovers, but not an error on every failing cycle."""
+    and a line when it recovers, but not an error on every failing cycle. A symbol that
+    starts failing while its source works is a warning, once."""
     was_failing = before is not None and before.consecutive_failures > 0
     if line.ok:
         if was_failing:
             log.info("%s: recovered after %d failed polls", report.source,
                      before.consecutive_failures)
-        log.info("%s", line)
+        known = set(queries.symbol_errors(before)) if before is not None else set()
+        log.log(logging.WARNING if set(line.errors) - known else logging.INFO, "%s", line)
     elif not was_failing:
         log.error("%s", line)
     else:
@@ -188,11 +206,13 @@ def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> S
             for p in s.points
         ),
     )
-    error = "; ".join(f"{sym}: {msg}" for sym, msg in sorted(report.errors.items())) or None
-    failures = (before.consecutive_failures if before else 0) + 1 if error else 0
+    # The source fails only outright; otherwise its failing symbols are kept, each with
+    # its message, for `tracker health`, and the source counts as a success.
+    outright = failed_outright(report)
+    error = "; ".join(f"{sym}: {msg}" for sym, msg in sorted(report.errors.items())) if outright else None
+    failures = (before.consecutive_failures if before else 0) + 1 if outright else 0
     queries.record_source_result(
-        engine, report.source, now, error, sorted(report.errors),
-        next_allowed(report, failures, now),
+        engine, report.source, now, error, report.errors, next_allowed(report, failures, now),
     )
     line = SourceLine(report.source, len(report.series), report.points, dict(report.errors))
     _log_transition(report, before, line)

@@ -91,16 +91,42 @@ def test_series_overview_gives_last_value_and_count(any_engine):
 
 
 def test_source_health_counts_failures_and_resets_on_success(any_engine):
-    queries.record_source_result(any_engine, "yahoo", T0, "HTTP 500", ["CL=F"])
-    queries.record_source_result(any_engine, "yahoo", T0 + timedelta(minutes=15), "HTTP 500", ["CL=F"])
+    failing = {"CL=F": "HTTP 500"}
+    queries.record_source_result(any_engine, "yahoo", T0, "HTTP 500", failing)
+    queries.record_source_result(any_engine, "yahoo", T0 + timedelta(minutes=15), "HTTP 500", failing)
     health = queries.source_health(any_engine)["yahoo"]
     assert health.consecutive_failures == 2
     assert health.last_success_at is None
+    assert queries.symbol_errors(health) == failing
     queries.record_source_result(any_engine, "yahoo", T0 + timedelta(minutes=30), None)
     health = queries.source_health(any_engine)["yahoo"]
     assert health.consecutive_failures == 0
     assert health.last_success_at == T0 + timedelta(minutes=30)
     assert health.last_error is None
+    assert queries.symbol_errors(health) == {}
+
+
+def test_a_success_keeps_the_symbols_that_failed_on_their_own(any_engine):
+    missing = {"INVALID.BO": "no such symbol"}
+    queries.record_source_result(any_engine, "yahoo", T0, None, missing)
+    health = queries.source_health(any_engine)["yahoo"]
+    assert (health.consecutive_failures, health.last_success_at, health.last_error) == (0, T0, None)
+    assert queries.symbol_errors(health) == missing
+
+
+def test_failing_symbols_given_as_a_list_share_the_error(any_engine):
+    queries.record_source_result(any_engine, "yahoo", T0, "HTTP 500", ["CL=F", "GC=F"])
+    health = queries.source_health(any_engine)["yahoo"]
+    assert queries.symbol_errors(health) == {"CL=F": "HTTP 500", "GC=F": "HTTP 500"}
+
+
+def test_failing_symbols_stored_as_a_plain_list_still_read(any_engine):
+    """Rows written before each symbol kept its message hold a JSON list of symbols."""
+    queries.record_source_result(any_engine, "yahoo", T0, "CL=F: HTTP 500")
+    with any_engine.begin() as conn:
+        conn.execute(text("UPDATE source_health SET failing_symbols = '[\"CL=F\"]'"))
+    health = queries.source_health(any_engine)["yahoo"]
+    assert queries.symbol_errors(health) == {"CL=F": "CL=F: HTTP 500"}
 
 
 def test_new_database_is_migrated_to_head(sqlite_url):

@@ -143,3 +143,36 @@ def test_a_market_gap_is_filled_from_the_clob_history(tmp_path):
     # The point before the gap, the 12 hourly CLOB points inside it, and this poll's price.
     assert len(stored) == 1 + 12 + 1
     assert stored[0] == before_gap and stored[-1] == back
+
+
+def test_a_symbol_that_does_not_exist_is_its_own_problem_not_its_sources(tmp_path, caplog):
+    """Yahoo answers for BATS.L and says INVALID.BO does not exist (its recorded 404): the
+    source works, is polled on schedule, and the symbol is kept with its message. Only when
+    every symbol fails is Yahoo failing, and only then does it back off."""
+    bats = Switch(Reply.file(FIXTURE))
+    with ReplayServer() as server:
+        server.add(f"/v8/finance/chart/{SYMBOL}", bats)
+        server.add("/v8/finance/chart/INVALID.BO",
+                   Reply.file("yahoo/INVALID.BO_404_not_found.json", status=404))
+        config = replay_config(tmp_path, server.url, symbols=[SYMBOL, "INVALID.BO"])
+        settings = load_settings(str(config))
+        registry, engine = load_registry(settings), open_database(settings.database.url)
+        caplog.set_level(logging.INFO, logger="tracker")
+
+        for minutes in (0, 15):
+            result = run_cycle(settings, registry, engine, now=T0 + timedelta(minutes=minutes))
+            assert result.ok, [str(line) for line in result.lines]
+        health = queries.source_health(engine)["yahoo"]
+        assert (health.consecutive_failures, health.last_error, health.next_allowed_at) == (0, None, None)
+        assert list(queries.symbol_errors(health)) == ["INVALID.BO"]
+        # A warning when the symbol starts failing, not on every poll.
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "1 symbol failed: INVALID.BO (no such symbol" in warnings[0]
+
+        bats.reply = Reply(b"upstream exploded", 500, "text/plain")
+        result = run_cycle(settings, registry, engine, now=T0 + timedelta(minutes=30))
+        assert not result.ok and "yahoo: FAILED" in str(result.lines[0])
+        health = queries.source_health(engine)["yahoo"]
+        assert health.consecutive_failures == 1
+        assert health.next_allowed_at > T0 + timedelta(minutes=30)
+        assert set(queries.symbol_errors(health)) == {SYMBOL, "INVALID.BO"}

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from tests.replay import FIXTURES
-from tracker.sources.base import PayloadError, SourceError
+from tracker.sources.base import NotFound, PayloadError, SourceError
 from tracker.sources.fred import parse_csv, parse_json
 
 
@@ -67,3 +67,16 @@ def test_api_error_body_is_said_plainly():
     payload = json.loads(text("api_key_not_set_400.json"))
     with pytest.raises(SourceError, match="Variable api_key is not set"):
         parse_json(payload, "DFEDTARU")
+
+
+def test_an_unknown_series_is_not_found():
+    payload = json.loads(text("series_does_not_exist_400.json"))
+    with pytest.raises(NotFound, match="^no such series$"):
+        parse_json(payload, "NOSUCHSERIES")
+
+
+def test_other_api_errors_are_not_not_found():
+    payload = json.loads(text("api_key_not_set_400.json"))
+    with pytest.raises(SourceError) as raised:
+        parse_json(payload, "DFEDTARU")
+    assert not isinstance(raised.value, NotFound)

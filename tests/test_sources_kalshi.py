@@ -153,7 +153,8 @@ def test_a_ticker_missing_from_the_list_gets_its_own_request_and_its_own_404():
     assert len(list_queries(server)) == 1
     assert set(values(report)) == set(tickers) - {"KX-NO-SUCH-MARKET"}
     assert values(report)[POPE] == pytest.approx(0.049)
-    assert report.errors == {"KX-NO-SUCH-MARKET": "no Kalshi market KX-NO-SUCH-MARKET"}
+    assert report.errors == {"KX-NO-SUCH-MARKET": "no such market"}
+    assert report.missing == {"KX-NO-SUCH-MARKET"}
 
 
 def test_the_cursor_is_followed_until_the_last_page():
@@ -216,7 +217,8 @@ def test_a_failing_list_request_loses_no_ticker(failure):
     # Every ticker fell back to its own request; each got its own answer.
     assert values(report) == pytest.approx({POPE: 0.049, "KXESOCCERGAME-26OCT090639ADRIMIA-TIE": 1.0,
                                             "KXIDNSLSPREAD-26OCT09PKEMAU-PKE5": 0.0})
-    assert report.errors == {"KX-NO-SUCH-MARKET": "no Kalshi market KX-NO-SUCH-MARKET"}
+    assert report.errors == {"KX-NO-SUCH-MARKET": "no such market"}
+    assert report.missing == {"KX-NO-SUCH-MARKET"}
     assert len(list_queries(server)) == (2 if failure.status == 500 else 1)
     assert len(server.requests) - len(list_queries(server)) == 4
 

@@ -86,7 +86,8 @@ def test_outcomes_that_are_not_yes_no_are_an_error_for_that_slug_only():
 
 def test_a_slug_gamma_did_not_return_is_named():
     report = parse_markets(load("markets_open_xi.json"), ["no-such-market"], NOW)
-    assert report.errors == {"no-such-market": "no Polymarket market with this slug"}
+    assert report.errors == {"no-such-market": "no such market"}
+    assert report.missing == {"no-such-market"}
 
 
 def test_outcomes_are_matched_by_name_not_position():

@@ -3,13 +3,16 @@
 import asyncio
 import json
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import httpx
 import pytest
 import respx
 
-from tests.replay import FIXTURES
-from tracker.sources.base import PayloadError, SourceError
+from tests.replay import FIXTURES, ReplayServer, Reply
+from tracker.sources import yahoo
+from tracker.sources.base import NotFound, PayloadError
+from tracker.sources.http import HttpClient
 from tracker.sources.yahoo import parse_chart
 
 
@@ -71,7 +74,7 @@ def test_empty_window_is_no_points_not_an_error():
 
 
 def test_not_found_body_names_yahoos_reason():
-    with pytest.raises(SourceError, match="No data found, symbol may be delisted"):
+    with pytest.raises(NotFound, match="no such symbol: .*No data found, symbol may be delisted"):
         parse_chart(load("INVALID.BO_404_not_found.json"), "INVALID.BO")
 
 
@@ -102,8 +105,6 @@ def test_a_total_return_series_reads_the_adjusted_closes():
 @respx.mock
 def test_a_total_return_series_asks_yahoo_for_the_plain_ticker():
     from tracker.config import settings_from_dict
-    from tracker.sources import yahoo
-    from tracker.sources.http import HttpClient
 
     settings = settings_from_dict({})
     chart = respx.get(f"{settings.sources.yahoo.base_url}/v8/finance/chart/BATS.L").mock(
@@ -118,3 +119,28 @@ def test_a_total_return_series_asks_yahoo_for_the_plain_ticker():
     assert chart.called and not report.errors
     [series] = report.series
     assert series.symbol == "BATS.L#total" and series.points[0].high is None
+
+
+def fetch(server, symbols):
+    """One Yahoo fetch of these symbols, as a poll cycle makes it."""
+    settings = SimpleNamespace(sources=SimpleNamespace(yahoo=SimpleNamespace(base_url=server.url)))
+
+    async def go():
+        async with HttpClient(retries=0, timeout=5.0) as http:
+            return await yahoo.fetch(http, settings, dict.fromkeys(symbols, date(2026, 8, 1)),
+                                     datetime(2026, 9, 26, tzinfo=UTC))
+
+    return asyncio.run(go())
+
+
+def test_a_404_with_yahoos_not_found_body_marks_that_symbol_missing():
+    with ReplayServer() as server:
+        server.add("/v8/finance/chart/BATS.L", Reply.file("yahoo/BATS.L_1d_period.json"))
+        server.add("/v8/finance/chart/INVALID.BO",
+                   Reply.file("yahoo/INVALID.BO_404_not_found.json", status=404))
+        # Any other path answers a bare 404: not Yahoo saying the symbol is unknown.
+        report = fetch(server, ["BATS.L", "INVALID.BO", "NOT.ROUTED"])
+    assert [s.symbol for s in report.series] == ["BATS.L"]
+    assert report.missing == {"INVALID.BO"}
+    assert report.errors["INVALID.BO"].startswith("no such symbol: Yahoo says Not Found")
+    assert report.errors["NOT.ROUTED"] == f"HTTP 404 from {server.url.removeprefix('http://')}"

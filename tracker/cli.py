@@ -9,7 +9,6 @@ stdout and nothing else there.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import sys
 from datetime import UTC, datetime
@@ -129,9 +128,11 @@ pass_app = click.make_pass_decorator(App)
 
 
 @cli.command()
+@click.option("--online", is_flag=True,
+              help="Also ask each source that every linked series exists and has recent data.")
 @pass_app
 @handle_errors
-def check(app: App) -> None:
+def check(app: App, online: bool) -> None:
     """Validate the config and the registry, and say what is wrong."""
     from tracker.registry.loader import check_registry
 
@@ -145,6 +146,21 @@ def check(app: App) -> None:
     click.echo(
         f"ok: {origin}; {len(registry)} predictions reading {len(registry.series_ids())} series"
     )
+    if online:
+        _check_links(app, registry)
+
+
+def _check_links(app: App, registry) -> None:
+    """A line per problem with the registry's links; exit 1 when there is any."""
+    from jobs.linkcheck import check_links
+
+    problems = check_links(app.settings, registry)
+    for problem in problems:
+        click.echo(str(problem))  # plain text: symbols and API messages are not markup
+    if problems:
+        click.echo(f"online: {len(problems)} problem{'s' if len(problems) > 1 else ''} with links")
+        sys.exit(EXIT_FAILED)
+    click.echo(f"online: all {len(registry.series_ids())} series exist and have recent data")
 
 
 @cli.command()
@@ -321,6 +337,7 @@ def health(app: App, as_json: bool) -> None:
 
     sources = []
     for name, h in sorted(queries.source_health(app.engine).items()):
+        symbol_errors = queries.symbol_errors(h)
         sources.append({
             "source": name,
             "ok": h.consecutive_failures == 0,
@@ -329,7 +346,8 @@ def health(app: App, as_json: bool) -> None:
             "consecutive_failures": h.consecutive_failures,
             "failing_since": h.failing_since,
             "last_error": h.last_error,
-            "failing_symbols": json.loads(h.failing_symbols) if h.failing_symbols else [],
+            "failing_symbols": sorted(symbol_errors),
+            "symbol_errors": symbol_errors,
             "next_allowed_at": h.next_allowed_at,
         })
     stale = sorted(sid for sid, is_stale in _stale_series(app).items() if is_stale)
@@ -338,18 +356,29 @@ def health(app: App, as_json: bool) -> None:
         return
     if not sources:
         click.echo("no poll has run yet: run `tracker poll` or `tracker run`")
-    now = datetime.now(UTC)
     for s in sources:
-        if s["ok"]:
-            click.echo(f"{s['source']}: ok, last success {_when(s['last_success_at'])}")
-            continue
-        click.echo(f"{s['source']}: FAILING since {_when(s['failing_since'])} "
-                   f"({s['consecutive_failures']} polls in a row; last success "
-                   f"{_when(s['last_success_at']) if s['last_success_at'] else 'never'})")
-        click.echo(f"  last error: {s['last_error']}")
-        if s["next_allowed_at"] and s["next_allowed_at"] > now:
-            click.echo(f"  backing off: next try after {_when(s['next_allowed_at'])}")
+        _print_source_health(s, datetime.now(UTC))
     click.echo(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
+
+
+def _print_source_health(s: dict[str, Any], now: datetime) -> None:
+    """A source's lines in `tracker health`. Symbols of a working source that failed on
+    their own (unknown, delisted) are listed under it, one line each."""
+    from tracker.sources.base import plain
+
+    if s["ok"]:
+        problems = s["symbol_errors"]
+        failing = f"; {len(problems)} symbol{'s' if len(problems) > 1 else ''} failing" if problems else ""
+        click.echo(f"{s['source']}: ok, last success {_when(s['last_success_at'])}{failing}")
+        for symbol, message in sorted(problems.items()):
+            click.echo(plain(f"  {s['source']}:{symbol}: {message}"))
+        return
+    click.echo(f"{s['source']}: FAILING since {_when(s['failing_since'])} "
+               f"({s['consecutive_failures']} polls in a row; last success "
+               f"{_when(s['last_success_at']) if s['last_success_at'] else 'never'})")
+    click.echo(f"  last error: {s['last_error']}")
+    if s["next_allowed_at"] and s["next_allowed_at"] > now:
+        click.echo(f"  backing off: next try after {_when(s['next_allowed_at'])}")
 
 
 def _print_failing_sources(app: App) -> None:

@@ -36,11 +36,20 @@ class SourceReport:
     source: str
     series: list[SeriesData] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    # Symbols the source says do not exist (each has its message in ``errors`` too): a
+    # mistyped or delisted link, not a failure of the source.
+    missing: set[str] = field(default_factory=set)
     retry_after: float | None = None  # seconds the server asked us to wait, if any
 
     @property
     def points(self) -> int:
         return sum(len(s.points) for s in self.series)
+
+
+def plain(text: object) -> str:
+    """Text from an API (or a file) as one printable line: control characters (newlines,
+    terminal escapes) become spaces, so a message can never break or restyle a line."""
+    return "".join(c if c.isprintable() else " " for c in str(text))
 
 
 class SourceError(Exception):
@@ -53,6 +62,10 @@ class SourceError(Exception):
 
 class PayloadError(SourceError):
     """The API answered, but not with what we expected (schema drift, HTML, bad CSV)."""
+
+
+class NotFound(SourceError):
+    """The API answered that this symbol, slug, ticker or series does not exist."""
 
 
 async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:
@@ -72,6 +85,8 @@ async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:
             report.series.append(outcome)
         elif isinstance(outcome, SourceError):
             report.errors[name] = str(outcome)
+            if isinstance(outcome, NotFound):
+                report.missing.add(name)
             if outcome.retry_after is not None:
                 report.retry_after = max(report.retry_after or 0.0, outcome.retry_after)
         elif isinstance(outcome, Exception):

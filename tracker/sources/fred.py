@@ -16,7 +16,15 @@ import os
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
+from tracker.sources.base import (
+    NotFound,
+    PayloadError,
+    Point,
+    SeriesData,
+    SourceError,
+    fetch_each,
+    plain,
+)
 from tracker.sources.http import HttpClient, HttpStatusError
 
 NAME = "fred"
@@ -63,7 +71,7 @@ def parse_csv(text: str, series_id: str) -> SeriesData:
 def parse_json(payload: Any, series_id: str) -> SeriesData:
     """Parse fred/series/observations (file_type=json)."""
     if isinstance(payload, dict) and "error_message" in payload:
-        raise SourceError(f"FRED says {payload['error_message']}")
+        raise _said(payload["error_message"])
     try:
         observations = payload["observations"]
         points = [_point(o["date"], str(o["value"])) for o in observations]
@@ -105,7 +113,11 @@ async def _observations(
     try:
         response = await http.get(f"{config.api_url}/fred/series/observations", params=params)
     except HttpStatusError as exc:
-        raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
+        said = _error_from_body(exc.body)
+        if said is None:
+            raise
+        said.retry_after = exc.retry_after
+        raise said from None
     try:
         payload = response.json()
     except ValueError:
@@ -133,11 +145,20 @@ async def history(http: HttpClient, settings, symbol: str, context, start: datet
     return await _observations(http, settings, symbol, start.date(), end.date())
 
 
-def _error_from_body(body: str) -> str | None:
+def _said(message: Any) -> SourceError:
+    """FRED's ``error_message`` as an error. An unknown id is answered "Bad Request.  The
+    series does not exist." (a 400; reports from 2020 quote a 404 "Not Found.  ...")."""
+    message = plain(message)
+    if "series does not exist" in message.lower():
+        return NotFound("no such series")
+    return SourceError(f"FRED says {message}")
+
+
+def _error_from_body(body: str) -> SourceError | None:
     import json
 
     try:
         message = json.loads(body).get("error_message")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
-    return f"FRED says {message}" if message else None
+    return _said(message) if message else None

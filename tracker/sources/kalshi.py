@@ -16,7 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
+from tracker.sources.base import (
+    NotFound,
+    PayloadError,
+    Point,
+    SeriesData,
+    SourceError,
+    fetch_each,
+)
 from tracker.sources.http import HttpClient, HttpStatusError
 
 NAME = "kalshi"
@@ -171,7 +178,8 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
             response = await http.get(f"{base}/markets/{quote(ticker, safe='')}")
         except HttpStatusError as exc:
             if exc.status == 404:
-                raise SourceError(f"no Kalshi market {ticker}") from None
+                # Unknown; or archived, which only a market settled months ago is.
+                raise NotFound("no such market") from None
             raise
         try:
             payload = response.json()

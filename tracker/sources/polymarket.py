@@ -15,10 +15,19 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, SourceReport
+from tracker.sources.base import (
+    NotFound,
+    PayloadError,
+    Point,
+    SeriesData,
+    SourceError,
+    SourceReport,
+    plain,
+)
 from tracker.sources.http import HttpClient
 
 NAME = "polymarket"
+NO_SUCH_MARKET = "no such market"  # Gamma answers an unknown slug with an empty array
 SLUGS_PER_REQUEST = 20  # Gamma takes repeated ?slug= keys; keep URLs short
 
 
@@ -47,7 +56,7 @@ def _price(value: Any, field: str) -> float:
 def yes_index(outcomes: list) -> int:
     names = [str(o).strip().lower() for o in outcomes]
     if "yes" not in names:
-        raise PayloadError(f"outcomes are {', '.join(map(str, outcomes))}, not Yes/No")
+        raise PayloadError(f"outcomes are {plain(', '.join(map(str, outcomes)))}, not Yes/No")
     return names.index("yes")
 
 
@@ -109,7 +118,8 @@ def parse_markets(payload: Any, slugs: list[str], now: datetime) -> SourceReport
     }
     for slug in slugs:
         if slug not in by_slug:
-            report.errors[slug] = "no Polymarket market with this slug"
+            report.errors[slug] = NO_SUCH_MARKET
+            report.missing.add(slug)
             continue
         try:
             report.series.append(parse_market(by_slug[slug], now))
@@ -156,6 +166,7 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime) -> Sou
     for part in await asyncio.gather(*(fetch_batch(b) for b in batches)):
         report.series += part.series
         report.errors |= part.errors
+        report.missing |= part.missing
         if part.retry_after:
             report.retry_after = max(report.retry_after or 0.0, part.retry_after)
     return report
@@ -222,7 +233,8 @@ async def history_context(http: HttpClient, settings, slug: str, meta: dict | No
         raise PayloadError("expected JSON from Gamma") from None
     report = parse_markets(payload, [slug], datetime.now(UTC))
     if slug in report.errors:
-        raise SourceError(report.errors[slug])
+        error = NotFound if slug in report.missing else SourceError
+        raise error(report.errors[slug])
     token = (report.series[0].meta or {}).get("yes_token")
     if not token:
         raise PayloadError("the market lists no CLOB token for Yes")

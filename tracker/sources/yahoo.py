@@ -20,7 +20,15 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
+from tracker.sources.base import (
+    NotFound,
+    PayloadError,
+    Point,
+    SeriesData,
+    SourceError,
+    fetch_each,
+    plain,
+)
 from tracker.sources.http import BROWSER_USER_AGENT, HttpClient, HttpStatusError
 
 NAME = "yahoo"
@@ -53,14 +61,20 @@ def chart_params(since: date, now: datetime) -> dict[str, str]:
     return range_params(start, now + timedelta(days=1))  # period2 is fuzzy: over-fetch
 
 
-def _chart_error(payload: Any) -> str | None:
+def _chart_error(payload: Any) -> SourceError | None:
+    """The error a chart body carries, if any: NotFound when Yahoo's code says the
+    symbol is unknown (its 404 body: ``{"code": "Not Found", "description": "No data
+    found, symbol may be delisted"}``)."""
     chart = payload.get("chart") if isinstance(payload, dict) else None
     error = chart.get("error") if isinstance(chart, dict) else None
     if not error:
         return None
-    if isinstance(error, dict):
-        return ": ".join(str(error[k]) for k in ("code", "description") if error.get(k))
-    return str(error)
+    if not isinstance(error, dict):
+        return SourceError(f"Yahoo says {plain(error)}")
+    said = plain(": ".join(str(error[k]) for k in ("code", "description") if error.get(k)))
+    if error.get("code") == "Not Found":
+        return NotFound(f"no such symbol: Yahoo says {said}")
+    return SourceError(f"Yahoo says {said}")
 
 
 def parse_chart(payload: Any, symbol: str, total_return: bool = False) -> SeriesData:
@@ -68,7 +82,7 @@ def parse_chart(payload: Any, symbol: str, total_return: bool = False) -> Series
     ``total_return``, the adjusted closes."""
     error = _chart_error(payload)
     if error:
-        raise SourceError(f"Yahoo says {error}")
+        raise error
     try:
         result = payload["chart"]["result"][0]
         meta = result["meta"]
@@ -154,7 +168,11 @@ async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> Serie
         response = await http.get(url, params=params, headers={"User-Agent": BROWSER_USER_AGENT})
     except HttpStatusError as exc:
         # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
-        raise SourceError(_error_from_body(exc.body) or str(exc), exc.retry_after) from None
+        said = _error_from_body(exc.body)
+        if said is None:
+            raise
+        said.retry_after = exc.retry_after
+        raise said from None
     return parse_chart(_json(response), symbol, total_return)
 
 
@@ -186,11 +204,10 @@ def _json(response) -> Any:
         raise PayloadError(f"expected JSON, got {kind}") from None
 
 
-def _error_from_body(body: str) -> str | None:
+def _error_from_body(body: str) -> SourceError | None:
     import json
 
     try:
-        error = _chart_error(json.loads(body))
-    except ValueError:
+        return _chart_error(json.loads(body))
+    except (ValueError, RecursionError):
         return None
-    return f"Yahoo says {error}" if error else None
