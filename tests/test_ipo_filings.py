@@ -16,10 +16,11 @@ from tracker.registry import load_registry
 from tracker.sources.edgar import submissions_path
 
 
-def filing(pid: str, cik: str, start: str = "2026-01-01") -> str:
+def filing(pid: str, cik: str, start: str = "2026-01-01", deadline: str = "2026-12-31") -> str:
     return (
         f'[[prediction]]\nid = "{pid}"\nwho = "Tester"\nmade_on = 2026-01-10\n'
-        f'claim = "{pid}"\nkind = "filing"\nseries = "edgar:{cik}"\nstart = {start}\n\n'
+        f'claim = "{pid}"\nkind = "filing"\nseries = "edgar:{cik}"\nstart = {start}\n'
+        f'deadline = {deadline}\n\n'
     )
 
 
@@ -27,7 +28,8 @@ PREDICTIONS = (
     filing("spacex-filing", "1181412")
     + market("spacex-listing", "polymarket:xi-jinping-out-before-2027")
     + composite("spacex-files", "any_of", ["spacex-filing", "spacex-listing"])
-    + filing("spacex-files-again-after-july", "1181412", start="2026-07-01")
+    # A far deadline keeps it open whenever the test runs.
+    + filing("spacex-files-again-after-july", "1181412", start="2026-07-01", deadline="2030-12-31")
     + market("other-lists", "polymarket:will-bitcoin-hit-150k-by-june-30-2026")
     + composite("two-file", "at_least", ["spacex-files", "other-lists"], n=2)
 )
