@@ -69,6 +69,7 @@ def replay_config(
         f'api_key_env = "TRACKER_TEST_NO_SUCH_KEY"\n\n'
         f'[sources.polymarket]\ngamma_url = "{base_url}"\nclob_url = "{base_url}"\n\n'
         f'[sources.kalshi]\nbase_url = "{base_url}"\n\n'
+        f'[sources.edgar]\nbase_url = "{base_url}"\nuser_agent = "tracker tests tests@example.com"\n\n'
         f'[sources.coingecko]\nbase_url = "{base_url}"\n\n'
         + predictions
     )

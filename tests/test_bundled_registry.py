@@ -2,8 +2,9 @@
 evaluates without an exception on a database filled from recorded responses.
 
 Every Yahoo symbol is answered with the recorded BATS.L bars, every FRED id with the
-recorded NASDAQCOM CSV, and every Polymarket slug with the recorded Xi Jinping market
-(its slug set to the one asked for): the point is that each kind copes with real
+recorded NASDAQCOM CSV, every Polymarket slug with the recorded Xi Jinping market
+(its slug set to the one asked for), and every EDGAR CIK with SpaceX's recorded
+submissions (its cik set to the one asked for): the point is that each kind copes with real
 payloads end to end, not that the numbers are the real ones."""
 
 import json
@@ -16,9 +17,15 @@ from tests.sources_fixtures import replay_config
 from tests.test_poll_end_to_end import tracker
 from tracker.config import settings_from_dict
 from tracker.registry import load_registry
+from tracker.sources.edgar import submissions_path
 from tracker.sources.yahoo import ticker_of
 
 HOSTS = {"Chamath Palihapitiya", "David Sacks", "David Friedberg", "Jason Calacanis"}
+
+
+def any_cik(cik: str) -> Reply:
+    spacex = json.loads((FIXTURES / "edgar" / "submissions_CIK0001181412_spacex.json").read_text())
+    return Reply(json.dumps({**spacex, "cik": f"{int(cik):010d}"}).encode())
 
 
 def any_slug(query):
@@ -36,6 +43,8 @@ def bundled(tmp_path_factory):
             if source == "yahoo":  # a total-return symbol is asked for by its plain ticker
                 server.add(f"/v8/finance/chart/{ticker_of(symbol)[0]}",
                            Reply.file("yahoo/BATS.L_1d_period.json"))
+            if source == "edgar":
+                server.add(submissions_path(symbol), any_cik(symbol))
         server.add("/graph/fredgraph.csv", Reply.file("fred/NASDAQCOM_DATE_dot_missing.csv"))
         server.add("/markets", any_slug)
         config = replay_config(tmp_path, server.url, predictions="")
@@ -56,7 +65,7 @@ def test_every_seed_prediction_is_registered_and_checks(bundled):
     assert {p.who for p in scored} == HOSTS
     kinds = Counter(p.kind for p in registry)
     for kind in ("threshold", "race", "market", "outperform", "rank", "estimate", "manual",
-                 "at_least", "all_of"):
+                 "filing", "at_least", "all_of", "any_of"):
         assert kinds[kind] >= 1, kind
     # A claim with no market data is manual, and says why.
     assert all(p.reason for p in registry if p.kind == "manual")

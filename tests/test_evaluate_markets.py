@@ -130,3 +130,16 @@ def test_composite_without_part_probabilities_is_no_data():
     result = evaluate(prediction(kind="all_of", of=["a", "b"]), {}, NOW, parts)
     assert result.status is Status.NO_DATA
     assert "b" in result.explanation
+
+
+def test_any_of_with_an_unpriced_part_is_priced_at_least_by_the_others():
+    """An IPO filing that no market prices, beside the listing market that does: a listing
+    implies a filing, so the market's chance is a lower bound of the whole."""
+    parts = {"filed": part("no_data"), "listed": part("off_track", 0.12)}
+    result = evaluate(prediction(kind="any_of", of=["filed", "listed"]), {}, NOW, parts)
+    assert result.probability == pytest.approx(0.12)
+    assert result.model == "any-of-lower-bound"
+    assert result.explanation == "at least 12% chance: listed priced, no probability yet for filed"
+    none_priced = {"filed": part("no_data"), "listed": part("no_data")}
+    assert evaluate(prediction(kind="any_of", of=["filed", "listed"]), {}, NOW,
+                    none_priced).status is Status.NO_DATA

@@ -127,6 +127,27 @@ class KalshiConfig(_Url):
     base_url: str = "https://api.elections.kalshi.com/trade-api/v2"
 
 
+# SEC asks every client of EDGAR to name itself and give a contact (a 403 otherwise):
+# https://www.sec.gov/os/accessing-edgar-data. The default only says what to put here.
+EDGAR_DEFAULT_USER_AGENT = "tracker prediction-tracker (set [sources.edgar] user_agent) admin@example.com"
+
+
+class EdgarConfig(_Url):
+    base_url: str = "https://data.sec.gov"
+    user_agent: str = EDGAR_DEFAULT_USER_AGENT
+
+    @field_validator("user_agent")
+    @classmethod
+    def _header_value(cls, value: str) -> str:
+        value = value.strip()
+        if not value or not value.isascii() or not value.isprintable():
+            raise ValueError(
+                "bad user agent: one line of plain ASCII text, your name and a contact email, "
+                "like 'Jane Doe jane@example.com'"
+            )
+        return value
+
+
 class CoingeckoConfig(_Url):
     base_url: str = "https://api.coingecko.com/api/v3"
 
@@ -136,6 +157,7 @@ class SourcesConfig(_Section):
     fred: FredConfig = Field(default_factory=FredConfig)
     polymarket: PolymarketConfig = Field(default_factory=PolymarketConfig)
     kalshi: KalshiConfig = Field(default_factory=KalshiConfig)
+    edgar: EdgarConfig = Field(default_factory=EdgarConfig)
     coingecko: CoingeckoConfig = Field(default_factory=CoingeckoConfig)
 
 

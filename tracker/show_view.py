@@ -22,7 +22,8 @@ CHART_WIDTH = 60
 def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
     now = datetime.now(UTC)
     history = queries.snapshot_history(engine, prediction.id)
-    verdict = queries.resolutions(engine).get(prediction.id)
+    verdicts = queries.resolutions(engine)
+    verdict = verdicts.get(prediction.id)
     inputs = load_inputs(engine, prediction.series_ids(), now, since=needed_since([prediction]))
     latest = history[-1] if history else None
     return {
@@ -61,6 +62,8 @@ def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
             for sid, series in inputs.items()
         ],
         "parts": list(getattr(prediction, "of", [])),
+        "part_verdicts": part_verdicts(registry, prediction, queries.latest_snapshots(engine),
+                                       verdicts),
         "history": [
             {"at": s.at, "status": s.status, "probability": s.probability, "value": s.value,
              "explanation": s.explanation}
@@ -77,6 +80,42 @@ def claimed_side(prediction, series_id: str) -> str | None:
     if getattr(prediction, "market", None) == series_id:
         return prediction.market_side
     return None
+
+
+SETTLED = {"right", "wrong", "void"}
+
+
+def part_verdicts(registry, prediction, snapshots, verdicts, depth: int = 0) -> list[dict]:
+    """Each part of a composite (and the parts of a part), with how its verdict came: from
+    data, by hand (a manual verdict, whose snapshot model is "manual"), or still open."""
+    rows = []
+    for part_id in prediction.part_ids():
+        snap = snapshots.get(part_id)
+        status = snap.status if snap else "no_data"
+        by_hand = snap is not None and snap.model == "manual"
+        verdict = verdicts.get(part_id) if by_hand else None
+        rows.append({
+            "id": part_id,
+            "depth": depth,
+            "status": status,
+            "decided": "by hand" if by_hand else "from data" if status in SETTLED else "open",
+            "note": verdict.note if verdict else "",
+            "explanation": snap.explanation if snap else "not evaluated yet",
+        })
+        part = registry.get(part_id)
+        if part is not None and not by_hand:
+            rows += part_verdicts(registry, part, snapshots, verdicts, depth + 1)
+    return rows
+
+
+def _part_lines(rows: list[dict]) -> list[str]:
+    lines = ["Parts (how each was settled):"]
+    for row in rows:
+        how = row["decided"] + (f": {row['note']}" if row["note"] else "")
+        if row["decided"] != "by hand":
+            how += f"; {row['explanation']}"
+        lines.append(f"{'  ' * (row['depth'] + 1)}{row['id']}: {row['status']}, {how}")
+    return lines
 
 
 def _status_changes(history: list[dict]) -> list[dict]:
@@ -139,8 +178,8 @@ def render(d: dict[str, Any]) -> list[str]:
             flags = [f"{s['points']} points"] + (["stale"] if s["stale"] else []) + (
                 [f"market {s['state']}"] if s["state"] else [])
             lines.append(f"  {s['id']} ({s['name']}): {last}; {', '.join(flags)}")
-    if d["parts"]:
-        lines.append(f"Parts: {', '.join(d['parts'])}")
+    if d["part_verdicts"]:
+        lines += _part_lines(d["part_verdicts"])
     if d["model"]:
         used = ", ".join(f"{k}={v}" for k, v in sorted(d["model_inputs"].items()))
         lines.append(f"Model: {d['model']}" + (f" ({used})" if used else ""))

@@ -14,6 +14,7 @@ from datetime import datetime
 from tracker.evaluate import (
     composite,
     estimate,
+    filing,
     level,
     manual,
     market,
@@ -31,6 +32,7 @@ SERIES_EVALUATORS = {
     "market": market.evaluate,
     "level": level.evaluate,
     "estimate": estimate.evaluate,
+    "filing": filing.evaluate,
     "outperform": outperform.evaluate,
     "rank": rank.evaluate,
     "manual": manual.evaluate,

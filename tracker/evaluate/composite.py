@@ -3,11 +3,13 @@
 A part counts when it is right; wrong and void parts never will. The composite resolves
 as soon as the count makes the outcome certain (enough parts right, or too few left
 open), and its explanation says so. Probability while open: the parts' probabilities as
-independent events, combined exactly (Poisson-binomial distribution of the count).
+independent events, combined exactly (Poisson-binomial distribution of the count). An
+``any_of`` with some open parts unpriced takes its priced parts' chance as a lower bound.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from tracker.evaluate.result import Evaluation, Status, pct
@@ -62,6 +64,8 @@ def evaluate(prediction, parts: dict[str, Evaluation], now: datetime) -> Evaluat
 
     probabilities = [parts[pid].probability for pid in still_open]
     missing = [pid for pid, p in zip(still_open, probabilities) if p is None]
+    if missing and prediction.kind == "any_of" and len(missing) < len(still_open):
+        return _any_of_at_least(still_open, parts, missing, counts)
     if missing:
         return Evaluation(
             Status.NO_DATA,
@@ -79,4 +83,22 @@ def evaluate(prediction, parts: dict[str, Evaluation], now: datetime) -> Evaluat
         value=float(len(right)),
         model="poisson-binomial",
         inputs={**counts, "part_probabilities": dict(zip(still_open, probabilities))},
+    )
+
+
+def _any_of_at_least(still_open: list[str], parts: dict[str, Evaluation], missing: list[str],
+                     counts: dict) -> Evaluation:
+    """An ``any_of`` whose open parts are priced only in part (an IPO filing that no market
+    prices, beside a listing market that does): the chance that a priced part comes true
+    is a lower bound of the whole, and stands in for it, said as such."""
+    priced = {pid: parts[pid].probability for pid in still_open if pid not in missing}
+    p = 1.0 - math.prod(1.0 - q for q in priced.values())
+    return Evaluation(
+        Status.ON_TRACK if p >= 0.5 else Status.OFF_TRACK,
+        f"at least {pct(p)} chance: {', '.join(priced)} priced, no probability yet for "
+        f"{', '.join(missing)}",
+        probability=p,
+        value=0.0,
+        model="any-of-lower-bound",
+        inputs={**counts, "part_probabilities": priced, "unpriced": missing},
     )

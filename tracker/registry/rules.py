@@ -64,6 +64,10 @@ def describe_rule(p, names: dict[str, str] | None = None) -> str:
         low, high = p.bounds()
         return (f"Right if the value of {label(p.series)} released for {p.on} is between "
                 f"{_number(low)} and {_number(high)}.{_nowcast(p)}")
+    if kind == "filing":
+        return (f"Right if EDGAR lists a registration statement of the filer {label(p.series)} "
+                f"(S-1, F-1, an amendment, or a confidential draft once public) dated {window}; "
+                "wrong if EDGAR, checked a few days after the deadline, lists none.")
     if kind == "manual":
         why = f" ({p.reason})" if p.reason else ""
         return f"Resolved by hand with `tracker resolve`{why}."

@@ -306,6 +306,27 @@ class Estimate(_Released):
         return (self.value - self.tolerance, self.value + self.tolerance)
 
 
+class Filing(PredictionBase):
+    """A company files a registration statement for a public offering (an S-1 or F-1, an
+    amendment, or a confidential draft once EDGAR shows it) dated between ``start`` and
+    ``deadline``. ``series`` is the company's ``edgar:<CIK>`` series. No probability of
+    its own while open: no market or model prices a filing."""
+
+    kind: Literal["filing"]
+    series: SeriesId
+
+    @model_validator(mode="after")
+    def _edgar_series(self):
+        source, _, symbol = self.series.partition(":")
+        cik = symbol.isascii() and symbol.isdigit() and len(symbol) <= 10  # as sources.edgar
+        if source != "edgar" or not cik:
+            raise ValueError(
+                f"series {self.series!r} is not an EDGAR filer: use 'edgar:<CIK>', the SEC's "
+                "number in digits, like 'edgar:1181412'"
+            )
+        return self
+
+
 class Manual(PredictionBase):
     """No data can judge it: resolved by ``tracker resolve``. An optional ``proxy``
     series is shown for context; ``reason`` says why it is manual."""
@@ -364,12 +385,13 @@ KINDS: dict[str, type[PredictionBase]] = {
     "rank": Rank,
     "level": Level,
     "estimate": Estimate,
+    "filing": Filing,
     "manual": Manual,
     "at_least": AtLeast,
     "all_of": AllOf,
     "any_of": AnyOf,
 }
 Prediction = (
-    Threshold | Race | Market | Outperform | Rank | Level | Estimate | Manual | AtLeast | AllOf
-    | AnyOf
+    Threshold | Race | Market | Outperform | Rank | Level | Estimate | Filing | Manual | AtLeast
+    | AllOf | AnyOf
 )

@@ -15,6 +15,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "fred": ("tracker.sources.fred", "macro"),
     "polymarket": ("tracker.sources.polymarket", "markets"),
     "kalshi": ("tracker.sources.kalshi", "markets"),
+    "edgar": ("tracker.sources.edgar", "macro"),
 }
 GROUPS = ("markets", "prices", "macro")
 
