@@ -145,7 +145,8 @@ def test_an_unknown_cik_and_a_refusal_are_said_plainly():
         return httpx.Response(404 if "0000000042" in request.url.path else 403, text="no")
 
     report = poll(handler, {"42": date(2026, 1, 1), "7": date(2026, 1, 1)})
-    assert report.errors["42"] == "no EDGAR filer with CIK 42"
+    assert report.errors["42"] == "no such filer: EDGAR has no CIK 42"
+    assert report.missing == {"42"}  # a link that does not exist, not a failing source
     assert "user_agent" in report.errors["7"]
 
 

@@ -23,7 +23,14 @@ from collections import Counter
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from tracker.sources.base import PayloadError, Point, SeriesData, SourceError, fetch_each
+from tracker.sources.base import (
+    NotFound,
+    PayloadError,
+    Point,
+    SeriesData,
+    SourceError,
+    fetch_each,
+)
 from tracker.sources.http import HttpClient, HttpStatusError
 
 NAME = "edgar"
@@ -106,7 +113,7 @@ async def _submissions(http: HttpClient, settings, cik: str) -> Any:
         response = await http.get(config.base_url + submissions_path(cik), headers=headers)
     except HttpStatusError as exc:
         if exc.status == 404:
-            raise SourceError(f"no EDGAR filer with CIK {cik}") from None
+            raise NotFound(f"no such filer: EDGAR has no CIK {cik}") from None
         if exc.status == 403:
             raise SourceError(
                 "SEC EDGAR refused the request (403): set [sources.edgar] user_agent to "
