@@ -100,8 +100,9 @@ def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
     """Store points idempotently: one upsert statement per batch of up to UPSERT_BATCH rows.
 
     The same (series_id, ts) twice leaves one row; a revised value replaces the old one,
-    and ``first_seen_at`` (the first ``fetched_at``) stays. Each series' ``point_count`` grows by the rows that were new, in the same transaction
-    (see ``_store_batch``). Returns the number of rows sent.
+    and ``first_seen_at`` (the first ``fetched_at``) stays. Each series' ``point_count``
+    grows by the rows that were new, in the same transaction (see ``_store_batch``).
+    Returns the number of rows sent.
     """
     stmt = _insert(engine, _OBS)
     stmt = stmt.on_conflict_do_update(

@@ -47,7 +47,7 @@ class SourceLine:
     @property
     def failed(self) -> bool:
         """Failed outright: every symbol asked for failed (or the source did)."""
-        return bool(self.errors) and not self.series
+        return outright(self.errors, self.series)
 
     @property
     def ok(self) -> bool:
@@ -141,10 +141,14 @@ def backoff(failures: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** max(0, failures - 1), BACKOFF_MAX)
 
 
-def failed_outright(report: SourceReport) -> bool:
+def outright(errors, series) -> bool:
     """Every symbol failed (or the source did): only then is the source failing. A source
     with some good symbols is working; its failing symbols are their own problems."""
-    return bool(report.errors) and not report.series
+    return bool(errors) and not series
+
+
+def failed_outright(report: SourceReport) -> bool:
+    return outright(report.errors, report.series)
 
 
 def next_allowed(report: SourceReport, failures: int, now: datetime) -> datetime | None:
