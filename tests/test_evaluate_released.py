@@ -47,14 +47,14 @@ def test_level_released_beyond_target_is_right():
     assert result.status is Status.RIGHT
     assert result.probability == 1.0
     assert result.value == 5.3 and result.value_at == day(ON)
-    assert "released 5.3 for 2026 (needed >= 5.0)" in result.explanation
+    assert "released 5.3% for 2026 (needed >= 5.0)" in result.explanation
 
 
 def test_level_released_short_of_target_is_wrong():
     result = evaluate(gdp_level(), series(GDP, annual(2023, [2.9, 2.8, 2.6, 4.6])), NOW)
     assert result.status is Status.WRONG
     assert result.probability == 0.0
-    assert "released 4.6 for 2026" in result.explanation
+    assert "released 4.6% for 2026" in result.explanation
 
 
 def test_level_target_itself_counts_for_below():
@@ -65,7 +65,7 @@ def test_level_target_itself_counts_for_below():
     assert evaluate(fed, series(FED, at), later).status is Status.RIGHT
     result = evaluate(fed, series(FED, above), later)
     assert result.status is Status.WRONG
-    assert "released 3.25 for 2026-12-31 (needed <= 3.0)" in result.explanation
+    assert "released 3.25% for 2026-12-31 (needed <= 3.0)" in result.explanation
 
 
 def test_level_reads_only_the_value_dated_on():
@@ -82,7 +82,7 @@ def test_level_nowcast_on_track_when_latest_is_beyond():
     result = evaluate(gdp_level(), series(GDP, annual(2023, [2.9, 2.8, 5.2])), NOW)
     assert result.status is Status.ON_TRACK
     assert result.probability is None and result.model is None
-    assert result.explanation == f"{GDP}: 2026 not released yet; latest 5.2 for 2025 (needs >= 5.0)"
+    assert result.explanation == f"{GDP}: 2026 not released yet; latest 5.2% for 2025 (needs >= 5.0)"
     assert result.value == 5.2
     assert result.inputs["latest"] == 5.2 and result.inputs["latest_on"] == "2025-01-01"
 
@@ -127,7 +127,7 @@ def test_level_market_price_gives_probability_and_status():
     assert result.probability == pytest.approx(0.3)
     assert result.status is Status.OFF_TRACK
     assert result.model == "market:polymarket"
-    assert "latest 5.2 for 2025" in result.explanation and "gives yes 30%" in result.explanation
+    assert "latest 5.2% for 2025" in result.explanation and "gives yes 30%" in result.explanation
 
 
 def test_level_market_no_side_is_one_minus_the_price():
@@ -192,7 +192,7 @@ def test_estimate_within_tolerance_is_right_and_reports_its_error():
     result = evaluate(gdp_estimate(), series(GDP, annual(2024, [2.8, 2.6, 5.1])), NOW)
     assert result.status is Status.RIGHT
     assert result.probability is None
-    assert "released 5.1 for 2026 vs estimate 5.0: off by +0.1 (tolerance 0.25)" in result.explanation
+    assert "released 5.1% for 2026 vs estimate 5.0: off by +0.1 (tolerance 0.25)" in result.explanation
     assert result.inputs["error"] == pytest.approx(0.1)
 
 
@@ -202,7 +202,7 @@ def test_estimate_outside_tolerance_is_wrong():
     assert result.probability is None
     assert result.value == 4.6 and result.value_at == day(ON)
     assert result.explanation.endswith(
-        "released 4.6 for 2026 vs estimate 5.0: off by -0.4 (tolerance 0.25)"
+        "released 4.6% for 2026 vs estimate 5.0: off by -0.4 (tolerance 0.25)"
     )
 
 
@@ -243,7 +243,7 @@ def test_estimate_nowcast_on_and_off_track():
     assert "2026 not released yet; latest 2.9 for 2025 (needs 2.5-3.0)" in inside.explanation
     outside = evaluate(gdp_estimate(), series(GDP, annual(2024, [2.8, 2.6])), NOW)
     assert outside.status is Status.OFF_TRACK
-    assert "latest 2.6 for 2025 (needs 5.0 ± 0.25)" in outside.explanation
+    assert "latest 2.6% for 2025 (needs 5.0 ± 0.25)" in outside.explanation
 
 
 def test_estimate_without_data_or_stale_is_no_data():

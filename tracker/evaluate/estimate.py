@@ -50,7 +50,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
     if released:
         v = released.value
         inside = within(v, low, high)
-        said = f"{series.name} released {number(v)} for {period(on, series.points)}"
+        said = f"{series.name} released {series.show(v)} for {period(on, series.points)}"
         if prediction.range is None:
             error = v - prediction.value
             explanation = (

@@ -39,7 +39,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         decided = gdp_nowcast.decided(prediction, now) if prediction.nowcast else ""
         return Evaluation(
             Status.RIGHT if hit else Status.WRONG,
-            f"{series.name} released {number(released.value)} for "
+            f"{series.name} released {series.show(released.value)} for "
             f"{period(on, series.points)} (needed {needs}){decided}",
             probability=1.0 if hit else 0.0,
             value=released.value,

@@ -73,7 +73,7 @@ def nowcast(series: SeriesInput, on: date, needs: str) -> str:
     last = series.points[-1]
     return (
         f"{series.name}: {period(on, series.points)} not released yet; latest "
-        f"{number(last.value)} for {period(last.ts.date(), series.points)} ({needs})"
+        f"{series.show(last.value)} for {period(last.ts.date(), series.points)} ({needs})"
     )
 
 

@@ -29,7 +29,7 @@ class SeriesInput:
     points: list[Point]
     stale: bool = False
     label: str | None = None  # a name for people ("WTI crude"); the id otherwise
-    unit: str | None = None  # tracker.units: how its values print (None: as dollars)
+    unit: str | None = None  # tracker.units: how its values print (None: from its id)
     state: str | None = None  # markets: open, proposed, disputed, closed, resolved, void
     resolved_value: float | None = None  # markets: 1.0 yes won, 0.0 no won, else scalar
 
@@ -39,7 +39,7 @@ class SeriesInput:
 
     def show(self, value: float) -> str:
         """A value of this series in its unit: $58.10, 3.75%, 6,845.5."""
-        return units.show(value, self.unit or units.USD)
+        return units.show(value, self.unit or units.unit_of(self.series_id))
 
     def between(self, first: date, last: date) -> list[Point]:
         return [p for p in self.points if first <= p.ts.date() <= last]
