@@ -185,6 +185,20 @@ def test_json_keeps_the_raw_data(planted):
     assert b"\x1b" not in tracker(planted, "series", "--json").stdout
 
 
+def test_the_html_digest_escapes_markup_and_shows_control_characters(planted, tmp_path,
+                                                                        fault_result):
+    page = tmp_path / "digest.html"
+    done = tracker(planted, "digest", "--preview", str(page))
+    html = page.read_bytes() if page.exists() else b""
+    problems = leaks(html, False)
+    survived = done.returncode == 0 and not problems and b"\\x1b[2J" in html
+    fault_result(area=AREA, fault="markup and control characters in data",
+                 target="digest --preview (HTML)", survived=survived,
+                 note=f"leaked {problems}" if problems else "autoescaped, controls shown")
+    assert done.returncode == 0, done.stderr
+    assert not problems and b"\\x1b[2J" in html and b"[/x] [bold]happen[/bold]" in html
+
+
 def test_a_terminal_run_is_styled(planted):
     """FORCE_COLOR makes rich take the pipe for a terminal: the rich path is exercised."""
     assert SGR.search(tracker(planted, "status", terminal=True).stdout)
@@ -226,8 +240,7 @@ def test_poll_lines_quote_a_hostile_error_as_text(tmp_path, fault_result):
 
 def on_a_terminal(config, *args) -> tuple[int, bytes]:
     """The CLI with a real terminal (a pty) as its stdout, as `backfill` draws bars there."""
-    import pty  # noqa: F401 (POSIX only; skip elsewhere)
-
+    pytest.importorskip("pty")  # POSIX only
     master, slave = os.openpty()
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm-256color"}
     proc = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(config), *args],
