@@ -8,12 +8,14 @@ from typing import Self
 import click
 
 from jobs.backfill import Reporter, Task
+from tracker.textsafe import text, visible
 
 
 def _summary(task: Task) -> str:
+    """One line; a source's error is untrusted text (tracker/textsafe.py)."""
     if task.error:
-        return f"{task.series_id}: FAILED after {task.points} points: {task.error}"
-    return f"{task.series_id}: ok, {task.points} points since {task.since.date()}"
+        return visible(f"{task.series_id}: FAILED after {task.points} points: {task.error}")
+    return visible(f"{task.series_id}: ok, {task.points} points since {task.since.date()}")
 
 
 class PlainReporter(Reporter):
@@ -28,7 +30,7 @@ class BarReporter(Reporter):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[points]} points"),
         )
         self.bars: dict[str, int] = {}
@@ -42,7 +44,7 @@ class BarReporter(Reporter):
 
     def started(self, task: Task) -> None:
         self.bars[task.series_id] = self.progress.add_task(
-            task.series_id, total=max(task.windows, 1), points=0
+            visible(task.series_id), total=max(task.windows, 1), points=0
         )
 
     def window_done(self, task: Task, until, points: int) -> None:
@@ -51,5 +53,5 @@ class BarReporter(Reporter):
     def finished(self, task: Task) -> None:
         bar = self.bars[task.series_id]
         self.progress.update(bar, completed=max(task.windows, 1), points=task.points)
-        self.progress.console.print(_summary(task))
+        self.progress.console.print(text(_summary(task)))  # never markup
         self.progress.remove_task(bar)

@@ -48,7 +48,9 @@ class App:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"tracker: {message}", err=True)
+    from tracker.textsafe import visible
+
+    click.echo(f"tracker: {visible(message)}", err=True)  # may quote registry text
     sys.exit(code)
 
 
@@ -135,11 +137,12 @@ pass_app = click.make_pass_decorator(App)
 def check(app: App, online: bool) -> None:
     """Validate the config and the registry, and say what is wrong."""
     from tracker.registry.loader import check_registry
+    from tracker.textsafe import visible
 
     settings = app.settings
     registry, problems = check_registry(settings)
     for problem in problems:
-        click.echo(problem, err=True)
+        click.echo(visible(problem), err=True)  # quotes registry text
     if problems:
         sys.exit(EXIT_USAGE)
     origin = settings.path or "defaults (no config file)"
@@ -153,10 +156,11 @@ def check(app: App, online: bool) -> None:
 def _check_links(app: App, registry) -> None:
     """A line per problem with the registry's links; exit 1 when there is any."""
     from jobs.linkcheck import check_links
+    from tracker.textsafe import visible
 
     problems = check_links(app.settings, registry)
     for problem in problems:
-        click.echo(str(problem))  # plain text: symbols and API messages are not markup
+        click.echo(visible(problem))  # plain text: symbols and API messages are not markup
     if problems:
         click.echo(f"online: {len(problems)} problem{'s' if len(problems) > 1 else ''} with links")
         sys.exit(EXIT_FAILED)
@@ -170,6 +174,7 @@ def _check_links(app: App, registry) -> None:
 def poll(app: App, source_names: tuple[str, ...]) -> None:
     """Run one poll cycle now, then evaluate; one line per source."""
     from jobs.poll import run_cycle
+    from tracker.textsafe import visible
 
     _check_sources(source_names)
     registry, engine = app.registry, app.engine
@@ -179,7 +184,7 @@ def poll(app: App, source_names: tuple[str, ...]) -> None:
     if not result.lines:
         click.echo("nothing to poll: no prediction reads these sources")
     for line in result.lines:
-        click.echo(str(line))
+        click.echo(visible(line))  # carries the sources' error messages
     if not result.ok:
         sys.exit(EXIT_FAILED)
 
@@ -228,16 +233,17 @@ def status(app: App, as_json: bool) -> None:
         emit_json(rows)
         return
     from rich.table import Table
-    from rich.text import Text
+
+    from tracker.textsafe import text
 
     table = Table(show_lines=False, header_style="bold")
     for name in ("Who", "Claim", "Status", "P", "Value", "As of"):
         table.add_column(name, justify="right" if name in ("P", "Value") else "left")
     for row in rows:  # Text, not markup: claims and market titles are untrusted
         table.add_row(
-            Text(row["who"]),
+            text(row["who"]),
             _claim_cell(row),
-            Text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
+            text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
             _probability(row["probability"]),
             _value(row["value"], row["side"]),
             _when(row["as_of"]),
@@ -247,12 +253,12 @@ def status(app: App, as_json: bool) -> None:
 
 def _claim_cell(row: dict[str, Any]):
     """The claim; for a part of a composite, which one; then the id and explanation."""
-    from rich.text import Text
+    from tracker.textsafe import text, visible
 
-    cell = Text(row["claim"])
+    cell = text(row["claim"])
     if row["part_of"]:
-        cell.append(f"\n{_part_of(row['part_of'])}", style="italic")
-    cell.append(f"\n{row['id']}: {row['explanation']}", style="dim")
+        cell.append(f"\n{visible(_part_of(row['part_of']))}", style="italic")
+    cell.append(f"\n{visible(row['id'])}: {visible(row['explanation'])}", style="dim")
     return cell
 
 
@@ -298,9 +304,10 @@ def series(app: App, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
+
+    from tracker.textsafe import text, visible
 
     table = Table(header_style="bold")
     for name in ("Series", "Name", "Last", "When", "Points", "Source health"):
@@ -308,15 +315,17 @@ def series(app: App, as_json: bool) -> None:
     for row in rows:  # a market's name and a source's error are untrusted: never markup
         health = row["source_health"]
         if health is None:
-            state = "-"
+            state = Text("-")
         elif health["ok"]:
-            state = f"[green]ok[/] {_when(health['last_success_at'])}"
+            state = Text.assemble(("ok", "green"), f" {_when(health['last_success_at'])}")
         else:
-            state = (f"[red]failing x{health['consecutive_failures']}[/]: "
-                     f"{escape(str(health['last_error']))}")
-        when = _when(row["last_at"]) + (" [red]stale[/]" if row["stale"] else "")
+            state = Text.assemble((f"failing x{health['consecutive_failures']}", "red"),
+                                  f": {visible(health['last_error'])}")
+        when = Text(_when(row["last_at"]))
+        if row["stale"]:
+            when.append(" ").append("stale", style="red")
         table.add_row(
-            Text(row["id"]), Text(row["name"] or ""), _number(row["last_value"]), when,
+            text(row["id"]), text(row["name"] or ""), _number(row["last_value"]), when,
             str(row["points"]), state,
         )
     if rows:
@@ -364,32 +373,33 @@ def health(app: App, as_json: bool) -> None:
 def _print_source_health(s: dict[str, Any], now: datetime) -> None:
     """A source's lines in `tracker health`. Symbols of a working source that failed on
     their own (unknown, delisted) are listed under it, one line each."""
-    from tracker.sources.base import plain
+    from tracker.textsafe import visible
 
     if s["ok"]:
         problems = s["symbol_errors"]
         failing = f"; {len(problems)} symbol{'s' if len(problems) > 1 else ''} failing" if problems else ""
         click.echo(f"{s['source']}: ok, last success {_when(s['last_success_at'])}{failing}")
         for symbol, message in sorted(problems.items()):
-            click.echo(plain(f"  {s['source']}:{symbol}: {message}"))
+            click.echo(visible(f"  {s['source']}:{symbol}: {message}"))
         return
     click.echo(f"{s['source']}: FAILING since {_when(s['failing_since'])} "
                f"({s['consecutive_failures']} polls in a row; last success "
                f"{_when(s['last_success_at']) if s['last_success_at'] else 'never'})")
-    click.echo(f"  last error: {s['last_error']}")
+    click.echo(f"  last error: {visible(s['last_error'])}")
     if s["next_allowed_at"] and s["next_allowed_at"] > now:
         click.echo(f"  backing off: next try after {_when(s['next_allowed_at'])}")
 
 
 def _print_failing_sources(app: App) -> None:
     from db import queries
+    from tracker.textsafe import visible
 
     for name, h in sorted(queries.source_health(app.engine).items()):
         if h.consecutive_failures:
             last_ok = _when(h.last_success_at) if h.last_success_at else "never"
             click.echo(
                 f"{name}: failing, {h.consecutive_failures} polls in a row "
-                f"(last ok: {last_ok}): {h.last_error}"
+                f"(last ok: {last_ok}): {visible(h.last_error)}"
             )
 
 
@@ -410,6 +420,7 @@ def markets_search(app: App, text: str, as_json: bool) -> None:
     from tracker.sources import polymarket
     from tracker.sources.base import SourceError
     from tracker.sources.http import HttpClient
+    from tracker.textsafe import visible
 
     async def go():
         async with HttpClient.from_settings(app.settings) as http:
@@ -431,7 +442,8 @@ def markets_search(app: App, text: str, as_json: bool) -> None:
         facts = [f"Yes {_probability(market['yes_price'])}", f"ends {(market['end_date'] or '-')[:10]}"]
         if market["closed"]:
             facts.append("closed")
-        click.echo(f"{market['slug']}\n  {market['question'] or ''}\n  {' · '.join(facts)}")
+        click.echo(f"{visible(market['slug'])}\n  {visible(market['question'])}\n  "
+                   f"{' · '.join(facts)}")
 
 
 @cli.command()
@@ -471,6 +483,7 @@ def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: 
     """Give a prediction a manual verdict (right, wrong or void); it overrides the data."""
     from db import queries
     from jobs.evaluation import evaluate_all
+    from tracker.textsafe import visible
 
     _known_prediction(app, prediction_id)
     if undo == (outcome is not None):
@@ -482,7 +495,7 @@ def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: 
     else:
         queries.set_resolution(app.engine, prediction_id, outcome, note, now)
     result = evaluate_all(app.engine, app.registry, now, app.settings)[prediction_id]
-    click.echo(f"{prediction_id}: {result.status.value}: {result.explanation}")
+    click.echo(f"{prediction_id}: {result.status.value}: {visible(result.explanation)}")
 
 
 def _known_prediction(app: App, prediction_id: str):
@@ -544,14 +557,15 @@ SCOREBOARD_KEY = (
 
 def _scoreboard_table(rows):
     from rich.table import Table
-    from rich.text import Text
+
+    from tracker.textsafe import text
 
     table = Table(header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
     for name in SCOREBOARD_COLUMNS:
         table.add_column(name, justify="left" if name == "Who" else "right", no_wrap=True)
     for row in rows:
         table.add_row(
-            Text(row.who), _rate(row.expected_hit_rate, row.rate_n),
+            text(row.who), _rate(row.expected_hit_rate, row.rate_n),
             f"{row.right_by_data}/{row.wrong_by_data}", f"{row.right_by_hand}/{row.wrong_by_hand}",
             str(row.void), str(row.open), str(row.unpriced),
             _brier(row.brier, row.price_brier, len(row.briers)),

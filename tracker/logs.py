@@ -14,6 +14,10 @@ fields passed as ``log.info("...", extra={"fields": {"source": "fred", "points":
 merged into the object. The four standard keys (and ``exc``) always win over an extra
 field of the same name. Plain lines leave the extra fields out.
 
+Messages quote untrusted text (a source's error, a market's title): a plain line shows
+its control characters as escapes (tracker/textsafe.py), and a JSON line escapes DEL and
+the C1 controls too, which JSON itself leaves raw.
+
 Everything goes to stderr (stdout is for command output such as ``--json``). Calling
 ``configure_logging`` again replaces tracker's handler instead of adding a second one.
 """
@@ -27,6 +31,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from tracker.textsafe import visible
+
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 PLAIN_DATEFMT = "%Y-%m-%dT%H:%M:%S%z"
 
@@ -36,6 +42,8 @@ PLAIN_DATEFMT = "%Y-%m-%dT%H:%M:%S%z"
 QUIET_LOGGERS = ("apscheduler", "httpx", "alembic.runtime.plugins")
 
 _STANDARD_KEYS = ("time", "level", "logger", "message", "exc")
+# JSON escapes only C0 controls; with ensure_ascii=False, DEL and C1 (0x9b: CSI) stay raw.
+_C1_ESCAPES = str.maketrans({code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)})
 
 
 class PlainFormatter(logging.Formatter):
@@ -45,6 +53,13 @@ class PlainFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__(fmt=PLAIN_FORMAT, datefmt=PLAIN_DATEFMT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return visible(super().formatMessage(record))  # one line, no terminal control
+
+    def formatException(self, ei) -> str:
+        lines = super().formatException(ei).splitlines()
+        return "\n".join(visible(line) for line in lines)  # the message in it is untrusted
 
 
 class JsonFormatter(logging.Formatter):
@@ -72,7 +87,7 @@ class JsonFormatter(logging.Formatter):
         ordered = {key: entry.pop(key) for key in _STANDARD_KEYS if key in entry}
         ordered.update(entry)
         # default=str: a datetime, Path or Decimal in the fields must not lose the line.
-        return json.dumps(ordered, ensure_ascii=False, default=str)
+        return json.dumps(ordered, ensure_ascii=False, default=str).translate(_C1_ESCAPES)
 
 
 class _StderrHandler(logging.StreamHandler):

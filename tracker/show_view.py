@@ -15,6 +15,7 @@ from jobs.evaluation import load_inputs, needed_since
 from tracker.chart import draw
 from tracker.registry.rules import describe_rule
 from tracker.status_view import side_price
+from tracker.textsafe import visible
 
 CHART_WIDTH = 60
 
@@ -152,7 +153,7 @@ def _last(series: dict[str, Any]) -> str:
 
 
 def render(d: dict[str, Any]) -> list[str]:
-    """Plain lines of text."""
+    """Plain lines of text, safe to print (tracker/textsafe.py)."""
     p = "-" if d["probability"] is None else f"{100 * d['probability']:.0f}%"
     lines = [
         f"{d['id']}  {d['who']}, {d['made_on']} ({d['kind']})",
@@ -189,4 +190,6 @@ def render(d: dict[str, Any]) -> list[str]:
         for snap in changes:
             lines.append(f"  {_when(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
     lines += _chart(d["history"])
-    return lines
+    # Claims, notes, market questions and explanations are untrusted: each line prints
+    # as itself, whatever control characters they carry.
+    return [visible(line) for line in lines]

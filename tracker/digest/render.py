@@ -1,12 +1,14 @@
 """The digest as an email: an HTML part built for mail clients (tables, inline styles,
 charts as ``cid:`` attachments, nothing loaded from the network) and a plain-text part
 with the same content. Claims, explanations and error messages are untrusted text (a
-market's title can say anything), so the HTML template is autoescaped; the text template
-is not, and shows them verbatim."""
+market's title can say anything), so the HTML template is autoescaped, and both parts are
+rendered from a copy of the digest whose text is made visible (tracker/textsafe.py): a
+control character shows as its escape, ``\x1b``, in the email and on a terminal alike."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import textwrap
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from tracker.digest.content import MOVE_THRESHOLD, Digest, Line
 from tracker.registry.labels import label
 from tracker.scoreboard import level
+from tracker.textsafe import visible
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEXT_WIDTH = 78
@@ -308,10 +311,26 @@ def subject(digest: Digest) -> str:
     if board and board[0].expected_hit_rate is not None:
         tied = len(board) > 1 and level(board[0], board[1])
         text += " — " + ("level at the top" if tied else f"{_one_line(board[0].who)} leads")
-    return _one_line(text)
+    return visible(_one_line(text))
+
+
+def shown(value):
+    """A copy of ``value`` (a digest, its lines, lists and dicts of them) with every
+    string made visible: names, claims, explanations and errors are untrusted."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list | tuple):
+        return type(value)(shown(item) for item in value)
+    if isinstance(value, dict):
+        return {shown(key): shown(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: shown(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
 
 
 def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
+    digest = shown(digest)
     return {
         "d": digest,
         "subject": subject(digest),
