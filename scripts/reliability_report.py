@@ -27,6 +27,9 @@ AREAS = {
     "crash": "Crash safety",
     "concurrency": "Concurrent readers while the daemon writes",
     "bad input": "Bad input (property-based)",
+    "secrets": "Secrets never shown (output, logs, database, cache)",
+    "bad config and registry": "Hostile config and registry files",
+    "quick-path cache": "The quick path's cache: stale or planted",
 }
 
 
