@@ -9,10 +9,11 @@ interval of each source group (series). So each full run leaves a cache of that
 the working folder, the config file, ``$TRACKER_DATABASE_URL``, a hash of the content of
 each file read (an edit that keeps a file's size and time is still seen), the tracker
 version and the cache's own format. The cache is the user's own: written 0600 in a 0700
-folder, and a cache file another user owns or could have written is never read. The quick path (``quick_answer``) answers
-only when that cache is current and the database is SQLite at the expected schema
-revision, reading it with the standard library; in every other case it returns None and
-the full CLI runs, with its validation and its error messages. Only the standard library
+folder, and a cache file another user owns or could have written is never read. The quick
+path (``quick_answer``) answers only when that cache is current and the database is
+SQLite at the expected schema revision, reading it with the standard library; in every
+other case it returns None and the full CLI runs, with its validation and its error
+messages. Only the standard library
 is imported here.
 """
 
