@@ -13,8 +13,7 @@ folder, and a cache file another user owns or could have written is never read. 
 path (``quick_answer``) answers only when that cache is current and the database is
 SQLite at the expected schema revision, reading it with the standard library; in every
 other case it returns None and the full CLI runs, with its validation and its error
-messages. Only the standard library
-is imported here.
+messages. Only the standard library is imported here.
 """
 
 from __future__ import annotations
