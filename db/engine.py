@@ -7,6 +7,7 @@ foreign keys, on every connection.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -14,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from db.revision import MIGRATIONS, head_revision
+from tracker.redact import redact
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A PostgreSQL advisory lock key held while migrating ("trkm"; the leader's is "trkr").
@@ -47,13 +49,23 @@ def make_engine(url: str) -> Engine:
     if url_obj.get_backend_name() == "sqlite":
         database = url_obj.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(database))
         engine = create_engine(
             url_obj, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
     return create_engine(url_obj, pool_pre_ping=True)
+
+
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (SQLite gives its -wal and
+    -shm files the same mode); an existing file is left as it is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _alembic_config(connection):
@@ -101,14 +113,8 @@ def open_database(url: str) -> Engine:
     try:
         engine = make_engine(url)
         migrate(engine)
-    except (OperationalError, ArgumentError) as exc:
+    except (OperationalError, ArgumentError, ValueError) as exc:
+        # ValueError: a URL SQLAlchemy cannot parse, such as a port that is not a number.
         reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-        raise DatabaseError(f"cannot open database {_redacted(url)}: {reason}") from None
+        raise DatabaseError(f"cannot open database {redact(url)}: {redact(reason)}") from None
     return engine
-
-
-def _redacted(url: str) -> str:
-    try:
-        return make_url(normalise_url(url)).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "(unparseable URL)"

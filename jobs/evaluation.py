@@ -35,10 +35,19 @@ def needed_since(predictions) -> dict[str, datetime]:
     """For each series, the earliest time any of these predictions reads."""
     since: dict[str, datetime] = {}
     for prediction in predictions:
-        first = datetime.combine(prediction.start, time(), UTC) - LOOKBACK
+        first = _lookback_from(prediction.start)
         for series_id in prediction.series_ids():
             since[series_id] = min(first, since.get(series_id, first))
     return since
+
+
+def _lookback_from(start) -> datetime:
+    """LOOKBACK before ``start``; from the first representable day when that is earlier
+    (the schema bounds dates, this keeps a poll alive should one slip through)."""
+    try:
+        return datetime.combine(start, time(), UTC) - LOOKBACK
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def latest_only(predictions) -> set[str]:

@@ -28,6 +28,9 @@ AREAS = {
     "concurrency": "Concurrent readers while the daemon writes",
     "bad input": "Bad input (property-based)",
     "untrusted text": "Untrusted text: markup and terminal control",
+    "secrets": "Secrets never shown (output, logs, database, cache)",
+    "bad config and registry": "Hostile config and registry files",
+    "quick-path cache": "The quick path's cache: stale or planted",
 }
 
 

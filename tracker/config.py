@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tracker.configfile import DATABASE_URL_ENV, DEFAULT_CONFIG_NAME, find_config
+from tracker.configfile import (
+    DATABASE_URL_ENV,
+    DEFAULT_CONFIG_NAME,
+    UnreadableFile,
+    find_config,
+    read_limited,
+)
+from tracker.redact import redact
 
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -41,9 +48,35 @@ def parse_duration(text: str) -> timedelta:
 
 def _check_http_url(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"bad URL {value!r}: expected http:// or https:// and a host")
+    if parts.scheme not in ("http", "https") or not parts.netloc or not _port_ok(value):
+        raise ValueError(f"bad URL {redact(value)!r}: expected http:// or https:// and a host")
     return value.rstrip("/")
+
+
+def _port_ok(url: str) -> bool:
+    try:
+        return urlsplit(url).port != 0  # raises on a port that is not a number up to 65535
+    except ValueError:
+        return False
+
+
+_SQLITE = re.compile(r"^sqlite(\+pysqlite)?:///")
+_POSTGRES = re.compile(r"^postgres(ql)?(\+psycopg)?://")
+
+
+def _database_url_problem(value: str) -> str | None:
+    """Why this database URL cannot be used, or None."""
+    if _SQLITE.match(value):
+        path = _SQLITE.sub("", value).partition("?")[0]
+        if not path or ":memory:" in path or "mode=memory" in value:
+            # Each connection would get its own empty database: nothing would ever show.
+            return "an in-memory SQLite database keeps nothing: give a file, like sqlite:///data/tracker.db"
+        return None
+    if not _POSTGRES.match(value):
+        return "expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    if not _port_ok(value):
+        return "the port is not a number"
+    return None
 
 
 class _Section(BaseModel):
@@ -57,10 +90,9 @@ class DatabaseConfig(_Section):
     @field_validator("url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if not re.match(r"^(sqlite(\+pysqlite)?:///|postgres(ql)?(\+psycopg)?://)", value):
-            raise ValueError(
-                f"bad URL {value!r}: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
-            )
+        problem = _database_url_problem(value)
+        if problem:
+            raise ValueError(f"bad URL {redact(value)!r}: {problem}")
         return value
 
 
@@ -207,6 +239,11 @@ class Settings(_Section):
 
 
 def _describe(error: dict[str, Any]) -> str:
+    # A value echoed back may be a URL with a password in it.
+    return redact(_explain(error))
+
+
+def _explain(error: dict[str, Any]) -> str:
     # A quoted TOML key may hold a newline: repr keeps the message one line.
     parts = [str(part) if str(part).isprintable() else repr(part) for part in error["loc"]]
     key = ".".join(parts) or "(top level)"
@@ -243,9 +280,11 @@ def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
     if path is None:
         return settings_from_dict({}, source="(defaults)")
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
+    except UnreadableFile as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:

@@ -6,12 +6,14 @@ prints a row: about half a second. Yet what these two commands need from the con
 the registry is small: the registry's fields for each prediction (status), the poll
 interval of each source group (series). So each full run leaves a cache of that
 (``remember_status``, ``remember_series``), keyed by everything that could change it:
-the working folder, the config file, ``$TRACKER_DATABASE_URL``, the files read, the
-tracker version and the cache's own format. The quick path (``quick_answer``) answers
-only when that cache is current and the database is SQLite at the expected schema
-revision, reading it with the standard library; in every other case it returns None and
-the full CLI runs, with its validation and its error messages. Only the standard library
-is imported here.
+the working folder, the config file, ``$TRACKER_DATABASE_URL``, a hash of the content of
+each file read (an edit that keeps a file's size and time is still seen), the tracker
+version and the cache's own format. The cache is the user's own: written 0600 in a 0700
+folder, and a cache file another user owns or could have written is never read. The quick
+path (``quick_answer``) answers only when that cache is current and the database is
+SQLite at the expected schema revision, reading it with the standard library; in every
+other case it returns None and the full CLI runs, with its validation and its error
+messages. Only the standard library is imported here.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from types import SimpleNamespace
 
 from db.revision import head_revision
 from tracker import __version__
-from tracker.configfile import DATABASE_URL_ENV, find_config
+from tracker.configfile import DATABASE_URL_ENV, find_config, read_limited
 from tracker.jsonout import dumps
 from tracker.series_view import series_rows
 from tracker.sources import SOURCES, group_of
@@ -34,7 +36,7 @@ from tracker.staleness import RECENT, series_stale
 from tracker.status_view import status_rows, summaries
 
 CACHE_ENV = "XDG_CACHE_HOME"
-CACHE_FORMAT = 2  # bumped when what is cached changes shape: an older cache is not read
+CACHE_FORMAT = 3  # bumped when what is cached changes shape: an older cache is not read
 COMMANDS = ("status", "series")
 
 # The same reads as db/queries.py (latest_snapshots, series_overview, source_health,
@@ -71,10 +73,10 @@ def quick_answer(argv: list[str]) -> str | None:
     command, explicit = parsed
     try:
         config_path, _required = find_config(explicit)
-        entry = json.loads(_cache_file(command, config_path).read_text(encoding="utf-8"))
+        entry = json.loads(_read_own(_cache_file(command, config_path)))
         if entry["key"] != _key(config_path):
             return None
-        if any(_stat(Path(name)) != stat for name, stat in entry["files"]):
+        if any(_digest(Path(name)) != digest for name, digest in entry["files"]):
             return None
         connection = _open(Path(entry["database"]))
         if connection is None:
@@ -117,16 +119,37 @@ def _remember(command: str, settings, files: list[Path], content: dict) -> None:
     try:
         entry = {
             "key": _key(settings.path),
-            "files": [[str(path), _stat(path)] for path in files],
+            "files": [[str(path), _digest(path)] for path in files],
             "database": str(Path(url.database).resolve()),
         } | content
-        target = _cache_file(command, settings.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(entry), encoding="utf-8")
-        os.replace(partial, target)  # readers see the old cache or the new, never half
+        _write_own(_cache_file(command, settings.path), json.dumps(entry))
     except OSError:
         pass
+
+
+def _write_own(target: Path, text: str) -> None:
+    """Write the cache file 0600 in a 0700 folder, atomically."""
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if target.parent.stat().st_uid == os.geteuid():
+        target.parent.chmod(0o700)  # a folder made before this rule
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial.unlink(missing_ok=True)
+    # O_EXCL: never write through a file or link someone else left at this name.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(partial, target)  # readers see the old cache or the new, never half
+
+
+def _read_own(path: Path) -> str:
+    """The cache file's text, if this user owns it and no one else may write it; a file
+    planted in a shared cache folder would otherwise answer for the registry."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, encoding="utf-8") as file:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid() or info.st_mode & 0o777 != 0o600:
+            raise OSError("not this user's own cache file")
+        return file.read()
 
 
 def _command_line(argv: list[str]) -> tuple[str, str | None] | None:
@@ -149,13 +172,18 @@ def _key(config_path: Path | None) -> dict:
         "format": CACHE_FORMAT,
         "cwd": os.getcwd(),
         "config": str(config_path) if config_path else None,
-        "database_env": os.environ.get(DATABASE_URL_ENV),
+        # Hashed: the URL may hold a password, which has no place in a cache file.
+        "database_env": _hash(os.environ.get(DATABASE_URL_ENV, "").encode()),
     }
 
 
-def _stat(path: Path) -> list[int]:
-    info = path.stat()
-    return [info.st_mtime_ns, info.st_size]
+def _digest(path: Path) -> str:
+    """A hash of the file's content (capped like the config reader's)."""
+    return _hash(read_limited(path))
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _cache_file(command: str, config_path: Path | None) -> Path:

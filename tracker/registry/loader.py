@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from tracker.configfile import UnreadableFile, read_limited
 from tracker.registry.schema import KINDS, PredictionBase, SeriesId
 
 # A universe declared in a registry file: its name, and each member's label and series.
@@ -96,11 +97,13 @@ def parse_prediction(
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_limited(path).decode("utf-8"))
     except FileNotFoundError:
         raise RegistryError([f"{path}: no such registry file"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (UnicodeDecodeError, UnreadableFile) as exc:
         raise RegistryError([f"{path}: cannot read: {exc}"]) from None
+    except OSError as exc:
+        raise RegistryError([f"{path}: cannot read: {exc.strerror}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError([f"{path}: invalid TOML: {exc}"]) from None
 

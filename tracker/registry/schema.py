@@ -41,17 +41,31 @@ def _series_id(value: str) -> str:
 
 SeriesId = Annotated[str, AfterValidator(_series_id)]
 
+# Dates far from now overflow the arithmetic done with them (a lookback before made_on,
+# a digest's week after a deadline): the calendar a prediction can use is bounded.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def _in_range(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"date {value} out of range ({FIRST_DAY} to {LAST_DAY})")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_in_range)]
+
 
 class PredictionBase(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
     id: str = Field(pattern=_SLUG, max_length=120)
     who: str = Field(min_length=1)
-    made_on: date
+    made_on: Day
     claim: str = Field(min_length=1)
     kind: str
-    deadline: date | None = None
-    start: date | None = None
+    deadline: Day | None = None
+    start: Day | None = None
     category: str = ""
     notes: str = ""
     scored: bool = True
@@ -101,7 +115,7 @@ class Threshold(_OneSeries):
     target: float
     direction: Literal["above", "below"]
     touch: bool = True
-    meetings: list[date] | None = Field(default=None, min_length=1)
+    meetings: list[Day] | None = Field(default=None, min_length=1)
     step: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
@@ -242,7 +256,7 @@ class _Released(_OneSeries):
     ``nowcast`` (a nowcast of the quarter's annualised growth, e.g. fred:GDPNOW), given
     together, let the gdp-nowcast model give a probability before the release."""
 
-    on: date
+    on: Day
     nowcast: SeriesId | None = None
     levels: SeriesId | None = None
 

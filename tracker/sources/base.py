@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tracker.redact import redact
+
 
 @dataclass(frozen=True, slots=True)
 class Point:
@@ -56,7 +58,8 @@ class SourceError(Exception):
     """A fetch or parse failed for one symbol; the message is for the user."""
 
     def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
+        # Messages name the server, and a configured URL may carry a password.
+        super().__init__(redact(message))
         self.retry_after = retry_after
 
 
@@ -91,7 +94,7 @@ async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:
                 report.retry_after = max(report.retry_after or 0.0, outcome.retry_after)
         elif isinstance(outcome, Exception):
             # A bug or an unforeseen payload: keep the cycle alive and say what happened.
-            report.errors[name] = f"unexpected {type(outcome).__name__}: {outcome}"
+            report.errors[name] = redact(f"unexpected {type(outcome).__name__}: {outcome}")
         else:
             raise outcome  # KeyboardInterrupt, CancelledError: let them through
     return report
