@@ -24,7 +24,7 @@ from jobs.evaluation import evaluate_all
 from tracker import plausible
 from tracker.config import Settings, parse_duration
 from tracker.sources import SOURCES, group_of, source_module
-from tracker.sources.base import SourceError, SourceReport, plain
+from tracker.sources.base import SourceError, SourceReport, unexpected
 from tracker.sources.http import HttpClient
 
 log = logging.getLogger("tracker.poll")
@@ -137,19 +137,14 @@ async def fetch_source(http: HttpClient, settings: Settings, name: str, symbols,
             report = await source_module(name).fetch(http, settings, symbols, now)
     except TimeoutError as exc:
         why = (f"no full answer within the {deadline:g} s deadline" if timer.expired()
-               else _unexpected(exc))
+               else unexpected(exc))
         return _failed(name, symbols, why)
     except SourceError as exc:
         return _failed(name, symbols, str(exc), exc.retry_after)
     except Exception as exc:
         log.debug("%s: fetch raised", name, exc_info=True)
-        return _failed(name, symbols, _unexpected(exc))
+        return _failed(name, symbols, unexpected(exc))
     return _no_empty_answers(report)
-
-
-def _unexpected(exc: Exception) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
-    return plain(f"unexpected {type(exc).__name__}: {text}")[:300]
 
 
 def _failed(name: str, symbols, message: str, retry_after: float | None = None) -> SourceReport:
