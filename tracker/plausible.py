@@ -45,7 +45,8 @@ def problem(series_id: str, stated_unit: str | None, points: list[Point],
         return _first(points, lambda v: v < 0, "a negative count")
     if not _positive(series_id, unit):
         return None
-    below = _first(points, lambda v: v <= 0, f"a value of zero or below for a {unit} series")
+    level = "an index level" if unit == INDEX else "a price"
+    below = _first(points, lambda v: v <= 0, f"{level} of zero or below")
     return below or _jump(points, recent)
 
 
