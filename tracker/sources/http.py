@@ -227,6 +227,10 @@ async def _read_capped(response: httpx.Response, host: str, max_bytes: int) -> b
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise ResponseTooLarge(f"{host} sent {int(declared):,} bytes, over the {max_bytes:,} cap")
+    if response.is_stream_consumed:  # a transport that built it whole (httpx.MockTransport)
+        if len(response.content) > max_bytes:
+            raise ResponseTooLarge(f"{host} sent more than the {max_bytes:,}-byte cap")
+        return response.content
     layers = _decoders(response.headers.get("Content-Encoding", ""), host)
     body, raw = bytearray(), 0
     async for chunk in response.aiter_raw():
