@@ -2,7 +2,10 @@
 health, then evaluate every prediction.
 
 Sources are fetched concurrently, and one failing source (or symbol) never stops the
-others: whatever arrived is stored, and the failure is recorded and reported.
+others: whatever arrived is stored, and the failure is recorded and reported. Whatever a
+source's fetch raises, and a fetch still running at the request deadline, is that
+source's failure outright. A symbol whose values it cannot take (tracker/plausible.py)
+is refused and reported as that symbol's failure, never stored.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from sqlalchemy import Engine
 
 from db import queries
 from jobs.evaluation import evaluate_all
-from tracker.config import Settings
+from tracker import plausible
+from tracker.config import Settings, parse_duration
 from tracker.sources import SOURCES, group_of, source_module
-from tracker.sources.base import SourceReport
+from tracker.sources.base import SourceError, SourceReport, unexpected
 from tracker.sources.http import HttpClient
 
 log = logging.getLogger("tracker.poll")
@@ -120,9 +124,32 @@ async def fetch_and_store(
 
 
 async def fetch_source(http: HttpClient, settings: Settings, name: str, symbols, now) -> SourceReport:
-    """One source's answer for these symbols; an answer with no points is a failure."""
-    report = await source_module(name).fetch(http, settings, symbols, now)
+    """One source's answer for these symbols; an answer with no points is a failure.
+
+    Whatever the fetch raises (an error no layer below foresaw, a parser's bug) fails the
+    source outright, as does a fetch still running at the deadline (a fallback after a
+    slow request would otherwise double it): the other sources and the evaluation go on.
+    """
+    deadline = parse_duration(settings.http.request_deadline).total_seconds()
+    timer = asyncio.timeout(deadline)
+    try:
+        async with timer:
+            report = await source_module(name).fetch(http, settings, symbols, now)
+    except TimeoutError as exc:
+        why = (f"no full answer within the {deadline:g} s deadline" if timer.expired()
+               else unexpected(exc))
+        return _failed(name, symbols, why)
+    except SourceError as exc:
+        return _failed(name, symbols, str(exc), exc.retry_after)
+    except Exception as exc:
+        log.debug("%s: fetch raised", name, exc_info=True)
+        return _failed(name, symbols, unexpected(exc))
     return _no_empty_answers(report)
+
+
+def _failed(name: str, symbols, message: str, retry_after: float | None = None) -> SourceReport:
+    """The report of a source that failed as a whole: every symbol carries the message."""
+    return SourceReport(name, errors=dict.fromkeys(symbols, message), retry_after=retry_after)
 
 
 def _no_empty_answers(report: SourceReport) -> SourceReport:
@@ -177,7 +204,23 @@ def _log_transition(report: SourceReport, before, line: SourceLine) -> None:
         log.debug("%s", line)
 
 
+def refuse_implausible(engine: Engine, report: SourceReport) -> SourceReport:
+    """Take out every series holding a value it cannot take: it becomes that symbol's
+    error, and the source's other symbols are stored as usual."""
+    ids = [f"{report.source}:{s.symbol}" for s in report.series]
+    recent = queries.newest_points(engine, ids, plausible.RECENT) if ids else {}
+    for series in list(report.series):
+        series_id = f"{report.source}:{series.symbol}"
+        why = plausible.problem(series_id, series.unit, series.points,
+                                [p.value for p in recent.get(series_id, [])])
+        if why is not None:
+            report.series.remove(series)
+            report.errors[series.symbol] = why
+    return report
+
+
 def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> SourceLine:
+    report = refuse_implausible(engine, report)
     queries.upsert_series(
         engine,
         [

@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "reliability.md"
 AREAS = {
     "sources": "Bad networks and bad payloads, per source",
+    "fetch errors": "Every error a fetch can raise, per source",
+    "deadlines": "Servers that drip: the deadline for a whole request",
+    "bombs": "Decompression bombs",
+    "implausible values": "Values a series cannot take",
     "crash": "Crash safety",
     "concurrency": "Concurrent readers while the daemon writes",
     "bad input": "Bad input (property-based)",

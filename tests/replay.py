@@ -27,6 +27,8 @@ class Reply:
     content_type: str = "application/json"
     delay: float = 0.0  # seconds before answering, for slow-server tests
     headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After
+    drip: float = 0.0  # seconds between bytes of the body: a server that never quite stalls
+    drip_for: float = 15.0  # a dripping reply gives up (closes) after this long
 
     @classmethod
     def file(
@@ -56,7 +58,22 @@ class ReplayServer:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.drip:
+                    self._drip(reply)
+                else:
+                    self.wfile.write(reply.body)
+
+            def _drip(self, reply: Reply) -> None:
+                stop = time.monotonic() + reply.drip_for
+                try:
+                    for byte in reply.body:
+                        if time.monotonic() > stop:
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
+                except OSError:  # the client gave up: what the test wants
+                    return
 
             def log_message(self, *args):
                 pass

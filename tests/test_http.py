@@ -154,3 +154,98 @@ def test_a_body_over_the_cap_is_refused_and_not_retried(waits):
     with pytest.raises(SourceError, match="cap"):
         get(max_bytes=1000)
     assert route.call_count == 1
+
+
+@respx.mock
+@pytest.mark.parametrize("wbits", [15, -15], ids=["zlib-wrapped", "raw"])
+def test_deflate_is_decoded_wrapped_or_raw(wbits):
+    import zlib
+
+    z = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    respx.get(URL).mock(return_value=httpx.Response(
+        200, content=z.compress(b'{"ok": true}') + z.flush(), headers={"Content-Encoding": "deflate"}))
+    response, _ = get()
+    assert response.json() == {"ok": True}
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip"])
+def test_a_gzip_bomb_is_refused_at_the_cap_while_it_inflates(encoding):
+    import gzip
+    import tracemalloc
+
+    bomb = gzip.compress(bytes(64 * 1024 * 1024), 9)  # 64 MB of zeros in about 64 KB
+    if encoding == "gzip, gzip":
+        bomb = gzip.compress(bomb, 9)
+
+    def serve(request):  # a stream, as from the network (respx would hold it decoded)
+        return httpx.Response(200, stream=httpx.ByteStream(bomb),
+                              headers={"Content-Encoding": encoding})
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceError, match="inflates past the 1,048,576-byte cap"):
+            get(max_bytes=1024 * 1024, transport=httpx.MockTransport(serve))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024  # the cap and a few chunks, never the 64 MB
+
+
+@respx.mock
+def test_an_encoding_we_did_not_ask_for_is_refused():
+    respx.get(URL).mock(return_value=httpx.Response(
+        200, content=b"\x0b\x02\x80{}\x03", headers={"Content-Encoding": "br"}))
+    with pytest.raises(SourceError, match="encoding we did not ask for: br"):
+        get()
+
+
+@respx.mock
+def test_only_what_can_be_inflated_within_the_cap_is_asked_for():
+    route = respx.get(URL).mock(return_value=httpx.Response(200))
+    get()
+    assert route.calls[0].request.headers["Accept-Encoding"] == "gzip, deflate"
+
+
+@respx.mock
+def test_the_deadline_covers_the_whole_request():
+    async def slow(request):
+        await asyncio.sleep(5)
+        return httpx.Response(200)
+
+    respx.get(URL).mock(side_effect=slow)
+    started = asyncio.run(_now())
+    with pytest.raises(SourceError, match="no full answer from api.example.test within the 0.2 s deadline"):
+        get(deadline=0.2)
+    assert asyncio.run(_now()) - started < 2
+
+
+async def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
+@respx.mock
+def test_a_retry_that_cannot_finish_before_the_deadline_is_not_waited_for(waits):
+    respx.get(URL).mock(return_value=httpx.Response(503, headers={"Retry-After": "20"}))
+    with pytest.raises(HttpStatusError) as caught:
+        get(retries=3, deadline=10)
+    assert waits == []
+    assert caught.value.retry_after == 20  # health still holds off for the server's wait
+
+
+@respx.mock
+@pytest.mark.parametrize("error, said, tries", [
+    (httpx.DecodingError, "does not decode", 1),
+    (httpx.TooManyRedirects, "redirected too many times", 1),
+    (httpx.InvalidURL, "invalid URL", 1),
+    (httpx.UnsupportedProtocol, "unsupported URL", 1),
+    (httpx.LocalProtocolError, "could not send a valid request", 1),
+    (httpx.RemoteProtocolError, "broke the HTTP protocol", 3),
+    (httpx.ProxyError, "the proxy to api.example.test failed", 3),
+    (httpx.ReadError, "cannot reach", 3),
+])
+def test_every_httpx_error_is_one_line_and_retried_only_when_it_may_pass(waits, error, said, tries):
+    route = respx.get(URL).mock(side_effect=error("first line\nsecond line"))
+    with pytest.raises(SourceError, match=said) as caught:
+        get(retries=2)
+    assert "\n" not in str(caught.value)
+    assert route.call_count == tries

@@ -118,13 +118,17 @@ class ScheduleConfig(_Section):
 
 class HttpConfig(_Section):
     timeout: str = "20s"
+    # The whole request, retries and their waits included: a server dripping a byte at a
+    # time passes every per-read timeout. Longer than the daemon's 30 s grace on SIGTERM,
+    # which abandons a poll still running then.
+    request_deadline: str = "60s"
     # Six, as a browser opens per host over HTTP/1.1: a poll's burst is no heavier than
     # one page of the site. Yahoo's 429s follow the volume of requests, not this.
     per_host_concurrency: int = Field(default=6, ge=1, le=64)
     retries: int = Field(default=3, ge=0, le=10)
     max_response_mb: int = Field(default=16, ge=1, le=1024)
 
-    @field_validator("timeout")
+    @field_validator("timeout", "request_deadline")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)

@@ -143,7 +143,9 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def write_config(tmp_path, urls: dict[str, str]):
+def write_config(tmp_path, urls: dict[str, str], http: dict[str, str] | None = None):
+    """The four sources at ``urls``; ``http`` adds or overrides [http] keys (TOML values)."""
+    keys = {"retries": "0", "timeout": '"1s"', "max_response_mb": "1"} | (http or {})
     predictions = (
         f'[[prediction]]\nid = "p-yahoo"\nwho = "T"\nmade_on = 2026-08-01\nclaim = "c"\n'
         f'kind = "threshold"\nseries = "{SERIES["yahoo"]}"\ntarget = 1e9\ndirection = "above"\n\n'
@@ -155,7 +157,7 @@ def write_config(tmp_path, urls: dict[str, str]):
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "tracker.db"}"\n\n[registry]\nbundled = false\n\n'
-        '[http]\nretries = 0\ntimeout = "1s"\nmax_response_mb = 1\n\n'
+        '[http]\n' + "".join(f"{k} = {v}\n" for k, v in keys.items()) + "\n"
         f'[sources.yahoo]\nbase_url = "{urls["yahoo"]}"\n\n'
         f'[sources.fred]\nbase_url = "{urls["fred"]}"\napi_url = "{urls["fred"]}"\n'
         'api_key_env = "TRACKER_TEST_NO_SUCH_KEY"\n\n'
@@ -179,17 +181,24 @@ def duplicates(engine) -> int:
 
 
 def poll_once(tmp_path, faulty: str | None = None, fault: str | None = None):
+    return poll_with(tmp_path, {faulty: FAULTS[fault]} if faulty else {})
+
+
+def poll_with(tmp_path, faults: dict, http: dict[str, str] | None = None):
+    """One cycle against the loopback server: each source in ``faults`` gets its fault
+    (a function of the source giving the reply, or None for a closed port), the others
+    their recorded answers."""
     with ReplayServer() as server:
         urls = dict.fromkeys(SERIES, server.url)
         for source in SERIES:
-            if source != faulty:
+            if source not in faults:
                 server.add(PATHS[source], healthy(source))
-        if faulty is not None:
-            if FAULTS[fault] is None:
-                urls[faulty] = f"http://127.0.0.1:{closed_port()}"
+        for source, make in faults.items():
+            if make is None:
+                urls[source] = f"http://127.0.0.1:{closed_port()}"
             else:
-                server.add(PATHS[faulty], FAULTS[fault](faulty))
-        settings, registry, engine = write_config(tmp_path, urls)
+                server.add(PATHS[source], make(source))
+        settings, registry, engine = write_config(tmp_path, urls, http)
         result = run_cycle(settings, registry, engine, now=NOW)
     return result, engine
 

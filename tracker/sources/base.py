@@ -54,6 +54,13 @@ def plain(text: object) -> str:
     return "".join(c if c.isprintable() else " " for c in str(text))
 
 
+def unexpected(exc: BaseException) -> str:
+    """An exception nobody foresaw, as one line for health and the log: its class and
+    the first line of what it says."""
+    lines = str(exc).strip().splitlines()
+    return redact(plain(f"unexpected {type(exc).__name__}: {lines[0] if lines else ''}")[:300])
+
+
 class SourceError(Exception):
     """A fetch or parse failed for one symbol; the message is for the user."""
 
@@ -94,7 +101,7 @@ async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:
                 report.retry_after = max(report.retry_after or 0.0, outcome.retry_after)
         elif isinstance(outcome, Exception):
             # A bug or an unforeseen payload: keep the cycle alive and say what happened.
-            report.errors[name] = redact(f"unexpected {type(outcome).__name__}: {outcome}")
+            report.errors[name] = unexpected(outcome)
         else:
             raise outcome  # KeyboardInterrupt, CancelledError: let them through
     return report
