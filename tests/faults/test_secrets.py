@@ -44,16 +44,18 @@ PREDICTIONS = "".join(
 )
 
 
-def _with_secret(url: str, secret: str) -> str:
+def _with_secret(url: str, secret: str, token_only: bool = False) -> str:
+    """A password in the URL, or a token alone as the userinfo (``https://TOKEN@host``)."""
     scheme, rest = url.split("://", 1)
-    return f"{scheme}://user:{secret}@{rest}"
+    return f"{scheme}://{secret if token_only else 'user:' + secret}@{rest}"
 
 
 def secret_config(folder: Path, server_url: str, database: str | None = None) -> Path:
     """A config with a password in every source URL and the credentials' variables named;
     Yahoo's URL points at a closed port (cannot reach), the others at a failing server."""
     closed = "http://127.0.0.1:9"
-    urls = {name: _with_secret(closed if name == "yahoo" else server_url, secret)
+    urls = {name: _with_secret(closed if name == "yahoo" else server_url, secret,
+                               token_only=name in ("kalshi", "edgar"))
             for name, secret in SOURCE_SECRETS.items()}
     database = database or f"sqlite:///{folder / 'tracker.db'}"
     path = folder / "config.toml"

@@ -44,11 +44,16 @@ ACCEPT_ENCODING = "gzip, deflate"
 CHUNK = 64 * 1024  # the most one step of inflating may produce
 
 
+
+def host_of(url: str) -> str:
+    """The host (and port) a message names, never the userinfo a URL may carry."""
+    return urlsplit(url).netloc.rpartition("@")[2]
+
 class HttpStatusError(SourceError):
     """A final HTTP error status; ``body`` holds the start of the response for parsers."""
 
     def __init__(self, status: int, url: str, body: str, retry_after: float | None = None):
-        super().__init__(f"HTTP {status} from {urlsplit(url).netloc}", retry_after)
+        super().__init__(f"HTTP {status} from {host_of(url)}", retry_after)
         self.status = status
         self.body = body
 
@@ -127,7 +132,7 @@ class HttpClient:
         request = self._client.build_request("GET", url, params=params, headers=headers)
         response = await self._client.send(request, stream=True)
         try:
-            body = await _read_capped(response, urlsplit(url).netloc, self.max_bytes)
+            body = await _read_capped(response, host_of(url), self.max_bytes)
         finally:
             await response.aclose()
         # The body is decoded already (gzip, deflate): drop the headers that describe the wire.
@@ -138,7 +143,7 @@ class HttpClient:
     async def get(self, url: str, params=None, headers=None) -> httpx.Response:
         """GET with retries, all within the deadline; returns a 2xx/3xx response or
         raises SourceError."""
-        host = urlsplit(url).netloc
+        host = host_of(url)
         timer = asyncio.timeout(self.deadline)
         try:
             async with timer:
