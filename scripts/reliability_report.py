@@ -27,6 +27,7 @@ AREAS = {
     "crash": "Crash safety",
     "concurrency": "Concurrent readers while the daemon writes",
     "bad input": "Bad input (property-based)",
+    "storage": "Storage faults: read-only, full, corrupt, vanished, wrong schema",
 }
 
 
