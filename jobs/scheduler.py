@@ -205,18 +205,20 @@ class Daemon:
                 self._stop.wait(0.5)
                 self._database_still_there()
             scheduler.shutdown(wait=False)
+            if self._vanished is not None:
+                log.error("%s", self._vanished)
+                self._vanished.logged = True
             finished = self._wait_for_running_poll()
             self.leader.release()
             if not finished:
                 log.warning("the running poll did not finish in %.0f s: abandoned", STOP_GRACE)
                 logging.shutdown()
-                os._exit(0)  # its thread cannot be interrupted; the data are consistent
+                # Its thread cannot be interrupted; the data are consistent.
+                os._exit(1 if self._vanished else 0)
             if self._lost.is_set() and not self._stop.is_set():
                 log.warning("no longer leading: standing by")
         if self._vanished is not None:
-            log.error("%s", self._vanished)
-            self._vanished.logged = True
-            raise self._vanished
+            raise self._vanished  # the CLI exits 1; the log has said why
         log.info("tracker daemon stopped")
 
 
