@@ -140,7 +140,7 @@ def open_database(url: str, access: str = UPGRADE) -> Engine:
             raise SchemaError(f"no database at {path} yet: {_CREATE_HINT}")
         engine = make_engine(url)
         _prepare_schema(engine, access, _redacted(url))
-    except (DBAPIError, ArgumentError) as exc:
+    except (DBAPIError, ArgumentError, sqlite3.Error) as exc:  # sqlite3's: creating it
         raise storage_error(exc, url) from None
     return engine
 
@@ -172,7 +172,7 @@ def upgrade_database(url: str) -> tuple[str | None, str]:
         before = current_revision(engine)
         _prepare_schema(engine, UPGRADE, _redacted(url))
         engine.dispose()
-    except (DBAPIError, ArgumentError) as exc:
+    except (DBAPIError, ArgumentError, sqlite3.Error) as exc:  # sqlite3's: creating it
         raise storage_error(exc, url) from None
     return before, head_revision()
 
