@@ -65,6 +65,11 @@ def one_line(proc) -> str:
     return lines[0]
 
 
+def note(text: str, folder: Path) -> str:
+    """What a test records: the line said, without the test's temporary folder."""
+    return text.strip().replace(str(folder), "TMP")
+
+
 def said_one_line(proc, code: int) -> bool:
     lines = proc.stderr.strip().splitlines()
     return (proc.returncode == code and len(lines) == 1 and lines[0].startswith("tracker: ")
@@ -122,7 +127,7 @@ def test_a_read_only_database_is_one_line_and_exit_1(setup, fault_result, what, 
         path.chmod(mode)
     fault_result("storage", f"read-only database {what}", command[0],
                  survived=said_one_line(done, 1) and verdicts(setup) == KEPT,
-                 note=done.stderr.strip()[-200:])
+                 note=note(done.stderr, setup.parent))
     assert done.returncode == 1, done.stderr
     assert "read" in one_line(done) and "permissions" in done.stderr
     assert verdicts(setup) == KEPT
@@ -138,7 +143,7 @@ def test_a_full_disk_during_backfill_is_one_line_and_exit_1(setup, fault_result)
         intact = db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     fault_result("storage", "disk full (SQLITE_FULL)", "backfill",
                  survived=said_one_line(done, 1) and verdicts(setup) == KEPT and intact,
-                 note=done.stderr.strip()[-200:])
+                 note=note(done.stderr, setup.parent))
     assert done.returncode == 1, done.stderr
     assert "disk is full" in one_line(done)
     assert verdicts(setup) == KEPT and intact
@@ -151,7 +156,7 @@ def test_a_corrupt_database_is_one_line_and_left_as_it_was(setup, fault_result, 
     done = tracker(setup, *command)
     untouched = database(setup).read_bytes() == garbage
     fault_result("storage", "corrupt database file (garbage bytes)", command[0],
-                 survived=said_one_line(done, 1) and untouched, note=done.stderr.strip()[-200:])
+                 survived=said_one_line(done, 1) and untouched, note=note(done.stderr, setup.parent))
     assert done.returncode == 1, done.stderr
     assert "damaged or not a tracker database" in one_line(done)
     assert untouched
@@ -163,7 +168,7 @@ def test_a_schema_from_a_newer_tracker_says_upgrade_tracker(setup, fault_result,
     done = tracker(setup, *command)
     kept = revision(setup) == "9999" and verdicts(setup) == KEPT
     fault_result("storage", "schema written by a newer tracker", command[0],
-                 survived=said_one_line(done, 2) and kept, note=done.stderr.strip()[-200:])
+                 survived=said_one_line(done, 2) and kept, note=note(done.stderr, setup.parent))
     assert done.returncode == 2, done.stderr
     assert "upgrade tracker" in one_line(done)
     assert kept
@@ -197,7 +202,7 @@ def test_only_migrate_upgrades_an_old_schema(setup, fault_result, command):
     done = tracker(setup, *command)
     kept = revision(setup) == before and verdicts(setup) == KEPT
     fault_result("storage", "schema of an older tracker", " ".join(command),
-                 survived=said_one_line(done, 2) and kept, note=done.stderr.strip()[-200:])
+                 survived=said_one_line(done, 2) and kept, note=note(done.stderr, setup.parent))
     assert done.returncode == 2, done.stderr
     assert "run `tracker migrate`" in one_line(done)
     assert kept  # not migrated behind a running leader's back
@@ -224,7 +229,7 @@ def test_a_read_command_never_creates_a_database(tmp_path, fault_result, command
     done = tracker(config, *command)
     created = (tmp_path / "data").exists()
     fault_result("storage", "read command on a database not created yet", command[0],
-                 survived=said_one_line(done, 2) and not created, note=done.stderr.strip()[-200:])
+                 survived=said_one_line(done, 2) and not created, note=note(done.stderr, tmp_path))
     assert done.returncode == 2, done.stderr
     assert "tracker migrate" in one_line(done)
     assert not created
@@ -233,7 +238,7 @@ def test_a_read_command_never_creates_a_database(tmp_path, fault_result, command
 def test_a_preview_into_a_missing_folder_is_one_line_and_exit_2(setup, fault_result):
     done = tracker(setup, "digest", "--preview", str(setup.parent / "no" / "such" / "d.html"))
     fault_result("storage", "digest --preview into a missing folder", "digest",
-                 survived=said_one_line(done, 2), note=done.stderr.strip()[-200:])
+                 survived=said_one_line(done, 2), note=note(done.stderr, setup.parent))
     assert done.returncode == 2, done.stderr
     assert "no folder" in one_line(done)
 
@@ -258,7 +263,7 @@ def test_a_non_ascii_smtp_password_is_one_line_and_exit_1(setup, fault_result):
         server.stop()
     fault_result("storage", "non-ASCII SMTP password", "digest --send",
                  survived=said_one_line(done, 1) and not recorder.envelopes,
-                 note=done.stderr.strip()[-200:])
+                 note=note(done.stderr, setup.parent))
     assert done.returncode == 1, done.stderr
     assert "ASCII" in one_line(done) and "pässwörd" not in done.stderr
     assert recorder.envelopes == []
@@ -294,7 +299,7 @@ def test_the_daemon_stops_when_its_database_file_vanishes(tmp_path, fault_result
         untouched = path.stat().st_size == 0  # nothing was written into the stranger
     fault_result("storage", f"database file {how} under the daemon", "run",
                  survived=exited and code == 1 and len(errors) == 1 and untouched,
-                 note=(errors or ["(no error logged)"])[0][-200:])
+                 note=note((errors or ["(no error logged)"])[0].split(": ", 1)[-1], tmp_path))
     assert exited, daemon.log
     assert code == 1, daemon.log
     assert len(errors) == 1 and how in errors[0], daemon.log
