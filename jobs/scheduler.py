@@ -12,6 +12,8 @@ the scheduler's memory: each poll fetches from the last stored point.
 - SIGHUP: reload the config and the registry; a bad new config is refused with a log
   line and the old one keeps running.
 - With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too.
+- The SQLite file deleted or replaced under it: one error logged, exit 1 (a supervisor
+  restarts it), before another job writes where the data would be lost.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from db.engine import DatabaseVanished, check_same_file, file_identity
 from jobs import digest
 from jobs.leader import leader_for
 from jobs.poll import run_cycle, sources_in_group
@@ -64,13 +67,14 @@ def build_scheduler(settings, registry, engine, job=None, scheduler=None):
     return scheduler
 
 
-def poll_job(settings, registry, engine, group: str) -> None:
+def poll_job(settings, registry, engine, group: str, database_gone=lambda: False) -> None:
     """One scheduled poll of a group. Never raises: a raising job would only log a
     traceback on every run, and the next run should still happen."""
     try:
         run_cycle(settings, registry, engine, sources_in_group(group))
     except Exception:
-        log.exception("poll of %s failed", group)
+        if not database_gone():  # a vanished file is logged once, by the daemon
+            log.exception("poll of %s failed", group)
     finally:
         return_free_memory()
 
@@ -102,6 +106,8 @@ class Daemon:
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._lost = threading.Event()
+        self._vanished: DatabaseVanished | None = None
+        self._identity = file_identity(engine)  # the SQLite file it opened, to notice a swap
         self._idle = threading.Condition()
         self._running = 0
         shortest = min(settings.schedule.interval(g).total_seconds() for g in GROUPS)
@@ -124,8 +130,18 @@ class Daemon:
 
     # --- jobs --------------------------------------------------------------------------------
 
+    def _database_still_there(self) -> bool:
+        try:
+            check_same_file(self.engine, self._identity)
+        except DatabaseVanished as exc:
+            if self._vanished is None:
+                self._vanished = exc
+            self._stop.set()
+            return False
+        return True
+
     def _job(self, settings, registry, engine, group: str) -> None:
-        if self._stop.is_set():
+        if self._stop.is_set() or not self._database_still_there():
             return
         if not self.leader.still_leading():
             self._lost.set()
@@ -133,7 +149,8 @@ class Daemon:
         with self._idle:
             self._running += 1
         try:
-            poll_job(settings, registry, engine, group)
+            poll_job(settings, registry, engine, group,
+                     database_gone=lambda: not self._database_still_there())
         finally:
             with self._idle:
                 self._running -= 1
@@ -186,15 +203,22 @@ class Daemon:
                 if self._reload.is_set() and self._reload_source is not None:
                     self._apply_reload(scheduler)
                 self._stop.wait(0.5)
+                self._database_still_there()
             scheduler.shutdown(wait=False)
+            if self._vanished is not None:
+                log.error("%s", self._vanished)
+                self._vanished.logged = True
             finished = self._wait_for_running_poll()
             self.leader.release()
             if not finished:
                 log.warning("the running poll did not finish in %.0f s: abandoned", STOP_GRACE)
                 logging.shutdown()
-                os._exit(0)  # its thread cannot be interrupted; the data are consistent
+                # Its thread cannot be interrupted; the data are consistent.
+                os._exit(1 if self._vanished else 0)
             if self._lost.is_set() and not self._stop.is_set():
                 log.warning("no longer leading: standing by")
+        if self._vanished is not None:
+            raise self._vanished  # the CLI exits 1; the log has said why
         log.info("tracker daemon stopped")
 
 

@@ -35,6 +35,7 @@ AREAS = {
     "secrets": "Secrets never shown (output, logs, database, cache)",
     "bad config and registry": "Hostile config and registry files",
     "quick-path cache": "The quick path's cache: stale or planted",
+    "storage": "Storage faults: read-only, full, corrupt, vanished, wrong schema",
 }
 
 

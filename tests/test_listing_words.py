@@ -101,6 +101,7 @@ def test_untrusted_text_in_the_status_table_is_not_markup(tmp_path, monkeypatch)
     monkeypatch.setenv("COLUMNS", "220")
     evil = market("evil", XI).replace('claim = "evil"', 'claim = "[bold red]loud[/] [link=x]y"')
     config = replay_config(tmp_path, "http://127.0.0.1:9", predictions=evil)
+    assert tracker(config, "migrate").returncode == 0
     table = tracker(config, "status").stdout
     assert "[bold red]loud[/] [link=x]y" in table
 

@@ -42,9 +42,15 @@ class App:
 
     @functools.cached_property
     def engine(self):
-        from db.engine import open_database
+        from db.engine import READ, open_database
 
-        return open_database(self.settings.database.url)
+        command = click.get_current_context().command.name
+        return open_database(self.settings.database.url, DATABASE_ACCESS.get(command, READ))
+
+
+# Who may do what to the schema (db/engine.py): the daemon upgrades it; the other writers
+# create a new database but refuse to upgrade one; every other command only reads.
+DATABASE_ACCESS = {"run": "upgrade", "poll": "write", "backfill": "write", "resolve": "write"}
 
 
 def _fail(message: str, code: int) -> None:
@@ -59,7 +65,9 @@ def handle_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from db.engine import DatabaseError
+        from sqlalchemy.exc import DBAPIError
+
+        from db.engine import DatabaseError, SchemaError, storage_error
         from tracker.config import ConfigError
         from tracker.registry import RegistryError
 
@@ -67,10 +75,22 @@ def handle_errors(command):
             return command(*args, **kwargs)
         except (ConfigError, RegistryError) as exc:
             _fail(str(exc), EXIT_USAGE)
+        except DBAPIError as exc:  # the database failed mid-command: full, read-only, gone
+            _fail(str(storage_error(exc, _database_url(args))), EXIT_FAILED)
         except DatabaseError as exc:
-            _fail(str(exc), EXIT_FAILED)
+            code = EXIT_USAGE if isinstance(exc, SchemaError) else EXIT_FAILED
+            if exc.logged:  # the daemon's log said it already
+                sys.exit(code)
+            _fail(str(exc), code)
+        except OSError as exc:  # a file the command writes: a missing folder, a full disk
+            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc), EXIT_FAILED)
 
     return wrapper
+
+
+def _database_url(args) -> str:
+    app = next((arg for arg in args if isinstance(arg, App)), None)
+    return app.settings.database.url if app is not None else "(the database)"
 
 
 def json_option(command):
@@ -589,6 +609,7 @@ def _brier(call: float | None, price: float | None, n: int) -> str:
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
               help="The local date the digest is for (default: today in [email] timezone).")
 @click.option("--preview", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              callback=lambda _ctx, _param, value: _in_a_folder(value),
               help="Write the HTML digest to FILE, charts inline, to open in a browser.")
 @click.option("--text", "show_text", is_flag=True, help="Print the plain-text digest.")
 @click.option("--send", "do_send", is_flag=True, help="Send it, once a day (see --force).")
@@ -654,6 +675,31 @@ def run(app: App, log_json: bool) -> None:
         run_daemon(app.settings, app.registry, app.engine, reload=reload)
     except AlreadyRunning as exc:
         _fail(str(exc), EXIT_USAGE)
+
+
+def _in_a_folder(path: str | None) -> str | None:
+    """Refuse a file in a folder that does not exist before the work, not after it."""
+    from pathlib import Path
+
+    if path is not None and not Path(path).absolute().parent.is_dir():
+        raise click.BadParameter(f"no folder {str(Path(path).parent)!r} to write {path!r} in",
+                                 param_hint="--preview")
+    return path
+
+
+@cli.command()
+@pass_app
+@handle_errors
+def migrate(app: App) -> None:
+    """Upgrade the database's schema to this version's (creating it if need be)."""
+    from db.engine import upgrade_database
+
+    before, after = upgrade_database(app.settings.database.url)
+    if before == after:
+        click.echo(f"the schema is up to date (revision {after})")
+    else:
+        click.echo(f"migrated the schema from revision {before or 'none (new database)'} "
+                   f"to {after}")
 
 
 def main() -> None:

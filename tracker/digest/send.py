@@ -108,6 +108,11 @@ def _credentials(config: EmailConfig) -> tuple[str, str] | None:
             "set both to log in to the SMTP server, or neither",
             temporary=False,
         )
+    for name, value in ((config.username_env, user), (config.password_env, password)):
+        if not value.isascii():  # smtplib's login sends ASCII only, and would raise
+            raise SendError(f"${name} holds characters other than ASCII, which an SMTP "
+                            "login cannot send: use an ASCII password (or user name)",
+                            temporary=False)
     return user, password
 
 
