@@ -8,7 +8,7 @@ positive whole number of s, m, h or d), and the daemon runs one poll job per gro
 (markets, prices, macro), so ``tracker run`` manages at most three cycles a second and
 1,000 cycles take over five and a half minutes. So:
 
-1. in-process (the figure against the target): 1,000 cycles of ``jobs.poll.run_cycle``
+1. in-process (the figure against the target): 1,000 cycles of ``tracker.service.poll.run_cycle``
    in a loop, one group at a time in turn as the daemon's jobs do (markets, prices,
    macro, ...), VmRSS of this process from /proc/self/status after start-up and every
    50 cycles;
@@ -86,9 +86,9 @@ def summarise(label: str, samples: list[tuple[int, float]], hwm: float) -> dict:
 
 def in_process(urls: dict, cycles: int, every: int, trace: bool) -> dict:
     from db.engine import open_database
-    from jobs import poll
     from tracker.config import load_settings
     from tracker.registry import load_registry
+    from tracker.service import poll
 
     folder = tmpdir("tracker-bench-memory-")
     config = write_config(folder, urls, f"sqlite:///{folder / 'tracker.db'}", bundled=True)

@@ -1,6 +1,6 @@
 """Benchmark (issue 8): evaluating the bundled registry, and the rank model alone.
 
-1. ``jobs.evaluation.evaluate_all`` for every bundled prediction
+1. ``tracker.service.evaluation.evaluate_all`` for every bundled prediction
    (tracker/registry/data/all_in_2026.toml via ``load_registry(settings_from_dict({}))``)
    on a fresh SQLite database holding a year of daily points (synthetic random walks,
    fixed seed) for every series the registry needs, ending at "now" (Yahoo series on
@@ -40,11 +40,11 @@ from loopback import load_average, tmpdir
 
 from db import queries
 from db.engine import open_database
-from jobs.evaluation import evaluate_all, load_inputs, needed_since
 from tracker.config import settings_from_dict
 from tracker.evaluate import evaluate, rank
 from tracker.evaluate.result import SeriesInput
 from tracker.registry import load_registry
+from tracker.service.evaluation import evaluate_all, load_inputs, needed_since
 from tracker.sources.base import Point
 
 TARGET_ALL = 0.2

@@ -9,7 +9,7 @@ reachable, ``$TRACKER_TEST_POSTGRES_URL`` or postgres@127.0.0.1:5432/test): two 
 databases created and dropped here, schema by ``open_database``; the bare run is psycopg
 ``executemany`` (pipelined) of the same upsert, no COPY.
 
-Both sides start from the same list of row dicts (what ``jobs.poll.store`` hands the
+Both sides start from the same list of row dicts (what ``tracker.service.poll.store`` hands the
 project) and the timing of the bare side includes turning them into driver tuples.
 Each is timed twice: into an empty table (all inserts), then the same rows again (all
 conflicts: every row updated). Ratio = project points/s / bare points/s, target >= 0.5.

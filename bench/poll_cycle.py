@@ -7,7 +7,7 @@ per-host concurrency limit applies per source as in production), a fresh SQLite
 database per run.
 
 Figures:
-- cycle: one ``jobs.poll.run_cycle`` (fetch + store + gap check + evaluate), fresh DB,
+- cycle: one ``tracker.service.poll.run_cycle`` (fetch + store + gap check + evaluate), fresh DB,
   with the time of each phase (each source is stored as its answer arrives, so store
   overlaps fetch); the fetch phase alone (``fetch_all`` here: the sources' fetches, no store).
 - bound: max over hosts of ceil(requests to the host / per_host_concurrency) x delay,
@@ -44,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loopback import Loopback, load_average, tmpdir, workload
 
 from db.engine import open_database
-from jobs import poll
 from tracker.config import load_settings
 from tracker.registry import load_registry
+from tracker.service import poll
 from tracker.sources import source_module
 from tracker.sources.http import HttpClient
 
@@ -58,7 +58,7 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-# --- timing the phases of run_cycle by wrapping jobs.poll's own names (this process only) ----
+# --- timing the phases of run_cycle by wrapping tracker.service.poll's own names (this process only) ----
 
 PHASES: dict[str, float] = defaultdict(float)
 

@@ -115,9 +115,9 @@ def build(folder: Path, n_points: int) -> tuple[Path, dict]:
     conn.close()
     info["build_insert_s"] = time.perf_counter() - start
 
-    from jobs.evaluation import evaluate_all
     from tracker.config import load_settings
     from tracker.registry import load_registry
+    from tracker.service.evaluation import evaluate_all
 
     settings = load_settings(config)
     registry = load_registry(settings)
@@ -203,7 +203,7 @@ db.engine.head_revision(); mark("migrate: head_revision (the migration file name
 db.queries.latest_snapshots(engine); mark("status: latest_snapshots")
 rows = db.queries.series_overview(engine); mark("series: series_overview (point_count, last point)")
 db.queries.source_health(engine); mark("series: source_health")
-from jobs.freshness import staleness; mark("series: import jobs.freshness")
+from tracker.service.freshness import staleness; mark("series: import tracker.service.freshness")
 staleness(engine, [r.id for r in rows], datetime.now(UTC), settings)
 mark("series: staleness (each series' newest 12 points)")
 print(json.dumps({"started": started, "marks": marks, "exiting": time.time()}), flush=True)

@@ -32,9 +32,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from db.engine import DatabaseVanished, check_same_file, file_identity
 from jobs import digest
 from jobs.leader import leader_for
-from jobs.poll import run_cycle, sources_in_group
 from tracker.config import ConfigError
 from tracker.registry import RegistryError
+from tracker.service.poll import run_cycle, sources_in_group
 from tracker.sources import GROUPS
 
 log = logging.getLogger("tracker.daemon")

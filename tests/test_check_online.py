@@ -74,7 +74,7 @@ def check(tmp_path, monkeypatch):
             text = text.replace(f'[sources.yahoo]\nbase_url = "{url}"',
                                 f'[sources.yahoo]\nbase_url = "{yahoo_url}"')
         config.write_text(text)
-        monkeypatch.setattr("jobs.linkcheck.now", lambda: when)
+        monkeypatch.setattr("tracker.service.links.now", lambda: when)
         return CliRunner().invoke(cli, ["--config", str(config), "check", "--online"])
 
     return run

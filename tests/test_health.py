@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from db import queries
 from db.engine import open_database
-from jobs.poll import run_cycle
 from tests.replay import FIXTURES, ReplayServer, Reply
 from tests.sources_fixtures import YAHOO_CHART, gamma_markets, market, replay_config
 from tests.test_poll_end_to_end import tracker
 from tracker.config import load_settings
 from tracker.registry import load_registry
+from tracker.service.poll import run_cycle
 from tracker.sources.yahoo import OVERLAP, parse_chart
 
 SYMBOL, FIXTURE = YAHOO_CHART

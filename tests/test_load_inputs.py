@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from db import queries
-from jobs.evaluation import load_inputs
+from tracker.service.evaluation import load_inputs
 from tracker.staleness import RECENT
 
 NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
@@ -72,7 +72,7 @@ def test_a_short_history_shows_its_cadence():
 def test_market_odds_are_read_from_their_newest_points_only(any_engine):
     from types import SimpleNamespace
 
-    from jobs.evaluation import latest_only
+    from tracker.service.evaluation import latest_only
 
     def prediction(kind, *series):
         return SimpleNamespace(kind=kind, series_ids=lambda: list(series))

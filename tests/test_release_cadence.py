@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from db import queries
-from jobs.evaluation import load_inputs
 from tests.replay import FIXTURES
 from tracker.config import settings_from_dict
+from tracker.service.evaluation import load_inputs
 from tracker.sources.base import Point
 from tracker.sources.fred import parse_csv
 
@@ -137,8 +137,8 @@ def test_points_stored_before_first_seen_was_kept_arrive_at_their_first_known_fe
 def test_the_first_estimate_decides_and_a_revision_does_not_flip_the_verdict(any_engine):
     """An estimate of 2025 growth in 2.0-2.5: the first estimate (2.3) says right; BEA
     later revises it to 2.7, and the verdict stands."""
-    from jobs.evaluation import evaluate_all
     from tracker.registry.loader import Registry, parse_prediction
+    from tracker.service.evaluation import evaluate_all
 
     claim = parse_prediction({"id": "growth", "who": "X", "made_on": date(2025, 1, 10),
                               "claim": "c", "kind": "estimate", "series": "fred:A191RL1A225NBEA",

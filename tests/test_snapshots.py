@@ -4,10 +4,10 @@ probability by more than 0.001, the headline value, or a manual verdict."""
 from datetime import timedelta
 
 from db import queries
-from jobs.evaluation import evaluate_all
 from tests.test_db import T0, add_series, obs
 from tracker.config import settings_from_dict
 from tracker.registry import load_registry
+from tracker.service.evaluation import evaluate_all
 
 OIL_UNDER_45 = {
     "id": "oil-45", "who": "Tester", "made_on": T0.date(), "claim": "WTI touches $45",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from jobs.evaluation import evaluate_registry
 from tests.replay import FIXTURES
 from tracker.config import settings_from_dict
 from tracker.evaluate import SeriesInput, Status
 from tracker.registry.loader import load_registry
+from tracker.service.evaluation import evaluate_registry
 from tracker.sources.fred import parse_csv
 from tracker.units import PERCENT, USD
 

@@ -7,7 +7,7 @@ from typing import Self
 
 import click
 
-from jobs.backfill import Reporter, Task
+from tracker.service.backfill import Reporter, Task
 from tracker.textsafe import text, visible
 
 

@@ -175,7 +175,7 @@ def check(app: App, online: bool) -> None:
 
 def _check_links(app: App, registry) -> None:
     """A line per problem with the registry's links; exit 1 when there is any."""
-    from jobs.linkcheck import check_links
+    from tracker.service.links import check_links
     from tracker.textsafe import visible
 
     problems = check_links(app.settings, registry)
@@ -193,7 +193,7 @@ def _check_links(app: App, registry) -> None:
 @handle_errors
 def poll(app: App, source_names: tuple[str, ...]) -> None:
     """Run one poll cycle now, then evaluate; one line per source."""
-    from jobs.poll import run_cycle
+    from tracker.service.poll import run_cycle
     from tracker.textsafe import visible
 
     _check_sources(source_names)
@@ -297,7 +297,7 @@ def _value(value: float | None, side: str | None) -> str:
 
 def _stale_series(app: App) -> dict[str, bool]:
     from db import queries
-    from jobs.freshness import staleness
+    from tracker.service.freshness import staleness
 
     return staleness(app.engine, queries.all_series_ids(app.engine), datetime.now(UTC),
                      app.settings)
@@ -475,8 +475,8 @@ def markets_search(app: App, text: str, as_json: bool) -> None:
 @handle_errors
 def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) -> None:
     """Fetch the history of every series the registry needs; safe to interrupt and rerun."""
-    from jobs.backfill import backfill as run_backfill
     from tracker.backfill_view import BarReporter, PlainReporter
+    from tracker.service.backfill import backfill as run_backfill
 
     _check_sources(source_names)
     registry, engine = app.registry, app.engine
@@ -502,7 +502,7 @@ def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) ->
 def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: bool) -> None:
     """Give a prediction a manual verdict (right, wrong or void); it overrides the data."""
     from db import queries
-    from jobs.evaluation import evaluate_all
+    from tracker.service.evaluation import evaluate_all
     from tracker.textsafe import visible
 
     _known_prediction(app, prediction_id)
@@ -549,8 +549,8 @@ def scoreboard(app: App, as_json: bool) -> None:
     """Per person, best first by expected hit rate: verdicts by data and by hand, open and
     unpriced calls, and Brier scores beside the price on the day of the call."""
     from db import queries
-    from jobs.evaluation import made_on_prices
     from tracker.scoreboard import score
+    from tracker.service.evaluation import made_on_prices
 
     latest = {pid: (snap.status, snap.probability, snap.model)
               for pid, snap in queries.latest_snapshots(app.engine).items()}

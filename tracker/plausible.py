@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from statistics import median
 
-from tracker.sources.base import Point
+from tracker.points import Point
 from tracker.units import INDEX, PROBABILITY, USD, unit_of
 
 JUMP = 100.0  # a factor no real price or index moves by between two polls

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.evaluation import load_inputs, needed_since
 from tracker.chart import draw
 from tracker.registry.rules import describe_rule
+from tracker.service.evaluation import load_inputs, needed_since
 from tracker.status_view import side_price
 from tracker.textsafe import visible
 

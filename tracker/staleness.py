@@ -23,7 +23,7 @@ from statistics import median
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only a type here: importing dataclasses would slow the quick path
-    from tracker.sources.base import Point
+    from tracker.points import Point
 
 RECENT = 30  # newest points read to judge a series: six weekly releases of daily data
 # Points first stored this close together arrived in one release (one poll, one backfill).

@@ -384,10 +384,10 @@ def test_an_implausible_value_is_refused_for_its_symbol(tmp_path, clean, fault, 
 def test_a_refused_symbol_costs_the_other_symbols_of_its_source_nothing(tmp_path, fault_result):
     """Two Yahoo symbols; one sends 1e308: it is refused, the other is stored."""
     from db.engine import open_database
-    from jobs.poll import run_cycle
     from tests.sources_fixtures import replay_config
     from tracker.config import load_settings
     from tracker.registry import load_registry
+    from tracker.service.poll import run_cycle
 
     with ReplayServer() as server:
         server.add(f"/v8/finance/chart/{YAHOO}", _yahoo_with(_last_close(1e308)))

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from jobs.evaluation import needed_since
 from tracker.registry.loader import RegistryError, parse_prediction
+from tracker.service.evaluation import needed_since
 
 AREA = "bad config and registry"
 MEMORY_LIMIT = 1 << 30  # a reader that does not stop fails fast instead of eating the host

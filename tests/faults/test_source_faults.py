@@ -22,11 +22,11 @@ from sqlalchemy import text
 
 from db import queries
 from db.engine import open_database
-from jobs.poll import run_cycle
 from tests.replay import FIXTURES, ReplayServer, Reply
 from tests.sources_fixtures import gamma_markets, market
 from tracker.config import load_settings
 from tracker.registry import load_registry
+from tracker.service.poll import run_cycle
 
 NOW = datetime(2026, 9, 26, 12, tzinfo=UTC)
 YAHOO, FRED = "BATS.L", "NASDAQCOM"

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.evaluation import made_on_prices
-from jobs.freshness import staleness
 from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
+from tracker.service.evaluation import made_on_prices
+from tracker.service.freshness import staleness
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
 CHART_DAYS = 30

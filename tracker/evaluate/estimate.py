@@ -14,7 +14,7 @@ is final.
 
 Revisions: stored points hold the latest revision only, so this module reads whatever
 value is stored. The first right or wrong verdict is kept in a snapshot, and the
-evaluation job lets no later revision flip it (jobs.evaluation.first_release_stands).
+evaluation job lets no later revision flip it (tracker.service.evaluation.first_release_stands).
 """
 
 from __future__ import annotations

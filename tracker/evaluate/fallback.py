@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tracker.evaluate.result import Evaluation, SeriesInput
-from tracker.sources.base import Point
+from tracker.points import Point
 
 
 def _usable(series: SeriesInput | None) -> bool:

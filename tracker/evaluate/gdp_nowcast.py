@@ -41,7 +41,7 @@ from itertools import pairwise
 
 from tracker.evaluate.models import norm_cdf
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
-from tracker.sources.base import Point
+from tracker.points import Point
 
 MODEL = "gdp-nowcast"
 

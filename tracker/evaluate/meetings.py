@@ -17,7 +17,7 @@ import math
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from tracker.sources.base import Point
+from tracker.points import Point
 
 PACE_WINDOW = timedelta(days=365)
 PACE_CLIP = (0.05, 0.95)

@@ -13,7 +13,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from tracker.sources.base import Point
+from tracker.points import Point
 
 VOL_WINDOW = 60  # returns used for realised volatility
 SECONDS_PER_YEAR = 365.25 * 86400

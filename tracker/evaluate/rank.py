@@ -44,7 +44,7 @@ from tracker.evaluate.returns import (
     series_input,
     signed,
 )
-from tracker.sources.base import Point
+from tracker.points import Point
 from tracker.units import NUMBER
 
 HISTORY = 250  # daily steps drawn from

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from tracker.evaluate.result import SeriesInput
-from tracker.sources.base import Point
+from tracker.points import Point
 from tracker.units import plain as number
 
 

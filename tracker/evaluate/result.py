@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from tracker import units
-from tracker.sources.base import Point
+from tracker.points import Point
 
 
 class Status(StrEnum):

@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from tracker.evaluate.result import SeriesInput
 from tracker.evaluate.touch import covers
-from tracker.sources.base import Point
+from tracker.points import Point
 
 DAYS_PER_YEAR = 365.25
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
-from tracker.sources.base import Point
+from tracker.points import Point
 
 # How long after a deadline data may take to arrive before we call it without them.
 DEADLINE_GRACE_DAYS = 4

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from tracker.points import Point
 from tracker.redact import redact
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One observation. Daily bars are stamped 00:00 UTC of their trading date."""
-
-    ts: datetime
-    value: float
-    high: float | None = None
-    low: float | None = None
 
 
 @dataclass(slots=True)

@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.evaluation import evaluate_all
 from tracker import plausible
 from tracker.config import Settings, parse_duration
+from tracker.service.evaluation import evaluate_all
 from tracker.sources import SOURCES, group_of, source_module
 from tracker.sources.base import SourceError, SourceReport, unexpected
 from tracker.sources.http import HttpClient
@@ -300,7 +300,7 @@ def fill_market_gaps(settings: Settings, engine: Engine, reports, now: datetime)
     history: each poll stores only the current price, so a gap would otherwise stay a
     gap. Only markets this cycle reached are filled. Prices and macro series need
     nothing: their poll fetches from the last stored point."""
-    from jobs.backfill import fill_gaps
+    from tracker.service.backfill import fill_gaps
 
     gap = GAP_INTERVALS * settings.schedule.interval("markets")
     ids = [f"{report.source}:{s.symbol}" for report in reports

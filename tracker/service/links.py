@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from jobs.poll import history_before_start
+from tracker.service.poll import history_before_start
 from tracker.sources import SOURCES, source_module
 from tracker.sources.base import SeriesData, SourceError, SourceReport, plain
 from tracker.sources.http import HttpClient

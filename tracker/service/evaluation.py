@@ -10,9 +10,9 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.freshness import points_of, staleness
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
 from tracker.registry.labels import label
+from tracker.service.freshness import points_of, staleness
 from tracker.staleness import RECENT, series_stale
 from tracker.units import unit_of
 

@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from db import queries
-from jobs.evaluation import evaluate_all
-from jobs.poll import history_before_start
 from tracker.config import Settings
+from tracker.service.evaluation import evaluate_all
+from tracker.service.poll import history_before_start
 from tracker.sources import SOURCES, source_module
 from tracker.sources.base import SourceError
 from tracker.sources.http import HttpClient
