@@ -165,111 +165,14 @@ def send(
     if message["Message-ID"] is None:
         message["Message-ID"] = make_msgid(domain=_domain(config.sender))
     message_id = str(message["Message-ID"])
-    envelope_from = parseaddr(config.sender)[1] or config.sender
-    host, port = config.smtp_host, config.smtp_port
-    where = f"{host}:{port}"
-    stage = "connecting"
+    where = f"{config.smtp_host}:{config.smtp_port}"
+    progress = _Progress()
     try:
-        if config.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                host, port, timeout=timeout, context=ssl.create_default_context()
-            )
-        else:
-            smtp = smtplib.SMTP(host, port, timeout=timeout)
-        try:
-            if config.security == "starttls":
-                stage = "starting TLS"
-                smtp.ehlo()
-                if not smtp.has_extn("starttls"):
-                    raise SendError(
-                        f"SMTP server {where} does not offer STARTTLS "
-                        '(security = "starttls" in [email])',
-                        temporary=False,
-                    )
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if credentials:
-                stage = "logging in"
-                smtp.ehlo_or_helo_if_needed()
-                if not smtp.has_extn("auth"):
-                    raise SendError(
-                        f"SMTP server {where} does not offer AUTH, but "
-                        f"${config.username_env} is set",
-                        temporary=False,
-                    )
-                smtp.login(*credentials)
-            stage = "sending"
-            refused = smtp.send_message(message, from_addr=envelope_from, to_addrs=recipients)
-        finally:
-            _close(smtp)
+        refused = _exchange(config, message, recipients, credentials, timeout, progress)
     except SendError:
         raise
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _text in exc.recipients.values()]
-        detail = "; ".join(f"{addr}: {_reply(code, text)}"
-                           for addr, (code, text) in exc.recipients.items())
-        raise SendError(
-            f"SMTP server {where} refused every recipient ({detail})",
-            temporary=all(_is_4xx(code) for code in codes),
-        ) from None
-    except smtplib.SMTPAuthenticationError as exc:
-        raise SendError(
-            f"SMTP server {where} rejected the login for the user in ${config.username_env}: "
-            f"{_reply(exc.smtp_code, exc.smtp_error)}",
-            temporary=_is_4xx(exc.smtp_code),
-        ) from None
-    except smtplib.SMTPResponseException as exc:
-        # 5xx is final; 4xx means "later"; anything else is a confused exchange, also later.
-        raise SendError(
-            f"SMTP server {where} said {_reply(exc.smtp_code, exc.smtp_error)}",
-            temporary=not 500 <= exc.smtp_code <= 599,
-        ) from None
-    except smtplib.SMTPServerDisconnected as exc:
-        hint = _tls_port_hint(config)
-        if isinstance(exc.__context__, TimeoutError):  # smtplib re-raises a read timeout
-            raise SendError(
-                f"SMTP server {where} did not answer within {timeout:g}s while {stage}{hint}",
-                temporary=True,
-            ) from None
-        raise SendError(
-            f"SMTP server {where} closed the connection while {stage} ({exc})",
-            temporary=True,
-        ) from None
-    except smtplib.SMTPException as exc:
-        # No STARTTLS/AUTH/SMTPUTF8 where needed, no usable AUTH method: configuration.
-        raise SendError(f"SMTP with {where} failed while {stage}: {exc}", temporary=False) from None
-    except ssl.SSLCertVerificationError as exc:
-        raise SendError(
-            f"certificate verify failed for {host}: {exc.verify_message or exc.reason}",
-            temporary=False,
-        ) from None
-    except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
-        raise SendError(
-            f"SMTP server {where} closed the TLS connection while {stage} ({exc.reason})",
-            temporary=True,
-        ) from None
-    except ssl.SSLError as exc:
-        hint = ' (is security = "ssl" right for this port?)' if config.security == "ssl" else ""
-        raise SendError(
-            f"TLS with SMTP server {where} failed: {exc.reason or exc}{hint}", temporary=False
-        ) from None
-    except ConnectionRefusedError:
-        raise SendError(f"SMTP server {where} refused the connection", temporary=True) from None
-    except TimeoutError:
-        hint = _tls_port_hint(config)
-        raise SendError(
-            f"SMTP server {where} did not answer within {timeout:g}s while {stage}{hint}",
-            temporary=True,
-        ) from None
-    except socket.gaierror as exc:
-        raise SendError(
-            f"cannot look up SMTP host {host}: {exc.strerror or exc}", temporary=True
-        ) from None
-    except OSError as exc:
-        raise SendError(
-            f"SMTP server {where} unreachable while {stage}: {exc.strerror or exc}",
-            temporary=True,
-        ) from None
+    except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
+        raise _send_error(exc, config, where, progress.stage, timeout) from None
     if refused:
         log.warning(
             "SMTP server %s refused some recipients of %s: %s",
@@ -278,3 +181,100 @@ def send(
             "; ".join(f"{addr}: {_reply(code, text)}" for addr, (code, text) in refused.items()),
         )
     return message_id
+
+
+class _Progress:
+    """How far the exchange got, for an error line ("... while logging in")."""
+
+    stage = "connecting"
+
+
+def _exchange(config: EmailConfig, message: EmailMessage, recipients: list[str],
+              credentials, timeout: float, progress: _Progress) -> dict:
+    """Connect, secure, log in and send; the recipients the server refused."""
+    host, port = config.smtp_host, config.smtp_port
+    where = f"{host}:{port}"
+    if config.security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        if config.security == "starttls":
+            progress.stage = "starting TLS"
+            smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                raise SendError(
+                    f"SMTP server {where} does not offer STARTTLS "
+                    '(security = "starttls" in [email])',
+                    temporary=False,
+                )
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if credentials:
+            progress.stage = "logging in"
+            smtp.ehlo_or_helo_if_needed()
+            if not smtp.has_extn("auth"):
+                raise SendError(
+                    f"SMTP server {where} does not offer AUTH, but "
+                    f"${config.username_env} is set",
+                    temporary=False,
+                )
+            smtp.login(*credentials)
+        progress.stage = "sending"
+        envelope_from = parseaddr(config.sender)[1] or config.sender
+        return smtp.send_message(message, from_addr=envelope_from, to_addrs=recipients)
+    finally:
+        _close(smtp)
+
+
+def _send_error(exc: Exception, config: EmailConfig, where: str, stage: str,
+                timeout: float) -> SendError:
+    """What went wrong, as one line, and whether trying later may help."""
+    host = config.smtp_host
+    late = (f"SMTP server {where} did not answer within {timeout:g}s while {stage}"
+            f"{_tls_port_hint(config)}")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in exc.recipients.values()]
+        detail = "; ".join(f"{addr}: {_reply(code, text)}"
+                           for addr, (code, text) in exc.recipients.items())
+        return SendError(f"SMTP server {where} refused every recipient ({detail})",
+                         temporary=all(_is_4xx(code) for code in codes))
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return SendError(
+            f"SMTP server {where} rejected the login for the user in ${config.username_env}: "
+            f"{_reply(exc.smtp_code, exc.smtp_error)}",
+            temporary=_is_4xx(exc.smtp_code),
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        # 5xx is final; 4xx means "later"; anything else is a confused exchange, also later.
+        return SendError(f"SMTP server {where} said {_reply(exc.smtp_code, exc.smtp_error)}",
+                         temporary=not 500 <= exc.smtp_code <= 599)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        if isinstance(exc.__context__, TimeoutError):  # smtplib re-raises a read timeout
+            return SendError(late, temporary=True)
+        return SendError(f"SMTP server {where} closed the connection while {stage} ({exc})",
+                         temporary=True)
+    if isinstance(exc, smtplib.SMTPException):
+        # No STARTTLS/AUTH/SMTPUTF8 where needed, no usable AUTH method: configuration.
+        return SendError(f"SMTP with {where} failed while {stage}: {exc}", temporary=False)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SendError(f"certificate verify failed for {host}: "
+                         f"{exc.verify_message or exc.reason}", temporary=False)
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return SendError(f"SMTP server {where} closed the TLS connection while {stage} "
+                         f"({exc.reason})", temporary=True)
+    if isinstance(exc, ssl.SSLError):
+        hint = ' (is security = "ssl" right for this port?)' if config.security == "ssl" else ""
+        return SendError(f"TLS with SMTP server {where} failed: {exc.reason or exc}{hint}",
+                         temporary=False)
+    if isinstance(exc, ConnectionRefusedError):
+        return SendError(f"SMTP server {where} refused the connection", temporary=True)
+    if isinstance(exc, TimeoutError):
+        return SendError(late, temporary=True)
+    if isinstance(exc, socket.gaierror):
+        return SendError(f"cannot look up SMTP host {host}: {exc.strerror or exc}",
+                         temporary=True)
+    return SendError(f"SMTP server {where} unreachable while {stage}: "
+                     f"{exc.strerror or exc}", temporary=True)

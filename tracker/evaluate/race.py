@@ -20,38 +20,10 @@ from tracker.evaluate.touch import covers, describe, reaches
 def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     series = inputs[prediction.series]
     target, against = prediction.target, prediction.against
-    target_above = target > against  # the target is reached from below
     window = series.between(prediction.start, prediction.deadline)
-
-    for point in window:
-        hit_target = reaches(point, target, above=target_above)
-        hit_against = reaches(point, against, above=not target_above)
-        if hit_target and hit_against:
-            return Evaluation(
-                Status.VOID,
-                f"{series.name} touched both {series.show(target)} and {series.show(against)} on "
-                f"{point.ts.date()}; no finer data to tell which came first",
-                value=point.value,
-                value_at=point.ts,
-            )
-        if hit_target:
-            return Evaluation(
-                Status.RIGHT,
-                f"{series.name} reached {series.show(target)} first: {describe(hit_target, series.show)}",
-                probability=1.0,
-                value=hit_target.price,
-                value_at=point.ts,
-                inputs={"touched_on": hit_target.day.isoformat(), "used": hit_target.used},
-            )
-        if hit_against:
-            return Evaluation(
-                Status.WRONG,
-                f"{series.name} reached {series.show(against)} first: {describe(hit_against, series.show)}",
-                probability=0.0,
-                value=hit_against.price,
-                value_at=point.ts,
-                inputs={"touched_on": hit_against.day.isoformat(), "used": hit_against.used},
-            )
+    settled = _first_barrier(series, window, target, against)
+    if settled is not None:
+        return settled
 
     last = series.points[-1] if series.points else None
     headline = {"value": last.value, "value_at": last.ts} if last else {}
@@ -107,3 +79,32 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
         inputs=inputs_used,
         **headline,
     )
+
+
+def _first_barrier(series: SeriesInput, window, target: float, against: float):
+    """The verdict of the first bar that touches a barrier: right, wrong, or void when one
+    bar touches both; None while neither has been touched."""
+    target_above = target > against  # the target is reached from below
+    for point in window:
+        hit_target = reaches(point, target, above=target_above)
+        hit_against = reaches(point, against, above=not target_above)
+        if hit_target and hit_against:
+            return Evaluation(
+                Status.VOID,
+                f"{series.name} touched both {series.show(target)} and {series.show(against)} "
+                f"on {point.ts.date()}; no finer data to tell which came first",
+                value=point.value,
+                value_at=point.ts,
+            )
+        hit = hit_target or hit_against
+        if hit:
+            level = target if hit_target else against
+            return Evaluation(
+                Status.RIGHT if hit_target else Status.WRONG,
+                f"{series.name} reached {series.show(level)} first: {describe(hit, series.show)}",
+                probability=1.0 if hit_target else 0.0,
+                value=hit.price,
+                value_at=point.ts,
+                inputs={"touched_on": hit.day.isoformat(), "used": hit.used},
+            )
+    return None

@@ -71,6 +71,15 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
 
     if prediction.meetings:
         return _by_meetings(prediction, series, now, **headline)
+    return _by_lognormal(prediction, series, now, **headline)
+
+
+def _by_lognormal(prediction, series: SeriesInput, now: datetime, **headline) -> Evaluation:
+    """An open claim on a price that wanders: the driftless log-normal model."""
+    above = prediction.direction == "above"
+    beyond = ">=" if above else "<="
+    target = series.show(prediction.target)
+    last = series.points[-1]
     sigma, returns = models.realised_vol(series.points)
     years = years_until_end_of(prediction.deadline, now)
     inputs_used = {
