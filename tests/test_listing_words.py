@@ -12,7 +12,7 @@ from tests.test_poll_end_to_end import tracker
 from tracker.config import settings_from_dict
 from tracker.registry import load_registry
 from tracker.registry.labels import label
-from tracker.status_view import side_price
+from tracker.views.status import side_price
 
 XI = "polymarket:xi-jinping-out-before-2027"  # recorded open at a yes price of 0.0455
 QUESTION = "\u201cXi Jinping out before 2027?\u201d"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from db import queries
+from tracker.freshness import RECENT
 from tracker.service.evaluation import load_inputs
-from tracker.staleness import RECENT
 
 NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
 GDP = "fred:A191RL1A225NBEA"  # annual: one point a year, dated January 1st
@@ -61,8 +61,8 @@ def test_a_series_its_source_no_longer_refreshes_goes_stale(any_engine):
 
 
 def test_a_short_history_shows_its_cadence():
+    from tracker.freshness import DAILY_MAX_AGE, max_age
     from tracker.sources.base import Point
-    from tracker.staleness import DAILY_MAX_AGE, max_age
 
     three_years = [Point(datetime(2023 + i, 1, 1, tzinfo=UTC), 2.0) for i in range(3)]
     assert max_age(three_years) > timedelta(days=730)  # was read as daily: stale in 4 days

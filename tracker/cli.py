@@ -222,8 +222,8 @@ def _check_sources(names: tuple[str, ...]) -> None:
 
 def status_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
-    from tracker import status_view
     from tracker.quick import remember_status
+    from tracker.views import status as status_view
 
     rows = status_view.status_rows(status_view.summaries(app.registry),
                                    queries.latest_snapshots(app.engine))
@@ -288,7 +288,7 @@ def _part_of(composites: list[str]) -> str:
 
 def _value(value: float | None, side: str | None) -> str:
     """The headline value; for a market, the price of the side claimed, named: 'no 86%'."""
-    from tracker.status_view import side_price
+    from tracker.views.status import side_price
 
     if side is None or value is None:
         return _number(value)
@@ -305,8 +305,8 @@ def _stale_series(app: App) -> dict[str, bool]:
 
 def series_rows(app: App) -> list[dict[str, Any]]:
     from db import queries
-    from tracker import series_view
     from tracker.quick import remember_series
+    from tracker.views import series as series_view
 
     rows = series_view.series_rows(queries.series_overview(app.engine),
                                    queries.source_health(app.engine), _stale_series(app))
@@ -475,8 +475,8 @@ def markets_search(app: App, text: str, as_json: bool) -> None:
 @handle_errors
 def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) -> None:
     """Fetch the history of every series the registry needs; safe to interrupt and rerun."""
-    from tracker.backfill_view import BarReporter, PlainReporter
     from tracker.service.backfill import backfill as run_backfill
+    from tracker.views.backfill import BarReporter, PlainReporter
 
     _check_sources(source_names)
     registry, engine = app.registry, app.engine
@@ -532,7 +532,7 @@ def _known_prediction(app: App, prediction_id: str):
 @handle_errors
 def show(app: App, prediction_id: str, as_json: bool) -> None:
     """One prediction in full: rule, inputs, status history and its odds drawn."""
-    from tracker.show_view import gather, render
+    from tracker.views.show import gather, render
 
     details = gather(app.engine, app.registry, _known_prediction(app, prediction_id))
     if as_json:

@@ -29,11 +29,11 @@ from types import SimpleNamespace
 from db.revision import head_revision
 from tracker import __version__
 from tracker.configfile import DATABASE_URL_ENV, find_config, read_limited
+from tracker.freshness import RECENT, series_stale
 from tracker.jsonout import dumps
-from tracker.series_view import series_rows
 from tracker.sources import SOURCES, group_of
-from tracker.staleness import RECENT, series_stale
-from tracker.status_view import status_rows, summaries
+from tracker.views.series import series_rows
+from tracker.views.status import status_rows, summaries
 
 CACHE_ENV = "XDG_CACHE_HOME"
 CACHE_FORMAT = 3  # bumped when what is cached changes shape: an older cache is not read

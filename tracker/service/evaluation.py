@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from db import queries
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
+from tracker.freshness import RECENT, series_stale
 from tracker.registry.labels import label
 from tracker.service.freshness import points_of, staleness
-from tracker.staleness import RECENT, series_stale
 from tracker.units import unit_of
 
 log = logging.getLogger("tracker.evaluate")

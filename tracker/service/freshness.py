@@ -1,5 +1,5 @@
 """Which stored series are stale, read from the database (the rules are in
-tracker/staleness.py). Apart from tracker/service/evaluation.py so that `tracker series` and the
+tracker/freshness.py). Apart from tracker/service/evaluation.py so that `tracker series` and the
 digest ask without importing every evaluator."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from db import queries
+from tracker.freshness import RECENT, series_stale
 from tracker.points import Point
 from tracker.sources import group_of
-from tracker.staleness import RECENT, series_stale
 
 
 def points_of(rows) -> list[Point]:

@@ -16,11 +16,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from tracker.freshness import is_stale
 from tracker.service.poll import history_before_start
 from tracker.sources import SOURCES, source_module
 from tracker.sources.base import SeriesData, SourceError, SourceReport, plain
 from tracker.sources.http import HttpClient
-from tracker.staleness import is_stale
 
 
 @dataclass(frozen=True, order=True)

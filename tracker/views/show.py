@@ -14,8 +14,8 @@ from db import queries
 from tracker.chart import draw
 from tracker.registry.rules import describe_rule
 from tracker.service.evaluation import load_inputs, needed_since
-from tracker.status_view import side_price
 from tracker.textsafe import visible
+from tracker.views.status import side_price
 
 CHART_WIDTH = 60
 
