@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tracker.points import Point
 from tracker.redact import redact
@@ -62,6 +63,34 @@ class SourceError(Exception):
 
 class PayloadError(SourceError):
     """The API answered, but not with what we expected (schema drift, HTML, bad CSV)."""
+
+
+def json_of(response, origin: str) -> Any:
+    """A response's JSON body; a PayloadError naming ``origin`` when it is none (an HTML
+    wall, a truncated body)."""
+    try:
+        return response.json()
+    except ValueError:
+        raise PayloadError(f"expected JSON from {origin}") from None
+
+
+def probability(value: Any, field: str) -> float:
+    """The price of a $1 contract: a number (or a string holding one) within 0..1."""
+    try:
+        price = float(str(value))
+    except ValueError:
+        raise PayloadError(f"{field} holds a non-number {value!r}") from None
+    if not 0.0 <= price <= 1.0:  # NaN too
+        raise PayloadError(f"{field} holds {value!r}, outside 0..1")
+    return price
+
+
+def midpoint(bid: float | None, ask: float | None) -> float | None:
+    """The middle of a bid and an ask that are both real quotes (an empty book quotes
+    0 and 1); None otherwise."""
+    if bid is not None and ask is not None and 0.0 < bid <= ask < 1.0:
+        return (bid + ask) / 2.0
+    return None
 
 
 class NotFound(SourceError):

@@ -30,6 +30,7 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
+    json_of,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
 
@@ -120,10 +121,7 @@ async def _submissions(http: HttpClient, settings, cik: str) -> Any:
                 "your name and email", exc.retry_after,
             ) from None
         raise
-    try:
-        return response.json()
-    except ValueError:
-        raise PayloadError("expected JSON from SEC EDGAR") from None
+    return json_of(response, "SEC EDGAR")
 
 
 async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):

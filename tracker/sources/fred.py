@@ -23,6 +23,7 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
+    json_of,
     plain,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
@@ -118,10 +119,7 @@ async def _observations(
             raise
         said.retry_after = exc.retry_after
         raise said from None
-    try:
-        payload = response.json()
-    except ValueError:
-        raise PayloadError("expected JSON from the FRED API") from None
+    payload = json_of(response, "the FRED API")
     return parse_json(payload, series_id)
 
 

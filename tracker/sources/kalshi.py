@@ -23,6 +23,9 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
+    json_of,
+    midpoint,
+    probability,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
 
@@ -33,22 +36,13 @@ CLOSED = {"closed", "determined"}
 
 def _dollars(market: dict, field: str) -> float | None:
     value = market.get(field)
-    if value in (None, ""):
-        return None
-    try:
-        price = float(str(value))
-    except ValueError:
-        raise PayloadError(f"{field} holds a non-number {value!r}") from None
-    if not 0.0 <= price <= 1.0:  # NaN too: every price of a $1 contract is within 0..1
-        raise PayloadError(f"{field} holds {value!r}, outside 0..1")
-    return price
+    return None if value in (None, "") else probability(value, field)
 
 
 def yes_price(market: dict) -> float | None:
-    bid = _dollars(market, "yes_bid_dollars")
-    ask = _dollars(market, "yes_ask_dollars")
-    if bid is not None and ask is not None and 0.0 < bid <= ask < 1.0:
-        return (bid + ask) / 2.0
+    mid = midpoint(_dollars(market, "yes_bid_dollars"), _dollars(market, "yes_ask_dollars"))
+    if mid is not None:
+        return mid
     last = _dollars(market, "last_price_dollars")
     return last if last else None
 
@@ -97,15 +91,7 @@ def _candle_price(side: Any, name: str) -> float | None:
     if not isinstance(side, dict):
         return None
     value = side.get(f"{name}_dollars", side.get(name))
-    if value in (None, ""):
-        return None
-    try:
-        price = float(str(value))
-    except ValueError:
-        raise PayloadError(f"candle {name} holds a non-number {value!r}") from None
-    if not 0.0 <= price <= 1.0:  # NaN too
-        raise PayloadError(f"candle {name} holds {value!r}, outside 0..1")
-    return price
+    return None if value in (None, "") else probability(value, f"candle {name}")
 
 
 def parse_candlesticks(payload: Any) -> list[Point]:
@@ -122,11 +108,9 @@ def parse_candlesticks(payload: Any) -> list[Point]:
             raise PayloadError(f"candle without end_period_ts: {candle!r}"[:120]) from None
         price = _candle_price(candle.get("price"), "close")
         if price is None:
-            bid = _candle_price(candle.get("yes_bid"), "close")
-            ask = _candle_price(candle.get("yes_ask"), "close")
-            if bid is not None and ask is not None and 0.0 < bid <= ask < 1.0:
-                price = (bid + ask) / 2.0
-            else:
+            price = midpoint(_candle_price(candle.get("yes_bid"), "close"),
+                             _candle_price(candle.get("yes_ask"), "close"))
+            if price is None:
                 price = _candle_price(candle.get("price"), "previous")
         if price is not None:
             points.append(Point(ts=ts, value=price))
@@ -181,10 +165,7 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
                 # Unknown; or archived, which only a market settled months ago is.
                 raise NotFound("no such market") from None
             raise
-        try:
-            payload = response.json()
-        except ValueError:
-            raise PayloadError("expected JSON from Kalshi") from None
+        payload = json_of(response, "Kalshi")
         return parse_market(payload, ticker, now)
 
     # A comma would split a symbol in the list query: such a symbol goes on its own path.
@@ -229,10 +210,7 @@ CANDLE_MINUTES = 60
 
 async def _get_json(http: HttpClient, url: str, params: dict | None = None) -> Any:
     response = await http.get(url, params=params)
-    try:
-        return response.json()
-    except ValueError:
-        raise PayloadError("expected JSON from Kalshi") from None
+    return json_of(response, "Kalshi")
 
 
 async def history_context(http: HttpClient, settings, ticker: str, meta: dict | None) -> str:

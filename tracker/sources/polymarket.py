@@ -22,7 +22,9 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     SourceReport,
+    json_of,
     plain,
+    probability,
 )
 from tracker.sources.http import HttpClient
 
@@ -41,16 +43,6 @@ def _list(value: Any, field: str) -> list:
     if not isinstance(value, list):
         raise PayloadError(f"{field} is missing or not a list")
     return value
-
-
-def _price(value: Any, field: str) -> float:
-    try:
-        price = float(str(value))
-    except ValueError:
-        raise PayloadError(f"{field} holds a non-number {value!r}") from None
-    if not 0.0 <= price <= 1.0:
-        raise PayloadError(f"{field} holds {price}, outside 0..1")
-    return price
 
 
 def yes_index(outcomes: list) -> int:
@@ -84,7 +76,8 @@ def parse_market(market: Any, now: datetime) -> SeriesData:
     if not isinstance(market, dict) or not market.get("slug"):
         raise PayloadError("market object without a slug")
     outcomes = _list(market.get("outcomes"), "outcomes")
-    prices = [_price(p, "outcomePrices") for p in _list(market.get("outcomePrices"), "outcomePrices")]
+    prices = [probability(p, "outcomePrices")
+              for p in _list(market.get("outcomePrices"), "outcomePrices")]
     if len(prices) != len(outcomes):
         raise PayloadError(f"{len(outcomes)} outcomes but {len(prices)} prices")
     index = yes_index(outcomes)
@@ -136,7 +129,7 @@ def parse_history(payload: Any) -> list[tuple[datetime, float]]:
     points = []
     for item in payload["history"]:
         try:
-            points.append((datetime.fromtimestamp(int(item["t"]), UTC), _price(item["p"], "p")))
+            points.append((datetime.fromtimestamp(int(item["t"]), UTC), probability(item["p"], "p")))
         except (KeyError, TypeError, ValueError, OverflowError, OSError):  # t beyond any date
             raise PayloadError(f"bad history item {item!r}") from None
     return points
@@ -152,10 +145,7 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime) -> Sou
     async def fetch_batch(batch: list[str]) -> SourceReport:
         try:
             response = await http.get(f"{gamma}/markets", params=[("slug", s) for s in batch])
-            try:
-                payload = response.json()
-            except ValueError:
-                raise PayloadError("expected JSON from Gamma") from None
+            payload = json_of(response, "Gamma")
             return parse_markets(payload, batch, now)
         except SourceError as exc:
             failed = SourceReport(NAME, errors={slug: str(exc) for slug in batch})
@@ -188,7 +178,7 @@ def parse_search(payload: Any) -> list[dict[str, Any]]:
             try:
                 outcomes = _list(market.get("outcomes"), "outcomes")
                 prices = _list(market.get("outcomePrices"), "outcomePrices")
-                price = _price(prices[yes_index(outcomes)], "outcomePrices")
+                price = probability(prices[yes_index(outcomes)], "outcomePrices")
             except (SourceError, IndexError):
                 price = None  # not a Yes/No market, or no prices yet: still worth listing
             found.append(
@@ -207,10 +197,7 @@ def parse_search(payload: Any) -> list[dict[str, Any]]:
 async def search(http: HttpClient, settings, text: str) -> list[dict[str, Any]]:
     gamma = settings.sources.polymarket.gamma_url
     response = await http.get(f"{gamma}/public-search", params={"q": text})
-    try:
-        payload = response.json()
-    except ValueError:
-        raise PayloadError("expected JSON from Gamma") from None
+    payload = json_of(response, "Gamma")
     return parse_search(payload)
 
 
@@ -227,10 +214,7 @@ async def history_context(http: HttpClient, settings, slug: str, meta: dict | No
         return meta["yes_token"]
     gamma = settings.sources.polymarket.gamma_url
     response = await http.get(f"{gamma}/markets", params={"slug": slug})
-    try:
-        payload = response.json()
-    except ValueError:
-        raise PayloadError("expected JSON from Gamma") from None
+    payload = json_of(response, "Gamma")
     report = parse_markets(payload, [slug], datetime.now(UTC))
     if slug in report.errors:
         error = NotFound if slug in report.missing else SourceError
@@ -252,9 +236,6 @@ async def history(http: HttpClient, settings, slug: str, token: str, start: date
             "fidelity": str(HISTORY_FIDELITY_MINUTES),
         },
     )
-    try:
-        payload = response.json()
-    except ValueError:
-        raise PayloadError("expected JSON from the CLOB") from None
+    payload = json_of(response, "the CLOB")
     points = [Point(ts=ts, value=p) for ts, p in parse_history(payload) if start <= ts <= end]
     return SeriesData(symbol=slug, points=points, unit="probability")

@@ -27,6 +27,7 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
+    json_of,
     plain,
 )
 from tracker.sources.http import BROWSER_USER_AGENT, HttpClient, HttpStatusError
@@ -173,7 +174,7 @@ async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> Serie
             raise
         said.retry_after = exc.retry_after
         raise said from None
-    return parse_chart(_json(response), symbol, total_return)
+    return parse_chart(json_of(response, "Yahoo"), symbol, total_return)
 
 
 async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
@@ -194,14 +195,6 @@ async def history_context(http: HttpClient, settings, symbol: str, meta: dict | 
 
 async def history(http: HttpClient, settings, symbol: str, context, start: datetime, end: datetime):
     return await _chart(http, settings, symbol, range_params(start, end))
-
-
-def _json(response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        kind = response.headers.get("content-type", "unknown content type")
-        raise PayloadError(f"expected JSON, got {kind}") from None
 
 
 def _error_from_body(body: str) -> SourceError | None:
