@@ -14,6 +14,7 @@ The explanation says when the fallback was read ("... (from WTI spot: WTI crude 
 from __future__ import annotations
 
 from dataclasses import replace
+from operator import attrgetter
 
 from tracker.evaluate.result import Evaluation, SeriesInput
 from tracker.points import Point
@@ -56,7 +57,7 @@ def _both(series_id: str, primary: SeriesInput, backup: SeriesInput | None, inpu
     points = [_widen(p, theirs.pop(p.ts)) if p.ts in theirs else p for p in primary.points]
     if points == primary.points and not theirs:
         return inputs, None
-    points = sorted([*points, *theirs.values()], key=_ts)
+    points = sorted([*points, *theirs.values()], key=attrgetter("ts"))
     merged = replace(primary, points=points, stale=not (_usable(primary) or _usable(backup)))
     return {**inputs, series_id: merged}, f"with {backup.name} as well as {primary.name}"
 
@@ -71,10 +72,6 @@ def _widen(own: Point, other: Point) -> Point:
     if own.low is None and low == own.value:
         low = None
     return Point(own.ts, own.value, high, low)
-
-
-def _ts(point: Point):
-    return point.ts
 
 
 def annotate(result: Evaluation, reason: str, fallback: str) -> Evaluation:

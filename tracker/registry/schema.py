@@ -203,6 +203,7 @@ class Rank(PredictionBase):
     basket: list[SeriesId] | None = None
     fallback: SeriesId | None = None
     universe: list[SeriesId] | str
+    universe_name: str | None = None  # set from a named universe, for people to read
     position: Literal["best", "worst"] = "best"
 
     @model_validator(mode="before")
@@ -217,8 +218,6 @@ class Rank(PredictionBase):
             known = ", ".join(sorted(declared)) or "none declared"
             raise ValueError(f"universe: unknown universe {name!r} (known: {known})")
         return data | {"universe": list(declared[name].values()), "universe_name": name}
-
-    universe_name: str | None = None  # set from a named universe, for people to read
 
     @model_validator(mode="after")
     def _distinct(self):
