@@ -11,42 +11,45 @@ P(neither). Status is on_track when the target is the likelier of the two to com
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from tracker.evaluate import models
+from tracker.evaluate import guards, models
 from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_until_end_of
-from tracker.evaluate.touch import covers, describe, reaches
+from tracker.evaluate.touch import describe, reaches
+
+if TYPE_CHECKING:
+    from tracker.points import Point
+    from tracker.registry.schema import Race
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+def evaluate(prediction: Race, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     series = inputs[prediction.series]
     target, against = prediction.target, prediction.against
     window = series.between(prediction.start, prediction.deadline)
-    settled = _first_barrier(series, window, target, against)
-    if settled is not None:
-        return settled
+    last = guards.latest(series)
 
-    last = series.points[-1] if series.points else None
-    headline = {"value": last.value, "value_at": last.ts} if last else {}
+    if settled := _first_barrier(series, window, target, against):
+        return settled  # decided stays decided, however stale the series is now
+    if why := guards.short_of_deadline(series, window, prediction.deadline, now):
+        return guards.no_data(why, last)
     if now.date() > prediction.deadline:
-        if covers(window, prediction.deadline):
-            return Evaluation(
-                Status.VOID,
-                f"deadline {prediction.deadline} passed with neither {series.show(target)} "
-                f"nor {series.show(against)} touched",
-                **headline,
-            )
         return Evaluation(
-            Status.NO_DATA,
-            f"deadline {prediction.deadline} passed; {series.name} data stop before it",
-            **headline,
+            Status.VOID,
+            f"deadline {prediction.deadline} passed with neither {series.show(target)} "
+            f"nor {series.show(against)} touched",
+            **guards.headline(last),
         )
-    if last is None:
-        return Evaluation(Status.NO_DATA, f"no data for {series.name} yet")
-    if series.stale:
-        return Evaluation(
-            Status.NO_DATA, f"{series.name} is stale: last point {last.ts.date()}", **headline
-        )
+    if why := guards.why_unusable(series):
+        return guards.no_data(why, last)
+    return _estimate(prediction, series, now)
 
+
+def _estimate(prediction: Race, series: SeriesInput, now: datetime) -> Evaluation:
+    """An open race on fresh data: where the price stands between the two levels, and the
+    chance that the target comes first."""
+    target, against = prediction.target, prediction.against
+    last = series.points[-1]
+    headline = guards.headline(last)
     spot = last.value
     progress = (against - spot) / (against - target)
     where = (
@@ -81,7 +84,9 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
     )
 
 
-def _first_barrier(series: SeriesInput, window, target: float, against: float):
+def _first_barrier(
+    series: SeriesInput, window: list[Point], target: float, against: float
+) -> Evaluation | None:
     """The verdict of the first bar that touches a barrier: right, wrong, or void when one
     bar touches both; None while neither has been touched."""
     target_above = target > against  # the target is reached from below

@@ -10,71 +10,80 @@ meetings (``meetings``, ``step``) is priced meeting by meeting instead (meetings
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from tracker.evaluate import meetings, models
+from tracker.evaluate import guards, meetings, models
 from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_until_end_of
-from tracker.evaluate.touch import covers, describe, first_touch
+from tracker.evaluate.touch import describe, first_touch
+
+if TYPE_CHECKING:
+    from tracker.points import Point
+    from tracker.registry.schema import Threshold
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+def evaluate(prediction: Threshold, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     series = inputs[prediction.series]
-    above = prediction.direction == "above"
-    beyond = ">=" if above else "<="
-    target = series.show(prediction.target)
     window = series.between(prediction.start, prediction.deadline)
-    past_deadline = now.date() > prediction.deadline
-    last = series.points[-1] if series.points else None
-    headline = {"value": last.value, "value_at": last.ts} if last else {}
+    last = guards.latest(series)
 
-    if prediction.touch:
-        touch = first_touch(window, prediction.target, above)
-        if touch:
-            return Evaluation(
-                Status.RIGHT,
-                f"{series.name} reached {target}: {describe(touch, series.show)}",
-                probability=1.0,
-                value=touch.price,
-                value_at=touch.point.ts,
-                inputs={"touched_on": touch.day.isoformat(), "used": touch.used},
-            )
-    if past_deadline:
-        if not covers(window, prediction.deadline):
-            return Evaluation(
-                Status.NO_DATA,
-                f"deadline {prediction.deadline} passed; {series.name} data stop before it",
-                **headline,
-            )
-        if prediction.touch:
-            return Evaluation(
-                Status.WRONG,
-                f"{series.name} never reached {target} by {prediction.deadline}",
-                probability=0.0,
-                **headline,
-            )
-        final = window[-1]
-        hit = final.value >= prediction.target if above else final.value <= prediction.target
-        return Evaluation(
-            Status.RIGHT if hit else Status.WRONG,
-            f"{series.name} closed at {series.show(final.value)} on {final.ts.date()} "
-            f"(needed {beyond} {target})",
-            probability=1.0 if hit else 0.0,
-            value=final.value,
-            value_at=final.ts,
-        )
-
-    if last is None:
-        return Evaluation(Status.NO_DATA, f"no data for {series.name} yet")
-    if series.stale:
-        return Evaluation(
-            Status.NO_DATA, f"{series.name} is stale: last point {last.ts.date()}", **headline
-        )
+    if prediction.touch and (touched := _touched(prediction, series, window)):
+        return touched  # decided stays decided, however stale the series is now
+    if why := guards.short_of_deadline(series, window, prediction.deadline, now):
+        return guards.no_data(why, last)
+    if now.date() > prediction.deadline:
+        return _at_deadline(prediction, series, window, last)
+    if why := guards.why_unusable(series):
+        return guards.no_data(why, last)
 
     if prediction.meetings:
-        return _by_meetings(prediction, series, now, **headline)
-    return _by_lognormal(prediction, series, now, **headline)
+        return _by_meetings(prediction, series, now, **guards.headline(last))
+    return _by_lognormal(prediction, series, now, **guards.headline(last))
 
 
-def _by_lognormal(prediction, series: SeriesInput, now: datetime, **headline) -> Evaluation:
+def _touched(prediction: Threshold, series: SeriesInput, window: list[Point]) -> Evaluation | None:
+    """Right from the first point in the window that touches the target; None before one."""
+    touch = first_touch(window, prediction.target, prediction.direction == "above")
+    if touch is None:
+        return None
+    return Evaluation(
+        Status.RIGHT,
+        f"{series.name} reached {series.show(prediction.target)}: {describe(touch, series.show)}",
+        probability=1.0,
+        value=touch.price,
+        value_at=touch.point.ts,
+        inputs={"touched_on": touch.day.isoformat(), "used": touch.used},
+    )
+
+
+def _at_deadline(
+    prediction: Threshold, series: SeriesInput, window: list[Point], last: Point | None
+) -> Evaluation:
+    """The verdict once the data reach the deadline: a touch never came, or the close on
+    the deadline is (or is not) beyond the target."""
+    above = prediction.direction == "above"
+    target = series.show(prediction.target)
+    if prediction.touch:
+        return Evaluation(
+            Status.WRONG,
+            f"{series.name} never reached {target} by {prediction.deadline}",
+            probability=0.0,
+            **guards.headline(last),
+        )
+    final = window[-1]
+    hit = final.value >= prediction.target if above else final.value <= prediction.target
+    return Evaluation(
+        Status.RIGHT if hit else Status.WRONG,
+        f"{series.name} closed at {series.show(final.value)} on {final.ts.date()} "
+        f"(needed {'>=' if above else '<='} {target})",
+        probability=1.0 if hit else 0.0,
+        value=final.value,
+        value_at=final.ts,
+    )
+
+
+def _by_lognormal(
+    prediction: Threshold, series: SeriesInput, now: datetime, **headline: Any
+) -> Evaluation:
     """An open claim on a price that wanders: the driftless log-normal model."""
     above = prediction.direction == "above"
     beyond = ">=" if above else "<="
@@ -116,7 +125,9 @@ def _by_lognormal(prediction, series: SeriesInput, now: datetime, **headline) ->
     )
 
 
-def _by_meetings(prediction, series: SeriesInput, now: datetime, **headline) -> Evaluation:
+def _by_meetings(
+    prediction: Threshold, series: SeriesInput, now: datetime, **headline: Any
+) -> Evaluation:
     above = prediction.direction == "above"
     spot = series.points[-1].value
     step = prediction.step
@@ -138,7 +149,8 @@ def _by_meetings(prediction, series: SeriesInput, now: datetime, **headline) -> 
         explanation,
         probability=p,
         model="meeting-steps",
-        inputs={"spot": spot, "steps_needed": needed, "meetings_left": [m.isoformat() for m in left],
+        inputs={"spot": spot, "steps_needed": needed,
+                "meetings_left": [m.isoformat() for m in left],
                 "step_probability": round(p_step, 6), "as_of": series.points[-1].ts.isoformat()},
         **headline,
     )
