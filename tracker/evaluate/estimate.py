@@ -20,10 +20,10 @@ evaluation job lets no later revision flip it (tracker.service.evaluation.first_
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from tracker.evaluate import gdp_nowcast
+from tracker.evaluate import gdp_nowcast, guards
 from tracker.evaluate.released import (
-    headline,
     nowcast,
     number,
     period,
@@ -35,9 +35,12 @@ from tracker.evaluate.released import (
 )
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
 
+if TYPE_CHECKING:
+    from tracker.registry.schema import Estimate
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
-    series = inputs.get(prediction.series) or SeriesInput(prediction.series, [])
+
+def evaluate(prediction: Estimate, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    series = guards.series_of(inputs, prediction.series)
     low, high = prediction.bounds()
     on = prediction.on
     used = {"on": on.isoformat(), "low": low, "high": high}
@@ -76,13 +79,12 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
 
     if prediction.nowcast:
         return gdp_nowcast.evaluate_open(prediction, inputs, low, high, needs, used, now)
-    last = series.points[-1] if series.points else None
-    missing = unavailable(series, on)
-    if missing:
-        return Evaluation(Status.NO_DATA, missing, **headline(last))
+    last = guards.latest(series)
+    if missing := unavailable(series, on):
+        return guards.no_data(missing, last)
     return Evaluation(
         Status.ON_TRACK if within(last.value, low, high) else Status.OFF_TRACK,
         nowcast(series, on, needs),
         inputs={**used, "latest": last.value, "latest_on": last.ts.date().isoformat()},
-        **headline(last),
+        **guards.headline(last),
     )

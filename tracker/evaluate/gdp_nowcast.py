@@ -38,10 +38,15 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
+from tracker.evaluate import guards
 from tracker.evaluate.models import norm_cdf
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
 from tracker.points import Point
+
+if TYPE_CHECKING:
+    from tracker.registry.schema import Estimate, Level
 
 MODEL = "gdp-nowcast"
 
@@ -192,20 +197,17 @@ def _assumed_growth(released: list[float], covered: list[float]) -> float | None
     return covered[-1] if covered else None
 
 
-def evaluate_open(prediction, inputs: dict[str, SeriesInput], low: float, high: float,
-                  needs: str, used: dict, now: datetime) -> Evaluation:
+def evaluate_open(prediction: Level | Estimate, inputs: dict[str, SeriesInput], low: float,
+                  high: float, needs: str, used: dict[str, Any], now: datetime) -> Evaluation:
     """Status and probability while the year's number is not out: on track at 50% or more."""
-    levels = inputs.get(prediction.levels) or SeriesInput(prediction.levels, [])
-    nowcasts = inputs.get(prediction.nowcast) or SeriesInput(prediction.nowcast, [])
+    levels = guards.series_of(inputs, prediction.levels)
+    nowcasts = guards.series_of(inputs, prediction.nowcast)
     waiting = f"{prediction.on.year} not released yet"
     if now.date() > prediction.deadline:
         waiting += f" (past the deadline {prediction.deadline}; the first estimate still decides)"
     for series in (levels, nowcasts):
-        if not series.points:
-            return Evaluation(Status.NO_DATA, f"{waiting}; no data for {series.name} yet")
-        if series.stale:
-            last = series.points[-1].ts.date()
-            return Evaluation(Status.NO_DATA, f"{waiting}; {series.name} is stale: last point {last}")
+        if why := guards.why_unusable(series):
+            return guards.no_data(f"{waiting}; {why}")
     model = build(prediction.on.year, levels.points, nowcasts.points)
     if isinstance(model, str):
         return Evaluation(Status.NO_DATA, f"{waiting}; no nowcast: {model}")
@@ -221,7 +223,7 @@ def evaluate_open(prediction, inputs: dict[str, SeriesInput], low: float, high: 
     )
 
 
-def decided(prediction, now: datetime) -> str:
+def decided(prediction: Level | Estimate, now: datetime) -> str:
     """What a verdict from the released number adds to its explanation line."""
     if now.date() > prediction.deadline:
         return f"; final since the deadline {prediction.deadline}: later revisions do not count"

@@ -17,14 +17,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from math import inf
+from typing import TYPE_CHECKING, Any
 
-from tracker.evaluate import gdp_nowcast
-from tracker.evaluate.released import headline, nowcast, number, period, point_on, unavailable
+from tracker.evaluate import gdp_nowcast, guards
+from tracker.evaluate.released import nowcast, number, period, point_on, unavailable
 from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct
 
+if TYPE_CHECKING:
+    from tracker.registry.schema import Level
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
-    series = inputs.get(prediction.series) or SeriesInput(prediction.series, [])
+
+def evaluate(prediction: Level, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    series = guards.series_of(inputs, prediction.series)
     above = prediction.direction == "above"
     needs = f"{'>=' if above else '<='} {number(prediction.target)}"
     on = prediction.on
@@ -47,10 +51,10 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
             inputs={**used, "released": released.value},
         )
 
-    last = series.points[-1] if series.points else None
+    last = guards.latest(series)
     missing = unavailable(series, on)
     if missing and last and last.ts.date() > on:  # `on` was skipped: no market can fix that
-        return Evaluation(Status.NO_DATA, missing, **headline(last))
+        return guards.no_data(missing, last)
     if missing is None:
         used |= {"latest": last.value, "latest_on": last.ts.date().isoformat()}
     where = missing or nowcast(series, on, f"needs {needs}")
@@ -63,7 +67,7 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
             probability=p,
             model=f"market:{prediction.market.split(':', 1)[0]}",
             inputs=used | market_used,
-            **headline(last),
+            **guards.headline(last),
         )
     if prediction.nowcast:
         low, high = (prediction.target, inf) if above else (-inf, prediction.target)
@@ -71,16 +75,18 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
                                            used, now)
         return replace(result, explanation=f"{result.explanation}; {odds}") if odds else result
     if missing:
-        return Evaluation(Status.NO_DATA, f"{missing}; {odds}" if odds else missing, **headline(last))
+        return guards.no_data(f"{missing}; {odds}" if odds else missing, last)
     return Evaluation(
         Status.ON_TRACK if beyond(last.value) else Status.OFF_TRACK,
         f"{where}; {odds}" if odds else where,
         inputs=used,
-        **headline(last),
+        **guards.headline(last),
     )
 
 
-def _market(prediction, inputs: dict[str, SeriesInput]) -> tuple[float | None, str | None, dict]:
+def _market(
+    prediction: Level, inputs: dict[str, SeriesInput]
+) -> tuple[float | None, str | None, dict[str, Any]]:
     """The linked market's probability for the level, a line about it, and what was read.
     The probability is None when there is no market or its odds cannot be used."""
     if not prediction.market:
@@ -100,8 +106,8 @@ def _market(prediction, inputs: dict[str, SeriesInput]) -> tuple[float | None, s
         )
     if market.state in ("resolved", "void"):
         return None, f"{market.name} settled without a yes or no, so no probability", {}
-    if not market.points:
-        return None, f"no odds for {market.name} yet", {}
+    if why := guards.why_empty(market, "odds"):
+        return None, why, {}
     last = market.points[-1]
     if market.stale:
         return None, f"{market.name} odds are stale (last {last.ts:%Y-%m-%d %H:%M} UTC)", {}
@@ -109,5 +115,6 @@ def _market(prediction, inputs: dict[str, SeriesInput]) -> tuple[float | None, s
     return (
         p,
         f"{market.name} gives {prediction.market_side} {pct(p)}",
-        {"yes_price": last.value, "market_as_of": last.ts.isoformat(), "market_state": market.state},
+        {"yes_price": last.value, "market_as_of": last.ts.isoformat(),
+         "market_state": market.state},
     )

@@ -9,18 +9,23 @@ Probability while open: the market's price of ``side`` (the "yes" price, or one 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from tracker.evaluate import guards
 from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct
+
+if TYPE_CHECKING:
+    from tracker.registry.schema import Market
 
 PENDING_STATES = {"proposed": "outcome proposed, not final", "disputed": "outcome disputed",
                   "closed": "closed, awaiting resolution"}
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+def evaluate(prediction: Market, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     series = inputs[prediction.series]
     yes = prediction.side == "yes"
-    last = series.points[-1] if series.points else None
-    headline = {"value": last.value, "value_at": last.ts} if last else {}
+    last = guards.latest(series)
+    headline = guards.headline(last)
 
     if series.state == "void":
         return Evaluation(Status.VOID, f"{series.name} was voided", **headline)
@@ -38,13 +43,11 @@ def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evalu
             probability=1.0 if right else 0.0,
             **headline,
         )
-    if last is None:
-        return Evaluation(Status.NO_DATA, f"no odds for {series.name} yet")
+    if why := guards.why_empty(series, "odds"):
+        return guards.no_data(why)
     if series.stale:
-        return Evaluation(
-            Status.NO_DATA, f"{series.name} odds are stale: last {last.ts:%Y-%m-%d %H:%M} UTC",
-            **headline,
-        )
+        return guards.no_data(f"{series.name} odds are stale: last {last.ts:%Y-%m-%d %H:%M} UTC",
+                              last)
     p = last.value if yes else 1.0 - last.value
     note = PENDING_STATES.get(series.state or "")
     explanation = f"{series.name}: market gives {prediction.side} {pct(p)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from tracker.evaluate import guards
 from tracker.evaluate.result import SeriesInput
 from tracker.points import Point
 from tracker.units import plain as number
@@ -55,17 +56,15 @@ def period(day: date, points: list[Point]) -> str:
 
 def unavailable(series: SeriesInput, on: date) -> str | None:
     """Why there is no nowcast for a period not yet released (None when there is one)."""
-    if not series.points:
-        return f"no data for {series.name} yet"
+    if why := guards.why_empty(series):
+        return why
     last = series.points[-1]
     if last.ts.date() > on:
         return (
             f"{series.name} has no value dated {on}, though it has later ones (latest for "
             f"{period(last.ts.date(), series.points)}): is {on} an observation date of it?"
         )
-    if series.stale:
-        return f"{series.name} is stale: last point {last.ts.date()}"
-    return None
+    return guards.why_stale(series)
 
 
 def nowcast(series: SeriesInput, on: date, needs: str) -> str:
@@ -75,7 +74,3 @@ def nowcast(series: SeriesInput, on: date, needs: str) -> str:
         f"{series.name}: {period(on, series.points)} not released yet; latest "
         f"{series.show(last.value)} for {period(last.ts.date(), series.points)} ({needs})"
     )
-
-
-def headline(point: Point | None) -> dict:
-    return {"value": point.value, "value_at": point.ts} if point else {}
