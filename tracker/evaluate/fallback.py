@@ -15,31 +15,34 @@ from __future__ import annotations
 
 from dataclasses import replace
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
+from tracker.evaluate import guards
 from tracker.evaluate.result import Evaluation, SeriesInput
 from tracker.points import Point
 
+if TYPE_CHECKING:
+    from tracker.registry.schema import Prediction
 
-def _usable(series: SeriesInput | None) -> bool:
-    return series is not None and bool(series.points) and not series.stale
 
-
-def reads_touches(prediction) -> bool:
+def reads_touches(prediction: Prediction) -> bool:
     return prediction.kind == "race" or (
         prediction.kind == "threshold" and prediction.touch
     )
 
 
-def stand_in(prediction, inputs: dict[str, SeriesInput]) -> tuple[dict[str, SeriesInput], str | None]:
+def stand_in(
+    prediction: Prediction, inputs: dict[str, SeriesInput]
+) -> tuple[dict[str, SeriesInput], str | None]:
     """The inputs to evaluate with, and why the fallback is used (None when it is not)."""
     fallback = getattr(prediction, "fallback", None)
     if not fallback:
         return inputs, None
-    primary = inputs.get(prediction.series) or SeriesInput(prediction.series, [])
+    primary = guards.series_of(inputs, prediction.series)
     backup = inputs.get(fallback)
     if reads_touches(prediction):
         return _both(prediction.series, primary, backup, inputs)
-    if _usable(primary) or not _usable(backup):
+    if guards.usable(primary) or not guards.usable(backup):
         return inputs, None
     why = "has no data" if not primary.points else "is stale"
     # Keyed and identified as the primary, so evaluators find it where they look.
@@ -47,7 +50,10 @@ def stand_in(prediction, inputs: dict[str, SeriesInput]) -> tuple[dict[str, Seri
     return {**inputs, prediction.series: standing_in}, f"from {backup.name}: {primary.name} {why}"
 
 
-def _both(series_id: str, primary: SeriesInput, backup: SeriesInput | None, inputs):
+def _both(
+    series_id: str, primary: SeriesInput, backup: SeriesInput | None,
+    inputs: dict[str, SeriesInput],
+) -> tuple[dict[str, SeriesInput], str | None]:
     """One series of both: the primary's bars, widened on days the fallback has a point to
     its range too, and the fallback's points where the primary has none. Fresh when
     either is."""
@@ -58,7 +64,8 @@ def _both(series_id: str, primary: SeriesInput, backup: SeriesInput | None, inpu
     if points == primary.points and not theirs:
         return inputs, None
     points = sorted([*points, *theirs.values()], key=attrgetter("ts"))
-    merged = replace(primary, points=points, stale=not (_usable(primary) or _usable(backup)))
+    fresh = guards.usable(primary) or guards.usable(backup)
+    merged = replace(primary, points=points, stale=not fresh)
     return {**inputs, series_id: merged}, f"with {backup.name} as well as {primary.name}"
 
 

@@ -23,16 +23,19 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from tracker.evaluate import models
+from tracker.evaluate import guards, models
 from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_until_end_of
 from tracker.evaluate.returns import (
     common_log_returns,
     equal_weight,
     legs,
-    series_input,
     signed,
 )
+
+if TYPE_CHECKING:
+    from tracker.registry.schema import Outperform
 
 SPREAD_WINDOW = 60  # daily steps of the spread used for its volatility
 
@@ -72,13 +75,13 @@ def _standing(spread: float) -> str:
     return "level"
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
-    side = [series_input(inputs, i) for i in prediction.members()]
-    bench = [series_input(inputs, i) for i in prediction.benchmark_members()]
+def evaluate(prediction: Outperform, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+    side = [guards.series_of(inputs, i) for i in prediction.members()]
+    bench = [guards.series_of(inputs, i) for i in prediction.benchmark_members()]
     start, deadline = prediction.start, prediction.deadline
     found, problem = legs(side + bench, start, deadline, now)
     if problem:
-        return Evaluation(Status.NO_DATA, problem)
+        return guards.no_data(problem)
 
     side_ret = equal_weight([found[s.series_id].ret for s in side])
     bench_ret = equal_weight([found[s.series_id].ret for s in bench])

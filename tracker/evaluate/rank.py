@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
+from tracker.evaluate import guards
 from tracker.evaluate.result import Evaluation, SeriesInput, Status, pct, years_until_end_of
 from tracker.evaluate.returns import (
     DAYS_PER_YEAR,
@@ -41,11 +43,13 @@ from tracker.evaluate.returns import (
     coarse_log_returns,
     common_log_returns,
     legs,
-    series_input,
     signed,
 )
 from tracker.points import Point
 from tracker.units import NUMBER
+
+if TYPE_CHECKING:
+    from tracker.registry.schema import Rank
 
 HISTORY = 250  # daily steps drawn from
 MIN_COMMON_STEPS = 20  # fewer shared dates than this: step on the sparsest series' dates
@@ -92,7 +96,7 @@ def prob_position(
     return float(hits.mean())
 
 
-def _among(prediction) -> str:
+def _among(prediction: Rank) -> str:
     return f" among {prediction.universe_name}" if prediction.universe_name else ""
 
 
@@ -101,7 +105,7 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def basket_series(members: list[SeriesInput], start) -> SeriesInput:
+def basket_series(members: list[SeriesInput], start: date) -> SeriesInput:
     """An equal-weight basket as one series: on the dates every member has, the mean of
     each member's close over its close on or before ``start`` (1.0 at the start).
     Rebalanced to equal weights at the start, not thereafter, as returns.equal_weight."""
@@ -118,18 +122,19 @@ def basket_series(members: list[SeriesInput], start) -> SeriesInput:
     return SeriesInput(basket_id, points, stale=stale, label=name, unit=NUMBER)
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+def evaluate(prediction: Rank, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     if prediction.basket:
-        own = basket_series([series_input(inputs, i) for i in prediction.basket], prediction.start)
+        members = [guards.series_of(inputs, i) for i in prediction.basket]
+        own = basket_series(members, prediction.start)
     else:
-        own = series_input(inputs, prediction.series)
+        own = guards.series_of(inputs, prediction.series)
     inputs = {**inputs, own.series_id: own}
     ids = [own.series_id, *prediction.rivals()]
-    series = [series_input(inputs, i) for i in ids]
+    series = [guards.series_of(inputs, i) for i in ids]
     start, deadline = prediction.start, prediction.deadline
     found, problem = legs(series, start, deadline, now)
     if problem:
-        return Evaluation(Status.NO_DATA, problem)
+        return guards.no_data(problem)
 
     best = prediction.position == "best"
     rets = {i: found[i].ret for i in ids}

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tracker.evaluate import guards
 from tracker.evaluate.result import SeriesInput
 from tracker.evaluate.touch import covers
 from tracker.points import Point
@@ -65,11 +66,6 @@ class Leg:
         }
 
 
-def series_input(inputs: dict[str, SeriesInput], series_id: str) -> SeriesInput:
-    """The input for ``series_id``; an empty one when the caller has none."""
-    return inputs.get(series_id) or SeriesInput(series_id, [])
-
-
 def legs(
     series: Sequence[SeriesInput], start: date, deadline: date, now: datetime
 ) -> tuple[dict[str, Leg], str | None]:
@@ -82,8 +78,8 @@ def legs(
     problems: list[str] = []
     short: list[str] = []
     for s in series:
-        if not s.points:
-            problems.append(f"no data for {s.name} yet")
+        if why := guards.why_empty(s):
+            problems.append(why)
             continue
         base = close_on_or_before(s.points, start)
         if base is None:
@@ -100,15 +96,15 @@ def legs(
         if past_deadline and not covers(until_deadline, deadline):
             short.append(s.name)
             continue
-        if not past_deadline and s.stale:
-            problems.append(f"{s.name} is stale: last point {s.points[-1].ts.date()}")
+        if not past_deadline and (why := guards.why_stale(s)):
+            problems.append(why)
             continue
         if end.value <= 0:
             problems.append(f"{s.name} closed at {end.value:g} on {end.ts.date()}: no return")
             continue
         found[s.series_id] = Leg(s, base, end)
     if short:
-        problems.append(f"deadline {deadline} passed; {', '.join(short)} data stop before it")
+        problems.append(guards.data_stop(deadline, short))
     return found, "; ".join(problems) or None
 
 
