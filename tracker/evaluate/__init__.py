@@ -5,11 +5,14 @@
 freshness and, for markets, resolution state); ``parts`` holds the evaluations of the
 predictions a composite is made of (the registry orders composites after their parts).
 A prediction with a ``fallback`` series reads it when its own series is missing or stale.
+Every evaluator first decides what its stored points settle, then runs the shared guards
+(guards.py: missing, empty or stale inputs) before it estimates an open claim.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tracker.evaluate import (
     composite,
@@ -26,6 +29,9 @@ from tracker.evaluate import (
 from tracker.evaluate.fallback import annotate, stand_in
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
 
+if TYPE_CHECKING:
+    from tracker.registry.schema import Prediction
+
 SERIES_EVALUATORS = {
     "threshold": threshold.evaluate,
     "race": race.evaluate,
@@ -41,7 +47,7 @@ COMPOSITE_KINDS = ("at_least", "all_of", "any_of")
 
 
 def evaluate(
-    prediction,
+    prediction: Prediction,
     inputs: dict[str, SeriesInput],
     now: datetime,
     parts: dict[str, Evaluation] | None = None,

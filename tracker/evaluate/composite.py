@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tracker.evaluate.result import Evaluation, Status, pct
 
+if TYPE_CHECKING:
+    from tracker.registry.schema import AllOf, AnyOf, AtLeast
 
-def needed(prediction) -> int:
+    Composite = AtLeast | AllOf | AnyOf
+
+
+def needed(prediction: Composite) -> int:
     if prediction.kind == "all_of":
         return len(prediction.of)
     if prediction.kind == "any_of":
@@ -35,7 +41,7 @@ def poisson_binomial(probabilities: list[float]) -> list[float]:
     return dist
 
 
-def evaluate(prediction, parts: dict[str, Evaluation], now: datetime) -> Evaluation:
+def evaluate(prediction: Composite, parts: dict[str, Evaluation], now: datetime) -> Evaluation:
     n = needed(prediction)
     total = len(prediction.of)
     right = [pid for pid in prediction.of if parts[pid].status is Status.RIGHT]
@@ -87,7 +93,7 @@ def evaluate(prediction, parts: dict[str, Evaluation], now: datetime) -> Evaluat
 
 
 def _any_of_at_least(still_open: list[str], parts: dict[str, Evaluation], missing: list[str],
-                     counts: dict) -> Evaluation:
+                     counts: dict[str, int]) -> Evaluation:
     """An ``any_of`` whose open parts are priced only in part (an IPO filing that no market
     prices, beside a listing market that does): the chance that a priced part comes true
     is a lower bound of the whole, and stands in for it, said as such."""

@@ -20,13 +20,17 @@ their count, and a point, 0 when nothing was filed, for every day EDGAR was aske
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
+
+if TYPE_CHECKING:
+    from tracker.registry.schema import Filing
 
 GRACE = timedelta(days=3)
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+def evaluate(prediction: Filing, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     series = inputs[prediction.series]
     start, deadline = prediction.start, prediction.deadline
     filed = [p for p in series.between(start, deadline) if p.value > 0]

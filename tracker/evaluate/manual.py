@@ -10,14 +10,18 @@ market that settled on a technicality, a claim the data cannot see).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tracker.evaluate.result import Evaluation, SeriesInput, Status
+
+if TYPE_CHECKING:
+    from tracker.registry.schema import Manual
 
 OUTCOMES = {"right": Status.RIGHT, "wrong": Status.WRONG, "void": Status.VOID}
 AWAITS = "awaits a manual resolution (tracker resolve)"
 
 
-def evaluate(prediction, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
+def evaluate(prediction: Manual, inputs: dict[str, SeriesInput], now: datetime) -> Evaluation:
     reason = prediction.reason or "no data can judge this claim"
     proxy = inputs.get(prediction.proxy) if prediction.proxy else None
     if proxy is None or not proxy.points:

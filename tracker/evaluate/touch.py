@@ -3,6 +3,7 @@ gives it (a wick counts); the close otherwise. Results say which was used."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from statistics import median
@@ -53,7 +54,7 @@ def covers(points: list[Point], deadline: date) -> bool:
     return (deadline - points[-1].ts.date()).days <= grace
 
 
-def describe(touch: Touch, show) -> str:
+def describe(touch: Touch, show: Callable[[float], str]) -> str:
     """'$44.50 (day's low) on 2026-03-02', the price as ``show`` prints it."""
     how = "close" if touch.used == "close" else f"day's {touch.used}"
     return f"{show(touch.price)} ({how}) on {touch.day.isoformat()}"
