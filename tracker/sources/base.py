@@ -65,15 +65,6 @@ class PayloadError(SourceError):
     """The API answered, but not with what we expected (schema drift, HTML, bad CSV)."""
 
 
-def json_of(response, origin: str) -> Any:
-    """A response's JSON body; a PayloadError naming ``origin`` when it is none (an HTML
-    wall, a truncated body)."""
-    try:
-        return response.json()
-    except ValueError:
-        raise PayloadError(f"expected JSON from {origin}") from None
-
-
 def probability(value: Any, field: str) -> float:
     """The price of a $1 contract: a number (or a string holding one) within 0..1."""
     try:

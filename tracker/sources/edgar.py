@@ -30,7 +30,6 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
-    json_of,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
 
@@ -111,7 +110,8 @@ async def _submissions(http: HttpClient, settings, cik: str) -> Any:
     config = settings.sources.edgar
     headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
     try:
-        response = await http.get(config.base_url + submissions_path(cik), headers=headers)
+        return await http.get_json(config.base_url + submissions_path(cik),
+                                   origin="SEC EDGAR", headers=headers)
     except HttpStatusError as exc:
         if exc.status == 404:
             raise NotFound(f"no such filer: EDGAR has no CIK {cik}") from None
@@ -121,7 +121,6 @@ async def _submissions(http: HttpClient, settings, cik: str) -> Any:
                 "your name and email", exc.retry_after,
             ) from None
         raise
-    return json_of(response, "SEC EDGAR")
 
 
 async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):

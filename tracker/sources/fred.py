@@ -23,7 +23,6 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
-    json_of,
     plain,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
@@ -112,14 +111,14 @@ async def _observations(
     if end:
         params["observation_end"] = end.isoformat()
     try:
-        response = await http.get(f"{config.api_url}/fred/series/observations", params=params)
+        payload = await http.get_json(f"{config.api_url}/fred/series/observations",
+                                      origin="the FRED API", params=params)
     except HttpStatusError as exc:
         said = _error_from_body(exc.body)
         if said is None:
             raise
         said.retry_after = exc.retry_after
         raise said from None
-    payload = json_of(response, "the FRED API")
     return parse_json(payload, series_id)
 
 

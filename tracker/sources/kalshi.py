@@ -23,13 +23,13 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
-    json_of,
     midpoint,
     probability,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
 
 NAME = "kalshi"
+ORIGIN = "Kalshi"  # how an error message names the API
 SETTLED = {"finalized", "settled"}
 CLOSED = {"closed", "determined"}
 
@@ -136,7 +136,7 @@ async def list_markets(http: HttpClient, base: str, tickers: list[str]) -> dict[
     cursor = ""
     for _ in range(MAX_PAGES):
         page = (params | {"cursor": cursor}) if cursor else params
-        payload = await _get_json(http, f"{base}/markets", page)
+        payload = await http.get_json(f"{base}/markets", origin=ORIGIN, params=page)
         markets = payload.get("markets") if isinstance(payload, dict) else None
         if not isinstance(markets, list):
             raise PayloadError("expected {\"cursor\": ..., \"markets\": [...]}")
@@ -159,13 +159,12 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
 
     async def fetch_one(ticker: str, _since) -> SeriesData:
         try:
-            response = await http.get(f"{base}/markets/{quote(ticker, safe='')}")
+            payload = await http.get_json(f"{base}/markets/{quote(ticker, safe='')}", origin=ORIGIN)
         except HttpStatusError as exc:
             if exc.status == 404:
                 # Unknown; or archived, which only a market settled months ago is.
                 raise NotFound("no such market") from None
             raise
-        payload = json_of(response, "Kalshi")
         return parse_market(payload, ticker, now)
 
     # A comma would split a symbol in the list query: such a symbol goes on its own path.
@@ -208,21 +207,16 @@ HISTORY_WINDOW = timedelta(days=200)  # hourly candles: under Kalshi's ~5,000 pe
 CANDLE_MINUTES = 60
 
 
-async def _get_json(http: HttpClient, url: str, params: dict | None = None) -> Any:
-    response = await http.get(url, params=params)
-    return json_of(response, "Kalshi")
-
-
 async def history_context(http: HttpClient, settings, ticker: str, meta: dict | None) -> str:
     """The market's series ticker, which the candlestick path needs: via its event."""
     base = settings.sources.kalshi.base_url
     event_ticker = (meta or {}).get("event_ticker")
     if not event_ticker:
-        market = (await _get_json(http, f"{base}/markets/{quote(ticker, safe='')}")).get("market")
+        market = (await http.get_json(f"{base}/markets/{quote(ticker, safe='')}", origin=ORIGIN)).get("market")
         event_ticker = (market or {}).get("event_ticker")
     if not event_ticker:
         raise PayloadError(f"no event ticker for {ticker}")
-    event = (await _get_json(http, f"{base}/events/{quote(event_ticker, safe='')}")).get("event")
+    event = (await http.get_json(f"{base}/events/{quote(event_ticker, safe='')}", origin=ORIGIN)).get("event")
     series = (event or {}).get("series_ticker")
     if not series:
         raise PayloadError(f"event {event_ticker} names no series ticker")
@@ -240,10 +234,10 @@ async def history(http: HttpClient, settings, ticker: str, series: str, start: d
     }
     live = f"{base}/series/{quote(series, safe='')}/markets/{quote(ticker, safe='')}/candlesticks"
     try:
-        payload = await _get_json(http, live, params)
+        payload = await http.get_json(live, origin=ORIGIN, params=params)
     except HttpStatusError as exc:
         if exc.status != 404:
             raise
         archived = f"{base}/historical/markets/{quote(ticker, safe='')}/candlesticks"
-        payload = await _get_json(http, archived, params)
+        payload = await http.get_json(archived, origin=ORIGIN, params=params)
     return SeriesData(symbol=ticker, points=parse_candlesticks(payload), unit="probability")

@@ -22,7 +22,6 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     SourceReport,
-    json_of,
     plain,
     probability,
 )
@@ -144,8 +143,8 @@ async def fetch(http: HttpClient, settings, symbols: dict, now: datetime) -> Sou
 
     async def fetch_batch(batch: list[str]) -> SourceReport:
         try:
-            response = await http.get(f"{gamma}/markets", params=[("slug", s) for s in batch])
-            payload = json_of(response, "Gamma")
+            payload = await http.get_json(f"{gamma}/markets", origin="Gamma",
+                                          params=[("slug", s) for s in batch])
             return parse_markets(payload, batch, now)
         except SourceError as exc:
             failed = SourceReport(NAME, errors={slug: str(exc) for slug in batch})
@@ -196,8 +195,7 @@ def parse_search(payload: Any) -> list[dict[str, Any]]:
 
 async def search(http: HttpClient, settings, text: str) -> list[dict[str, Any]]:
     gamma = settings.sources.polymarket.gamma_url
-    response = await http.get(f"{gamma}/public-search", params={"q": text})
-    payload = json_of(response, "Gamma")
+    payload = await http.get_json(f"{gamma}/public-search", origin="Gamma", params={"q": text})
     return parse_search(payload)
 
 
@@ -213,8 +211,7 @@ async def history_context(http: HttpClient, settings, slug: str, meta: dict | No
     if meta and meta.get("yes_token"):
         return meta["yes_token"]
     gamma = settings.sources.polymarket.gamma_url
-    response = await http.get(f"{gamma}/markets", params={"slug": slug})
-    payload = json_of(response, "Gamma")
+    payload = await http.get_json(f"{gamma}/markets", origin="Gamma", params={"slug": slug})
     report = parse_markets(payload, [slug], datetime.now(UTC))
     if slug in report.errors:
         error = NotFound if slug in report.missing else SourceError
@@ -227,8 +224,9 @@ async def history_context(http: HttpClient, settings, slug: str, meta: dict | No
 
 async def history(http: HttpClient, settings, slug: str, token: str, start: datetime, end: datetime):
     clob = settings.sources.polymarket.clob_url
-    response = await http.get(
+    payload = await http.get_json(
         f"{clob}/prices-history",
+        origin="the CLOB",
         params={
             "market": token,
             "startTs": str(int(start.timestamp())),
@@ -236,6 +234,5 @@ async def history(http: HttpClient, settings, slug: str, token: str, start: date
             "fidelity": str(HISTORY_FIDELITY_MINUTES),
         },
     )
-    payload = json_of(response, "the CLOB")
     points = [Point(ts=ts, value=p) for ts, p in parse_history(payload) if start <= ts <= end]
     return SeriesData(symbol=slug, points=points, unit="probability")

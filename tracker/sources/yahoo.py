@@ -27,7 +27,6 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     fetch_each,
-    json_of,
     plain,
 )
 from tracker.sources.http import BROWSER_USER_AGENT, HttpClient, HttpStatusError
@@ -166,7 +165,8 @@ async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> Serie
     ticker, total_return = ticker_of(symbol)
     url = chart_url(settings.sources.yahoo.base_url, ticker)
     try:
-        response = await http.get(url, params=params, headers={"User-Agent": BROWSER_USER_AGENT})
+        payload = await http.get_json(url, origin="Yahoo", params=params,
+                                      headers={"User-Agent": BROWSER_USER_AGENT})
     except HttpStatusError as exc:
         # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
         said = _error_from_body(exc.body)
@@ -174,7 +174,7 @@ async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> Serie
             raise
         said.retry_after = exc.retry_after
         raise said from None
-    return parse_chart(json_of(response, "Yahoo"), symbol, total_return)
+    return parse_chart(payload, symbol, total_return)
 
 
 async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
