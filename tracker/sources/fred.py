@@ -13,8 +13,9 @@ import csv
 import io
 import math
 import os
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.sources.base import (
     NotFound,
@@ -22,10 +23,14 @@ from tracker.sources.base import (
     Point,
     SeriesData,
     SourceError,
+    SourceReport,
     fetch_each,
     plain,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 NAME = "fred"
 MISSING = {"", "."}
@@ -91,7 +96,7 @@ def _api_key(settings) -> str | None:
 
 
 async def _observations(
-    http: HttpClient, settings, series_id: str, start: date, end: date | None = None
+    http: HttpClient, settings: Settings, series_id: str, start: date, end: date | None = None
 ) -> SeriesData:
     """Observations from ``start`` (to ``end``): the JSON API with a key, else the CSV."""
     config = settings.sources.fred
@@ -122,26 +127,6 @@ async def _observations(
     return parse_json(payload, series_id)
 
 
-async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
-    async def fetch_one(series_id: str, since: date) -> SeriesData:
-        return await _observations(http, settings, series_id, since - OVERLAP)
-
-    return await fetch_each(NAME, symbols, fetch_one)
-
-
-# --- history, for `tracker backfill` --------------------------------------------------------
-
-HISTORY_WINDOW = None  # one request returns a whole series
-
-
-async def history_context(http: HttpClient, settings, symbol: str, meta: dict | None):
-    return None
-
-
-async def history(http: HttpClient, settings, symbol: str, context, start: datetime, end: datetime):
-    return await _observations(http, settings, symbol, start.date(), end.date())
-
-
 def _said(message: Any) -> SourceError:
     """FRED's ``error_message`` as an error. An unknown id is answered "Bad Request.  The
     series does not exist." (a 400; reports from 2020 quote a 404 "Not Found.  ...")."""
@@ -159,3 +144,29 @@ def _error_from_body(body: str) -> SourceError | None:
     except (ValueError, AttributeError, RecursionError):
         return None
     return _said(message) if message else None
+
+
+class Fred:
+    """``fred:<series id>``: observations as published, revisions included; one request
+    reads a whole series' history."""
+
+    name = NAME
+    history_window = None
+
+    async def fetch(
+        self, http: HttpClient, settings: Settings, symbols: dict[str, date], now: datetime
+    ) -> SourceReport:
+        async def fetch_one(series_id: str, since: date) -> SeriesData:
+            return await _observations(http, settings, series_id, since - OVERLAP)
+
+        return await fetch_each(NAME, symbols, fetch_one)
+
+    async def history(
+        self, http: HttpClient, settings: Settings, symbol: str, meta: dict | None,
+        windows: Sequence[tuple[datetime, datetime]],
+    ) -> AsyncIterator[SeriesData]:
+        for start, end in windows:  # FRED answers the days asked for, and only those
+            yield await _observations(http, settings, symbol, start.date(), end.date())
+
+
+SOURCE = Fred()
