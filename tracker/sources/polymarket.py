@@ -230,7 +230,8 @@ class Polymarket:
     ) -> SourceReport:
         gamma = settings.sources.polymarket.gamma_url
         slugs = list(symbols)
-        batches = [slugs[i:i + SLUGS_PER_REQUEST] for i in range(0, len(slugs), SLUGS_PER_REQUEST)]
+        batches = [slugs[i:i + SLUGS_PER_REQUEST]
+                   for i in range(0, len(slugs), SLUGS_PER_REQUEST)]
 
         async def fetch_batch(batch: list[str]) -> SourceReport:
             try:
