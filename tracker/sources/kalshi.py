@@ -172,6 +172,7 @@ async def _market(http: HttpClient, base: str, ticker: str, now: datetime) -> Se
 
 
 def _rate_limited(exc: SourceError) -> bool:
+    """The server said too many requests, or asked us to wait."""
     return exc.retry_after is not None or (isinstance(exc, HttpStatusError) and exc.status == 429)
 
 
