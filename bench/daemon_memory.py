@@ -162,11 +162,11 @@ def daemon(urls: dict, cycles: int, timeout: float) -> dict:
                 if " ERROR " in line or " WARNING " in line:
                     problems.append(line)
         # A markets cycle logs polymarket and kalshi; each other group one source.
-        from tracker.sources import SOURCES
+        from tracker.sources import group_of
 
         per_group: dict[str, int] = {}
         for source, n in counts.items():
-            group = SOURCES[source][1]
+            group = group_of(source)
             per_group[group] = max(per_group.get(group, 0), n)
         return sum(per_group.values())
 

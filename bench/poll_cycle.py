@@ -47,7 +47,7 @@ from db.engine import open_database
 from tracker.config import load_settings
 from tracker.registry import load_registry
 from tracker.service import poll
-from tracker.sources import source_module
+from tracker.sources import load_source
 from tracker.sources.http import HttpClient
 
 TARGET_BOUND_RATIO = 1.2
@@ -137,9 +137,9 @@ async def _per_series_loop(settings, wanted, now):
     """Every series on its own, one request after another."""
     async with HttpClient.from_settings(settings) as http:
         for name, symbols in wanted.items():
-            module = source_module(name)
+            fetcher = load_source(name)
             for symbol, since in symbols.items():
-                report = await module.fetch(http, settings, {symbol: since}, now)
+                report = await fetcher.fetch(http, settings, {symbol: since}, now)
                 assert not report.errors, report.errors
 
 

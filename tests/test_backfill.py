@@ -12,7 +12,7 @@ from tests.replay import ReplayServer, Reply
 from tests.sources_fixtures import gamma_markets, market, replay_config
 
 SINCE = datetime(2024, 1, 1, tzinfo=UTC)
-YEAR = timedelta(days=366)  # tracker.sources.yahoo.HISTORY_WINDOW
+YEAR = timedelta(days=366)  # Yahoo's history_window
 
 
 def tracker(config, *args):

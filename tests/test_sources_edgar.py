@@ -13,7 +13,7 @@ from tests.replay import FIXTURES
 from tracker.config import ConfigError, settings_from_dict
 from tracker.sources import SOURCES, group_of
 from tracker.sources.base import PayloadError
-from tracker.sources.edgar import fetch, history, parse_submissions, registration_filings
+from tracker.sources.edgar import SOURCE, parse_submissions, registration_filings
 from tracker.sources.http import HttpClient
 
 SPACEX = "submissions_CIK0001181412_spacex.json"
@@ -118,7 +118,7 @@ def poll(handler, symbols, base="https://edgar.test"):
 
     async def go():
         async with HttpClient(retries=0, timeout=5.0, transport=httpx.MockTransport(handler)) as http:
-            return await fetch(http, settings, symbols, NOW)
+            return await SOURCE.fetch(http, settings, symbols, NOW)
 
     return asyncio.run(go())
 
@@ -167,9 +167,9 @@ def test_history_keeps_the_filings_in_the_window():
 
     async def go():
         async with HttpClient(retries=0, transport=httpx.MockTransport(handler)) as http:
-            return await history(http, settings, "1181412", None,
-                                 datetime(2026, 5, 1, tzinfo=UTC), NOW)
+            window = (datetime(2026, 5, 1, tzinfo=UTC), NOW)
+            return [s async for s in SOURCE.history(http, settings, "1181412", None, [window])]
 
-    series = asyncio.run(go())
+    [series] = asyncio.run(go())
     assert list(by_day(series)) == [date(2026, 5, 7), date(2026, 5, 20), date(2026, 6, 1),
                                     date(2026, 6, 3), NOW.date()]

@@ -51,7 +51,7 @@ def poll(server: ReplayServer, tickers: list[str], **client):
 
     async def go():
         async with HttpClient(**{"retries": 0, "timeout": 5.0} | client) as http:
-            return await kalshi.fetch(http, settings, dict.fromkeys(tickers), NOW)
+            return await kalshi.SOURCE.fetch(http, settings, dict.fromkeys(tickers), NOW)
 
     return asyncio.run(go())
 

@@ -112,8 +112,8 @@ def test_a_total_return_series_asks_yahoo_for_the_plain_ticker():
 
     async def go():
         async with HttpClient() as http:
-            return await yahoo.fetch(http, settings, {"BATS.L#total": date(2026, 9, 1)},
-                                     datetime(2026, 9, 26, tzinfo=UTC))
+            return await yahoo.SOURCE.fetch(http, settings, {"BATS.L#total": date(2026, 9, 1)},
+                                            datetime(2026, 9, 26, tzinfo=UTC))
 
     report = asyncio.run(go())
     assert chart.called and not report.errors
@@ -127,8 +127,8 @@ def fetch(server, symbols):
 
     async def go():
         async with HttpClient(retries=0, timeout=5.0) as http:
-            return await yahoo.fetch(http, settings, dict.fromkeys(symbols, date(2026, 8, 1)),
-                                     datetime(2026, 9, 26, tzinfo=UTC))
+            return await yahoo.SOURCE.fetch(http, settings, dict.fromkeys(symbols, date(2026, 8, 1)),
+                                            datetime(2026, 9, 26, tzinfo=UTC))
 
     return asyncio.run(go())
 

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -23,8 +24,8 @@ from db import queries
 from tracker.config import Settings
 from tracker.service.evaluation import evaluate_all
 from tracker.service.poll import history_before_start
-from tracker.sources import SOURCES, source_module
-from tracker.sources.base import SourceError
+from tracker.sources import SOURCES, load_source
+from tracker.sources.base import HistorySource, SourceError
 from tracker.sources.http import HttpClient
 
 log = logging.getLogger("tracker.backfill")
@@ -80,6 +81,15 @@ def windows(start: datetime, end: datetime, size: timedelta | None) -> Iterator[
         start = stop
 
 
+def history_of(name: str) -> HistorySource | None:
+    """The source called ``name`` when it exists and can read history, else None: a
+    backfill passes its series by."""
+    if name not in SOURCES:
+        return None
+    found = load_source(name)
+    return found if isinstance(found, HistorySource) else None
+
+
 def plan(
     registry,
     engine: Engine,
@@ -97,17 +107,17 @@ def plan(
     progress = queries.backfill_progress(engine)
     tasks = []
     for series_id, day in sorted(first.items()):
-        source = series_id.split(":", 1)[0]
-        if source not in SOURCES or (sources and source not in sources):
+        name = series_id.split(":", 1)[0]
+        reader = history_of(name)
+        if reader is None or (sources and name not in sources):
             continue
         start = datetime.combine(day, time(), UTC)
         done = progress.get(series_id)
         resume = start
         if done is not None and done.since <= start < done.done_until:
             resume = done.done_until  # the earlier run covered [done.since, done_until)
-        size = source_module(source).HISTORY_WINDOW
         task = Task(series_id, start, resume)
-        task.windows = sum(1 for _ in windows(resume, now, size))
+        task.windows = sum(1 for _ in windows(resume, now, reader.history_window))
         tasks.append(task)
     return tasks
 
@@ -116,16 +126,17 @@ async def _run_task(
     http: HttpClient, settings: Settings, engine: Engine, task: Task, now: datetime,
     meta: dict | None, reporter: Reporter,
 ) -> None:
-    module = source_module(task.source)
+    reader = history_of(task.source)
+    spans = list(windows(task.resume_at, now, reader.history_window))
     reporter.started(task)
     try:
-        context = await module.history_context(http, settings, task.symbol, meta)
-        for start, end in windows(task.resume_at, now, module.HISTORY_WINDOW):
-            data = await module.history(http, settings, task.symbol, context, start, end)
-            _store(engine, task, data, now)
-            queries.record_backfill_window(engine, task.series_id, task.since, end, now)
-            task.points += len(data.points)
-            reporter.window_done(task, end, len(data.points))
+        async with aclosing(reader.history(http, settings, task.symbol, meta, spans)) as answers:
+            for _start, end in spans:
+                data = await anext(answers)
+                _store(engine, task, data, now)
+                queries.record_backfill_window(engine, task.series_id, task.since, end, now)
+                task.points += len(data.points)
+                reporter.window_done(task, end, len(data.points))
     except SourceError as exc:
         task.error = str(exc)
     reporter.finished(task)

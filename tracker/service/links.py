@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 
 from tracker.freshness import is_stale
 from tracker.service.poll import history_before_start
-from tracker.sources import SOURCES, source_module
+from tracker.sources import SOURCES, load_source
 from tracker.sources.base import SeriesData, SourceError, SourceReport, plain
 from tracker.sources.http import HttpClient
 
@@ -68,7 +68,7 @@ async def _fetch_all(settings, wanted, at: datetime) -> list[SourceReport]:
 
 async def _fetch(http: HttpClient, settings, name: str, symbols, at: datetime) -> SourceReport:
     try:
-        return await source_module(name).fetch(http, settings, symbols, at)
+        return await load_source(name).fetch(http, settings, symbols, at)
     except SourceError as exc:  # sources record per-symbol errors; this is a last resort
         return SourceReport(name, errors=dict.fromkeys(symbols, str(exc)))
 

@@ -23,8 +23,8 @@ from db import queries
 from tracker import plausible
 from tracker.config import Settings, parse_duration
 from tracker.service.evaluation import evaluate_all
-from tracker.sources import SOURCES, group_of, source_module
-from tracker.sources.base import SourceError, SourceReport, unexpected
+from tracker.sources import SOURCES, group_of, load_source
+from tracker.sources.base import SourceError, SourceReport, refuse_empty_series, unexpected
 from tracker.sources.http import HttpClient
 
 log = logging.getLogger("tracker.poll")
@@ -134,7 +134,7 @@ async def fetch_source(http: HttpClient, settings: Settings, name: str, symbols,
     timer = asyncio.timeout(deadline)
     try:
         async with timer:
-            report = await source_module(name).fetch(http, settings, symbols, now)
+            report = await load_source(name).fetch(http, settings, symbols, now)
     except TimeoutError as exc:
         why = (f"no full answer within the {deadline:g} s deadline" if timer.expired()
                else unexpected(exc))
@@ -144,22 +144,12 @@ async def fetch_source(http: HttpClient, settings: Settings, name: str, symbols,
     except Exception as exc:
         log.debug("%s: fetch raised", name, exc_info=True)
         return _failed(name, symbols, unexpected(exc))
-    return _no_empty_answers(report)
+    return refuse_empty_series(report)
 
 
 def _failed(name: str, symbols, message: str, retry_after: float | None = None) -> SourceReport:
     """The report of a source that failed as a whole: every symbol carries the message."""
     return SourceReport(name, errors=dict.fromkeys(symbols, message), retry_after=retry_after)
-
-
-def _no_empty_answers(report: SourceReport) -> SourceReport:
-    """A poll asks from the last stored point, which the answer always holds again: an
-    answer with no points at all (every value null, an empty result) is a failure, not
-    "nothing new"."""
-    for series in [s for s in report.series if not s.points]:
-        report.series.remove(series)
-        report.errors[series.symbol] = "answered with no data points"
-    return report
 
 
 def backoff(failures: int) -> timedelta:

@@ -1,12 +1,19 @@
-"""What every source produces, and the errors it may raise."""
+"""What every source is (the ``Source`` protocol), what it produces, and the errors it
+may raise; and the checks every source shares."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tracker.points import Point
 from tracker.redact import redact
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.sources.http import HttpClient
 
 
 @dataclass(slots=True)
@@ -39,6 +46,45 @@ class SourceReport:
         return sum(len(s.points) for s in self.series)
 
 
+@runtime_checkable
+class Source(Protocol):
+    """A data source: an API that turns symbols into points. Each source module defines
+    one, ``SOURCE``, which ``tracker.sources.load_source(name)`` finds by name. Its
+    schedule group is in the registry of sources (tracker/sources/__init__.py), which the
+    quick path reads without loading any source."""
+
+    name: str  # the prefix of its series ids: ``yahoo`` in ``yahoo:BATS.L``
+
+    async def fetch(
+        self, http: HttpClient, settings: Settings, symbols: dict[str, date], now: datetime
+    ) -> SourceReport:
+        """Each symbol's points from the date it maps to. A symbol that fails is an entry
+        in the report's errors (and in ``missing`` when the API says it does not exist),
+        and never stops the others."""
+        ...
+
+
+@runtime_checkable
+class HistorySource(Source, Protocol):
+    """A source that can also read the past of a series, for `tracker backfill`. A source
+    that cannot leaves out ``history_window`` and ``history``; backfill passes its series
+    by."""
+
+    # The longest span one request may ask for; None when one request reads it all.
+    history_window: timedelta | None
+
+    def history(
+        self, http: HttpClient, settings: Settings, symbol: str, meta: dict | None,
+        windows: Sequence[tuple[datetime, datetime]],
+    ) -> AsyncIterator[SeriesData]:
+        """One SeriesData per window (start, end), in order, with only the points
+        inside it (see ``within``); a failure is a SourceError raised by the iteration,
+        after the windows already yielded. ``meta`` is what the poll stored for the
+        series, if anything: a source that needs a lookup before its first window (a
+        token, a series ticker) looks there first."""
+        ...
+
+
 def plain(text: object) -> str:
     """Text from an API (or a file) as one printable line: control characters (newlines,
     terminal escapes) become spaces, so a message can never break or restyle a line."""
@@ -65,15 +111,6 @@ class PayloadError(SourceError):
     """The API answered, but not with what we expected (schema drift, HTML, bad CSV)."""
 
 
-def json_of(response, origin: str) -> Any:
-    """A response's JSON body; a PayloadError naming ``origin`` when it is none (an HTML
-    wall, a truncated body)."""
-    try:
-        return response.json()
-    except ValueError:
-        raise PayloadError(f"expected JSON from {origin}") from None
-
-
 def probability(value: Any, field: str) -> float:
     """The price of a $1 contract: a number (or a string holding one) within 0..1."""
     try:
@@ -95,6 +132,28 @@ def midpoint(bid: float | None, ask: float | None) -> float | None:
 
 class NotFound(SourceError):
     """The API answered that this symbol, slug, ticker or series does not exist."""
+
+
+def within(points: list[Point], start: datetime, end: datetime) -> list[Point]:
+    """The points of a history window [start, end], whatever span the server sent back
+    (Yahoo's ``period2`` is fuzzy). A daily point is stamped 00:00 UTC of its day, so the
+    window's first day counts whole: a window that starts later that day, as a resumed
+    backfill does, still keeps that day's point."""
+    first = datetime.combine(start.astimezone(UTC).date(), time(), UTC)
+    return [p for p in points if first <= p.ts <= end]
+
+
+NO_POINTS = "answered with no data points"
+
+
+def refuse_empty_series(report: SourceReport) -> SourceReport:
+    """``report`` with each series that holds no point at all (every value null, an empty
+    result) moved to its errors. A poll asks from the newest stored point, which a working
+    answer holds again: an empty answer is a failure, not "nothing new"."""
+    for series in [s for s in report.series if not s.points]:
+        report.series.remove(series)
+        report.errors[series.symbol] = NO_POINTS
+    return report
 
 
 async def fetch_each(source: str, symbols: dict, fetch_one) -> SourceReport:

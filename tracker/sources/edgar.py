@@ -20,8 +20,9 @@ filed one still answers with a point.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.sources.base import (
     NotFound,
@@ -29,10 +30,14 @@ from tracker.sources.base import (
     Point,
     SeriesData,
     SourceError,
+    SourceReport,
     fetch_each,
-    json_of,
+    within,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 NAME = "edgar"
 REGISTRATION_FORMS = ("S-1", "S-1/A", "F-1", "F-1/A", "DRS", "DRS/A")
@@ -105,13 +110,14 @@ def _name(value: Any) -> str | None:
     return " ".join(value.split())[:MAX_NAME] or None
 
 
-async def _submissions(http: HttpClient, settings, cik: str) -> Any:
+async def _submissions(http: HttpClient, settings: Settings, cik: str) -> Any:
     if not is_cik(cik):
         raise SourceError(f"{cik!r} is not a CIK: use the SEC's number, digits only")
     config = settings.sources.edgar
     headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
     try:
-        response = await http.get(config.base_url + submissions_path(cik), headers=headers)
+        return await http.get_json(config.base_url + submissions_path(cik),
+                                   origin="SEC EDGAR", headers=headers)
     except HttpStatusError as exc:
         if exc.status == 404:
             raise NotFound(f"no such filer: EDGAR has no CIK {cik}") from None
@@ -121,29 +127,35 @@ async def _submissions(http: HttpClient, settings, cik: str) -> Any:
                 "your name and email", exc.retry_after,
             ) from None
         raise
-    return json_of(response, "SEC EDGAR")
 
 
-async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
-    """Every registration filing the recent list holds, whatever ``since`` says: a
-    private company has a handful, and a re-sent point is stored once."""
+class Edgar:
+    """``edgar:<CIK>``: a company's registration statements, counted per filing day. One
+    request returns every recent filing, so history needs no windows."""
 
-    async def fetch_one(cik: str, _since: date) -> SeriesData:
-        return parse_submissions(await _submissions(http, settings, cik), cik, now.date())
+    name = NAME
+    history_window = None
 
-    return await fetch_each(NAME, symbols, fetch_one)
+    async def fetch(
+        self, http: HttpClient, settings: Settings, symbols: dict[str, date], now: datetime
+    ) -> SourceReport:
+        """Every registration filing the recent list holds, whatever ``since`` says: a
+        private company has a handful, and a re-sent point is stored once."""
+
+        async def fetch_one(cik: str, _since: date) -> SeriesData:
+            return parse_submissions(await _submissions(http, settings, cik), cik, now.date())
+
+        return await fetch_each(NAME, symbols, fetch_one)
+
+    async def history(
+        self, http: HttpClient, settings: Settings, symbol: str, meta: dict | None,
+        windows: Sequence[tuple[datetime, datetime]],
+    ) -> AsyncIterator[SeriesData]:
+        for start, end in windows:
+            payload = await _submissions(http, settings, symbol)
+            series = parse_submissions(payload, symbol, end.date())
+            series.points = within(series.points, start, end)
+            yield series
 
 
-# --- history, for `tracker backfill` --------------------------------------------------------
-
-HISTORY_WINDOW = None  # one request returns every recent filing
-
-
-async def history_context(http: HttpClient, settings, symbol: str, meta: dict | None):
-    return None
-
-
-async def history(http: HttpClient, settings, symbol: str, context, start: datetime, end: datetime):
-    series = parse_submissions(await _submissions(http, settings, symbol), symbol, end.date())
-    series.points = [p for p in series.points if start.date() <= p.ts.date() <= end.date()]
-    return series
+SOURCE = Edgar()

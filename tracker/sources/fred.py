@@ -13,8 +13,9 @@ import csv
 import io
 import math
 import os
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.sources.base import (
     NotFound,
@@ -22,11 +23,14 @@ from tracker.sources.base import (
     Point,
     SeriesData,
     SourceError,
+    SourceReport,
     fetch_each,
-    json_of,
     plain,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 NAME = "fred"
 MISSING = {"", "."}
@@ -92,7 +96,7 @@ def _api_key(settings) -> str | None:
 
 
 async def _observations(
-    http: HttpClient, settings, series_id: str, start: date, end: date | None = None
+    http: HttpClient, settings: Settings, series_id: str, start: date, end: date | None = None
 ) -> SeriesData:
     """Observations from ``start`` (to ``end``): the JSON API with a key, else the CSV."""
     config = settings.sources.fred
@@ -112,35 +116,15 @@ async def _observations(
     if end:
         params["observation_end"] = end.isoformat()
     try:
-        response = await http.get(f"{config.api_url}/fred/series/observations", params=params)
+        payload = await http.get_json(f"{config.api_url}/fred/series/observations",
+                                      origin="the FRED API", params=params)
     except HttpStatusError as exc:
         said = _error_from_body(exc.body)
         if said is None:
             raise
         said.retry_after = exc.retry_after
         raise said from None
-    payload = json_of(response, "the FRED API")
     return parse_json(payload, series_id)
-
-
-async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
-    async def fetch_one(series_id: str, since: date) -> SeriesData:
-        return await _observations(http, settings, series_id, since - OVERLAP)
-
-    return await fetch_each(NAME, symbols, fetch_one)
-
-
-# --- history, for `tracker backfill` --------------------------------------------------------
-
-HISTORY_WINDOW = None  # one request returns a whole series
-
-
-async def history_context(http: HttpClient, settings, symbol: str, meta: dict | None):
-    return None
-
-
-async def history(http: HttpClient, settings, symbol: str, context, start: datetime, end: datetime):
-    return await _observations(http, settings, symbol, start.date(), end.date())
 
 
 def _said(message: Any) -> SourceError:
@@ -160,3 +144,29 @@ def _error_from_body(body: str) -> SourceError | None:
     except (ValueError, AttributeError, RecursionError):
         return None
     return _said(message) if message else None
+
+
+class Fred:
+    """``fred:<series id>``: observations as published, revisions included; one request
+    reads a whole series' history."""
+
+    name = NAME
+    history_window = None
+
+    async def fetch(
+        self, http: HttpClient, settings: Settings, symbols: dict[str, date], now: datetime
+    ) -> SourceReport:
+        async def fetch_one(series_id: str, since: date) -> SeriesData:
+            return await _observations(http, settings, series_id, since - OVERLAP)
+
+        return await fetch_each(NAME, symbols, fetch_one)
+
+    async def history(
+        self, http: HttpClient, settings: Settings, symbol: str, meta: dict | None,
+        windows: Sequence[tuple[datetime, datetime]],
+    ) -> AsyncIterator[SeriesData]:
+        for start, end in windows:  # FRED answers the days asked for, and only those
+            yield await _observations(http, settings, symbol, start.date(), end.date())
+
+
+SOURCE = Fred()

@@ -24,13 +24,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import httpx
 
 from tracker import __version__
-from tracker.sources.base import SourceError, plain
+from tracker.sources.base import PayloadError, SourceError, plain
 
 # Yahoo refuses non-browser user agents (see shared/research/price-apis.md 1.4).
 BROWSER_USER_AGENT = (
@@ -154,6 +154,15 @@ class HttpClient:
             raise DeadlineExceeded(
                 f"no full answer from {host} within the {self.deadline:g} s deadline"
             ) from None
+
+    async def get_json(self, url: str, *, origin: str, params=None, headers=None) -> Any:
+        """GET, then the body as JSON; a PayloadError naming ``origin`` (the API, as a
+        message names it) when the body is none: an HTML wall, a truncated answer."""
+        response = await self.get(url, params=params, headers=headers)
+        try:
+            return response.json()
+        except ValueError:
+            raise PayloadError(f"expected JSON from {origin}") from None
 
     async def _get_retrying(self, url, host, params, headers, timer) -> httpx.Response:
         attempt = 0

@@ -7,13 +7,15 @@ the last trade. ``status`` and ``result`` give resolution: ``yes``/``no`` settle
 
 A poll lists its tickers in batches, ``GET /markets?tickers=A,B,...``; a ticker the list
 leaves out (unknown, or settled long enough ago to be archived) or whose list request
-failed is asked for on its own, ``GET /markets/{ticker}``, as before batching.
+failed is asked for on its own, ``GET /markets/{ticker}``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tracker.sources.base import (
@@ -22,14 +24,19 @@ from tracker.sources.base import (
     Point,
     SeriesData,
     SourceError,
+    SourceReport,
     fetch_each,
-    json_of,
     midpoint,
     probability,
+    within,
 )
 from tracker.sources.http import HttpClient, HttpStatusError
 
+if TYPE_CHECKING:
+    from tracker.config import Settings
+
 NAME = "kalshi"
+ORIGIN = "Kalshi"  # how an error message names the API
 SETTLED = {"finalized", "settled"}
 CLOSED = {"closed", "determined"}
 
@@ -136,7 +143,7 @@ async def list_markets(http: HttpClient, base: str, tickers: list[str]) -> dict[
     cursor = ""
     for _ in range(MAX_PAGES):
         page = (params | {"cursor": cursor}) if cursor else params
-        payload = await _get_json(http, f"{base}/markets", page)
+        payload = await http.get_json(f"{base}/markets", origin=ORIGIN, params=page)
         markets = payload.get("markets") if isinstance(payload, dict) else None
         if not isinstance(markets, list):
             raise PayloadError("expected {\"cursor\": ..., \"markets\": [...]}")
@@ -152,87 +159,54 @@ async def list_markets(http: HttpClient, base: str, tickers: list[str]) -> dict[
     return found
 
 
-async def fetch(http: HttpClient, settings, symbols: dict, now: datetime):
-    import asyncio
+async def _market(http: HttpClient, base: str, ticker: str, now: datetime) -> SeriesData:
+    """One market on its own path, ``GET /markets/{ticker}``."""
+    try:
+        payload = await http.get_json(f"{base}/markets/{quote(ticker, safe='')}", origin=ORIGIN)
+    except HttpStatusError as exc:
+        if exc.status == 404:
+            # Unknown; or archived, which only a market settled months ago is.
+            raise NotFound("no such market") from None
+        raise
+    return parse_market(payload, ticker, now)
 
-    base = settings.sources.kalshi.base_url
 
-    async def fetch_one(ticker: str, _since) -> SeriesData:
-        try:
-            response = await http.get(f"{base}/markets/{quote(ticker, safe='')}")
-        except HttpStatusError as exc:
-            if exc.status == 404:
-                # Unknown; or archived, which only a market settled months ago is.
-                raise NotFound("no such market") from None
-            raise
-        payload = json_of(response, "Kalshi")
-        return parse_market(payload, ticker, now)
-
-    # A comma would split a symbol in the list query: such a symbol goes on its own path.
-    listable = [t for t in symbols if t and "," not in t]
-    batches = [listable[i:i + TICKERS_PER_REQUEST] for i in range(0, len(listable), TICKERS_PER_REQUEST)]
-
-    listed: dict[str, dict] = {}
-    refused: dict[str, SourceError] = {}
-
-    async def list_batch(batch: list[str]) -> None:
-        try:
-            listed.update(await list_markets(http, base, batch))
-        except SourceError as exc:
-            if exc.retry_after is not None or (isinstance(exc, HttpStatusError) and exc.status == 429):
-                # Rate-limited: a request per ticker would only add to the load. Every
-                # ticker of the batch fails with the wait the server asked for.
-                refused.update(dict.fromkeys(batch, exc))
-            # Anything else (5xx after retries, a timeout, bad JSON): each ticker falls
-            # back to its own request, as before batching, so a failing list costs one
-            # extra request, never a ticker.
-
-    # A batch of one is one request either way: its own path answers it, and a missing
-    # ticker then costs one request, not two.
-    await asyncio.gather(*(list_batch(b) for b in batches if len(b) > 1))
-
-    async def fetch_listed(ticker: str, since) -> SeriesData:
-        if ticker in refused:
-            raise refused[ticker]
-        market = listed.get(ticker)
-        if market is None:  # not listed: unknown (404 there), archived, or the list failed
-            return await fetch_one(ticker, since)
-        return parse_market({"market": market}, ticker, now)
-
-    return await fetch_each(NAME, symbols, fetch_listed)
+def _rate_limited(exc: SourceError) -> bool:
+    """The server said too many requests, or asked us to wait."""
+    return exc.retry_after is not None or (isinstance(exc, HttpStatusError) and exc.status == 429)
 
 
 # --- history, for `tracker backfill` --------------------------------------------------------
 
-HISTORY_WINDOW = timedelta(days=200)  # hourly candles: under Kalshi's ~5,000 per request
 CANDLE_MINUTES = 60
 
 
-async def _get_json(http: HttpClient, url: str, params: dict | None = None) -> Any:
-    response = await http.get(url, params=params)
-    return json_of(response, "Kalshi")
+def _object(payload: Any, key: str) -> dict:
+    """``payload[key]`` when both are JSON objects, else an empty one."""
+    inner = payload.get(key) if isinstance(payload, dict) else None
+    return inner if isinstance(inner, dict) else {}
 
 
-async def history_context(http: HttpClient, settings, ticker: str, meta: dict | None) -> str:
+async def _series_ticker(http: HttpClient, base: str, ticker: str, meta: dict | None) -> str:
     """The market's series ticker, which the candlestick path needs: via its event."""
-    base = settings.sources.kalshi.base_url
     event_ticker = (meta or {}).get("event_ticker")
     if not event_ticker:
-        market = (await _get_json(http, f"{base}/markets/{quote(ticker, safe='')}")).get("market")
-        event_ticker = (market or {}).get("event_ticker")
+        payload = await http.get_json(f"{base}/markets/{quote(ticker, safe='')}", origin=ORIGIN)
+        event_ticker = _object(payload, "market").get("event_ticker")
     if not event_ticker:
         raise PayloadError(f"no event ticker for {ticker}")
-    event = (await _get_json(http, f"{base}/events/{quote(event_ticker, safe='')}")).get("event")
-    series = (event or {}).get("series_ticker")
+    payload = await http.get_json(f"{base}/events/{quote(event_ticker, safe='')}", origin=ORIGIN)
+    series = _object(payload, "event").get("series_ticker")
     if not series:
         raise PayloadError(f"event {event_ticker} names no series ticker")
     return series
 
 
-async def history(http: HttpClient, settings, ticker: str, series: str, start: datetime, end: datetime):
+async def _candles(
+    http: HttpClient, base: str, ticker: str, series: str, start: datetime, end: datetime
+) -> SeriesData:
     """Live-tier candles; a market old enough to be archived answers 404 there, and its
     candles come from the historical tier instead."""
-    base = settings.sources.kalshi.base_url
     params = {
         "start_ts": str(int(start.timestamp())),
         "end_ts": str(int(end.timestamp())),
@@ -240,10 +214,67 @@ async def history(http: HttpClient, settings, ticker: str, series: str, start: d
     }
     live = f"{base}/series/{quote(series, safe='')}/markets/{quote(ticker, safe='')}/candlesticks"
     try:
-        payload = await _get_json(http, live, params)
+        payload = await http.get_json(live, origin=ORIGIN, params=params)
     except HttpStatusError as exc:
         if exc.status != 404:
             raise
         archived = f"{base}/historical/markets/{quote(ticker, safe='')}/candlesticks"
-        payload = await _get_json(http, archived, params)
-    return SeriesData(symbol=ticker, points=parse_candlesticks(payload), unit="probability")
+        payload = await http.get_json(archived, origin=ORIGIN, params=params)
+    points = within(parse_candlesticks(payload), start, end)
+    return SeriesData(symbol=ticker, points=points, unit="probability")
+
+
+class Kalshi:
+    """``kalshi:<TICKER>``: the probability of yes; its history from hourly candles."""
+
+    name = NAME
+    history_window = timedelta(days=200)  # hourly candles: under Kalshi's ~5,000 per request
+
+    async def fetch(
+        self, http: HttpClient, settings: Settings, symbols: dict[str, date], now: datetime
+    ) -> SourceReport:
+        base = settings.sources.kalshi.base_url
+        # A comma would split a symbol in the list query: such a symbol goes on its own path.
+        listable = [t for t in symbols if t and "," not in t]
+        batches = [listable[i:i + TICKERS_PER_REQUEST]
+                   for i in range(0, len(listable), TICKERS_PER_REQUEST)]
+        listed: dict[str, dict] = {}
+        refused: dict[str, SourceError] = {}
+
+        async def list_batch(batch: list[str]) -> None:
+            try:
+                listed.update(await list_markets(http, base, batch))
+            except SourceError as exc:
+                if _rate_limited(exc):
+                    # A request per ticker would only add to the load. Every ticker of
+                    # the batch fails with the wait the server asked for.
+                    refused.update(dict.fromkeys(batch, exc))
+                # Anything else (5xx after retries, a timeout, bad JSON): each ticker
+                # falls back to its own request, so a failing list costs one extra
+                # request, never a ticker.
+
+        # A batch of one is one request either way: its own path answers it, and a missing
+        # ticker then costs one request, not two.
+        await asyncio.gather(*(list_batch(b) for b in batches if len(b) > 1))
+
+        async def fetch_one(ticker: str, _since: date) -> SeriesData:
+            if ticker in refused:
+                raise refused[ticker]
+            market = listed.get(ticker)
+            if market is None:  # not listed: unknown (404 there), archived, or the list failed
+                return await _market(http, base, ticker, now)
+            return parse_market({"market": market}, ticker, now)
+
+        return await fetch_each(NAME, symbols, fetch_one)
+
+    async def history(
+        self, http: HttpClient, settings: Settings, symbol: str, meta: dict | None,
+        windows: Sequence[tuple[datetime, datetime]],
+    ) -> AsyncIterator[SeriesData]:
+        base = settings.sources.kalshi.base_url
+        series = await _series_ticker(http, base, symbol, meta)
+        for start, end in windows:
+            yield await _candles(http, base, symbol, series, start, end)
+
+
+SOURCE = Kalshi()

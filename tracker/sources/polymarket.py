@@ -11,9 +11,11 @@ a void; "proposed" and "disputed" are never final, whatever the prices say.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from tracker.sources.base import (
     NotFound,
@@ -22,11 +24,14 @@ from tracker.sources.base import (
     SeriesData,
     SourceError,
     SourceReport,
-    json_of,
     plain,
     probability,
+    within,
 )
 from tracker.sources.http import HttpClient
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 NAME = "polymarket"
 NO_SUCH_MARKET = "no such market"  # Gamma answers an unknown slug with an empty array
@@ -135,33 +140,6 @@ def parse_history(payload: Any) -> list[tuple[datetime, float]]:
     return points
 
 
-async def fetch(http: HttpClient, settings, symbols: dict, now: datetime) -> SourceReport:
-    import asyncio
-
-    gamma = settings.sources.polymarket.gamma_url
-    slugs = list(symbols)
-    batches = [slugs[i:i + SLUGS_PER_REQUEST] for i in range(0, len(slugs), SLUGS_PER_REQUEST)]
-
-    async def fetch_batch(batch: list[str]) -> SourceReport:
-        try:
-            response = await http.get(f"{gamma}/markets", params=[("slug", s) for s in batch])
-            payload = json_of(response, "Gamma")
-            return parse_markets(payload, batch, now)
-        except SourceError as exc:
-            failed = SourceReport(NAME, errors={slug: str(exc) for slug in batch})
-            failed.retry_after = exc.retry_after
-            return failed
-
-    report = SourceReport(NAME)
-    for part in await asyncio.gather(*(fetch_batch(b) for b in batches)):
-        report.series += part.series
-        report.errors |= part.errors
-        report.missing |= part.missing
-        if part.retry_after:
-            report.retry_after = max(report.retry_after or 0.0, part.retry_after)
-    return report
-
-
 def parse_search(payload: Any) -> list[dict[str, Any]]:
     """Gamma /public-search: the markets inside the matching events, flattened."""
     if not isinstance(payload, dict):
@@ -194,27 +172,23 @@ def parse_search(payload: Any) -> list[dict[str, Any]]:
     return found
 
 
-async def search(http: HttpClient, settings, text: str) -> list[dict[str, Any]]:
+async def search(http: HttpClient, settings: Settings, text: str) -> list[dict[str, Any]]:
     gamma = settings.sources.polymarket.gamma_url
-    response = await http.get(f"{gamma}/public-search", params={"q": text})
-    payload = json_of(response, "Gamma")
+    payload = await http.get_json(f"{gamma}/public-search", origin="Gamma", params={"q": text})
     return parse_search(payload)
 
 
 # --- history, for `tracker backfill` --------------------------------------------------------
 
-# The CLOB answers long intervals for resolved markets with nothing: ask 14 days at a time.
-HISTORY_WINDOW = timedelta(days=14)
 HISTORY_FIDELITY_MINUTES = 60
 
 
-async def history_context(http: HttpClient, settings, slug: str, meta: dict | None) -> str:
+async def _yes_token(http: HttpClient, settings: Settings, slug: str, meta: dict | None) -> str:
     """The Yes outcome's CLOB token id: from the stored series, else from Gamma."""
     if meta and meta.get("yes_token"):
         return meta["yes_token"]
     gamma = settings.sources.polymarket.gamma_url
-    response = await http.get(f"{gamma}/markets", params={"slug": slug})
-    payload = json_of(response, "Gamma")
+    payload = await http.get_json(f"{gamma}/markets", origin="Gamma", params={"slug": slug})
     report = parse_markets(payload, [slug], datetime.now(UTC))
     if slug in report.errors:
         error = NotFound if slug in report.missing else SourceError
@@ -225,10 +199,13 @@ async def history_context(http: HttpClient, settings, slug: str, meta: dict | No
     return token
 
 
-async def history(http: HttpClient, settings, slug: str, token: str, start: datetime, end: datetime):
+async def _prices(
+    http: HttpClient, settings: Settings, slug: str, token: str, start: datetime, end: datetime
+) -> SeriesData:
     clob = settings.sources.polymarket.clob_url
-    response = await http.get(
+    payload = await http.get_json(
         f"{clob}/prices-history",
+        origin="the CLOB",
         params={
             "market": token,
             "startTs": str(int(start.timestamp())),
@@ -236,6 +213,52 @@ async def history(http: HttpClient, settings, slug: str, token: str, start: date
             "fidelity": str(HISTORY_FIDELITY_MINUTES),
         },
     )
-    payload = json_of(response, "the CLOB")
-    points = [Point(ts=ts, value=p) for ts, p in parse_history(payload) if start <= ts <= end]
+    points = within([Point(ts=ts, value=p) for ts, p in parse_history(payload)], start, end)
     return SeriesData(symbol=slug, points=points, unit="probability")
+
+
+class Polymarket:
+    """``polymarket:<market slug>``: the price of Yes, from Gamma; its history from the
+    CLOB."""
+
+    name = NAME
+    # The CLOB answers long intervals for resolved markets with nothing: 14 days at a time.
+    history_window = timedelta(days=14)
+
+    async def fetch(
+        self, http: HttpClient, settings: Settings, symbols: dict[str, date], now: datetime
+    ) -> SourceReport:
+        gamma = settings.sources.polymarket.gamma_url
+        slugs = list(symbols)
+        batches = [slugs[i:i + SLUGS_PER_REQUEST]
+                   for i in range(0, len(slugs), SLUGS_PER_REQUEST)]
+
+        async def fetch_batch(batch: list[str]) -> SourceReport:
+            try:
+                payload = await http.get_json(f"{gamma}/markets", origin="Gamma",
+                                              params=[("slug", s) for s in batch])
+                return parse_markets(payload, batch, now)
+            except SourceError as exc:
+                failed = SourceReport(NAME, errors={slug: str(exc) for slug in batch})
+                failed.retry_after = exc.retry_after
+                return failed
+
+        report = SourceReport(NAME)
+        for part in await asyncio.gather(*(fetch_batch(b) for b in batches)):
+            report.series += part.series
+            report.errors |= part.errors
+            report.missing |= part.missing
+            if part.retry_after:
+                report.retry_after = max(report.retry_after or 0.0, part.retry_after)
+        return report
+
+    async def history(
+        self, http: HttpClient, settings: Settings, symbol: str, meta: dict | None,
+        windows: Sequence[tuple[datetime, datetime]],
+    ) -> AsyncIterator[SeriesData]:
+        token = await _yes_token(http, settings, symbol, meta)
+        for start, end in windows:
+            yield await _prices(http, settings, symbol, token, start, end)
+
+
+SOURCE = Polymarket()

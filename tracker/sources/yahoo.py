@@ -15,8 +15,9 @@ return: the adjusted close, which reinvests dividends and coupons, with no high 
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,11 +27,15 @@ from tracker.sources.base import (
     Point,
     SeriesData,
     SourceError,
+    SourceReport,
     fetch_each,
-    json_of,
     plain,
+    within,
 )
 from tracker.sources.http import BROWSER_USER_AGENT, HttpClient, HttpStatusError
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 NAME = "yahoo"
 OVERLAP = timedelta(days=7)  # re-read recent bars: late prints and revisions
@@ -162,41 +167,6 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None  # NaN and infinity are missing too
 
 
-async def _chart(http: HttpClient, settings, symbol: str, params: dict) -> SeriesData:
-    ticker, total_return = ticker_of(symbol)
-    url = chart_url(settings.sources.yahoo.base_url, ticker)
-    try:
-        response = await http.get(url, params=params, headers={"User-Agent": BROWSER_USER_AGENT})
-    except HttpStatusError as exc:
-        # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
-        said = _error_from_body(exc.body)
-        if said is None:
-            raise
-        said.retry_after = exc.retry_after
-        raise said from None
-    return parse_chart(json_of(response, "Yahoo"), symbol, total_return)
-
-
-async def fetch(http: HttpClient, settings, symbols: dict[str, date], now: datetime):
-    async def fetch_one(symbol: str, since: date) -> SeriesData:
-        return await _chart(http, settings, symbol, chart_params(since, now))
-
-    return await fetch_each(NAME, symbols, fetch_one)
-
-
-# --- history, for `tracker backfill` --------------------------------------------------------
-
-HISTORY_WINDOW = timedelta(days=366)  # a year of daily bars per request
-
-
-async def history_context(http: HttpClient, settings, symbol: str, meta: dict | None):
-    return None
-
-
-async def history(http: HttpClient, settings, symbol: str, context, start: datetime, end: datetime):
-    return await _chart(http, settings, symbol, range_params(start, end))
-
-
 def _error_from_body(body: str) -> SourceError | None:
     import json
 
@@ -204,3 +174,46 @@ def _error_from_body(body: str) -> SourceError | None:
         return _chart_error(json.loads(body))
     except (ValueError, RecursionError):
         return None
+
+
+async def _chart(http: HttpClient, settings: Settings, symbol: str, params: dict) -> SeriesData:
+    ticker, total_return = ticker_of(symbol)
+    url = chart_url(settings.sources.yahoo.base_url, ticker)
+    try:
+        payload = await http.get_json(url, origin="Yahoo", params=params,
+                                      headers={"User-Agent": BROWSER_USER_AGENT})
+    except HttpStatusError as exc:
+        # A 404 carries {"chart": {"error": {...}}}: say what Yahoo said.
+        said = _error_from_body(exc.body)
+        if said is None:
+            raise
+        said.retry_after = exc.retry_after
+        raise said from None
+    return parse_chart(payload, symbol, total_return)
+
+
+class Yahoo:
+    """``yahoo:<ticker>``: daily bars, read a year per request for history."""
+
+    name = NAME
+    history_window = timedelta(days=366)
+
+    async def fetch(
+        self, http: HttpClient, settings: Settings, symbols: dict[str, date], now: datetime
+    ) -> SourceReport:
+        async def fetch_one(symbol: str, since: date) -> SeriesData:
+            return await _chart(http, settings, symbol, chart_params(since, now))
+
+        return await fetch_each(NAME, symbols, fetch_one)
+
+    async def history(
+        self, http: HttpClient, settings: Settings, symbol: str, meta: dict | None,
+        windows: Sequence[tuple[datetime, datetime]],
+    ) -> AsyncIterator[SeriesData]:
+        for start, end in windows:
+            series = await _chart(http, settings, symbol, range_params(start, end))
+            series.points = within(series.points, start, end)
+            yield series
+
+
+SOURCE = Yahoo()
