@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from tracker import __version__
+from tracker.formats import brier, n_of, number, percent, record, when
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -109,24 +110,6 @@ def _console():
     from rich.console import Console
 
     return Console(soft_wrap=False)
-
-
-def _when(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    if value.time() == datetime.min.time():
-        return value.date().isoformat()
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
-
-
-def _probability(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.0f}%"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -264,9 +247,9 @@ def status(app: App, as_json: bool) -> None:
             text(row["who"]),
             _claim_cell(row),
             text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
-            _probability(row["probability"]),
+            percent(row["probability"]),
             _value(row["value"], row["side"]),
-            _when(row["as_of"]),
+            when(row["as_of"]),
         )
     _console().print(table)
 
@@ -291,8 +274,8 @@ def _value(value: float | None, side: str | None) -> str:
     from tracker.views.status import side_price
 
     if side is None or value is None:
-        return _number(value)
-    return f"{side} {_probability(side_price(value, side))}"
+        return number(value)
+    return f"{side} {percent(side_price(value, side))}"
 
 
 def _stale_series(app: App) -> dict[str, bool]:
@@ -337,15 +320,15 @@ def series(app: App, as_json: bool) -> None:
         if health is None:
             state = Text("-")
         elif health["ok"]:
-            state = Text.assemble(("ok", "green"), f" {_when(health['last_success_at'])}")
+            state = Text.assemble(("ok", "green"), f" {when(health['last_success_at'])}")
         else:
             state = Text.assemble((f"failing x{health['consecutive_failures']}", "red"),
                                   f": {visible(health['last_error'])}")
-        when = Text(_when(row["last_at"]))
+        last_at = Text(when(row["last_at"]))
         if row["stale"]:
-            when.append(" ").append("stale", style="red")
+            last_at.append(" ").append("stale", style="red")
         table.add_row(
-            text(row["id"]), text(row["name"] or ""), _number(row["last_value"]), when,
+            text(row["id"]), text(row["name"] or ""), number(row["last_value"]), last_at,
             str(row["points"]), state,
         )
     if rows:
@@ -398,16 +381,16 @@ def _print_source_health(s: dict[str, Any], now: datetime) -> None:
     if s["ok"]:
         problems = s["symbol_errors"]
         failing = f"; {len(problems)} symbol{'s' if len(problems) > 1 else ''} failing" if problems else ""
-        click.echo(f"{s['source']}: ok, last success {_when(s['last_success_at'])}{failing}")
+        click.echo(f"{s['source']}: ok, last success {when(s['last_success_at'])}{failing}")
         for symbol, message in sorted(problems.items()):
             click.echo(visible(f"  {s['source']}:{symbol}: {message}"))
         return
-    click.echo(f"{s['source']}: FAILING since {_when(s['failing_since'])} "
+    click.echo(f"{s['source']}: FAILING since {when(s['failing_since'])} "
                f"({s['consecutive_failures']} polls in a row; last success "
-               f"{_when(s['last_success_at']) if s['last_success_at'] else 'never'})")
+               f"{when(s['last_success_at']) if s['last_success_at'] else 'never'})")
     click.echo(f"  last error: {visible(s['last_error'])}")
     if s["next_allowed_at"] and s["next_allowed_at"] > now:
-        click.echo(f"  backing off: next try after {_when(s['next_allowed_at'])}")
+        click.echo(f"  backing off: next try after {when(s['next_allowed_at'])}")
 
 
 def _print_failing_sources(app: App) -> None:
@@ -416,7 +399,7 @@ def _print_failing_sources(app: App) -> None:
 
     for name, h in sorted(queries.source_health(app.engine).items()):
         if h.consecutive_failures:
-            last_ok = _when(h.last_success_at) if h.last_success_at else "never"
+            last_ok = when(h.last_success_at) if h.last_success_at else "never"
             click.echo(
                 f"{name}: failing, {h.consecutive_failures} polls in a row "
                 f"(last ok: {last_ok}): {visible(h.last_error)}"
@@ -459,7 +442,7 @@ def markets_search(app: App, text: str, as_json: bool) -> None:
     # A block per market, slug on its own line: it is what the user copies into a
     # prediction, so it is never wrapped or cut whatever the terminal's width.
     for market in found:
-        facts = [f"Yes {_probability(market['yes_price'])}", f"ends {(market['end_date'] or '-')[:10]}"]
+        facts = [f"Yes {percent(market['yes_price'])}", f"ends {(market['end_date'] or '-')[:10]}"]
         if market["closed"]:
             facts.append("closed")
         click.echo(f"{visible(market['slug'])}\n  {visible(market['question'])}\n  "
@@ -585,24 +568,13 @@ def _scoreboard_table(rows):
         table.add_column(name, justify="left" if name == "Who" else "right", no_wrap=True)
     for row in rows:
         table.add_row(
-            text(row.who), _rate(row.expected_hit_rate, row.rate_n),
-            f"{row.right_by_data}/{row.wrong_by_data}", f"{row.right_by_hand}/{row.wrong_by_hand}",
+            text(row.who), f"{percent(row.expected_hit_rate)} {n_of(row.rate_n)}",
+            record(row.right_by_data, row.wrong_by_data),
+            record(row.right_by_hand, row.wrong_by_hand),
             str(row.void), str(row.open), str(row.unpriced),
-            _brier(row.brier, row.price_brier, len(row.briers)),
+            f"{brier(row.brier, row.price_brier)} {n_of(len(row.briers))}",
         )
     return table
-
-
-def _rate(value: float | None, n: int) -> str:
-    """A rate with the number of claims behind it: '62% (n=8)'."""
-    return f"- (n={n})" if value is None else f"{100 * value:.0f}% (n={n})"
-
-
-def _brier(call: float | None, price: float | None, n: int) -> str:
-    """'0.25/0.18 (n=4)': the calls' mean Brier score, then the price's."""
-    if call is None or price is None:
-        return f"- (n={n})"
-    return f"{call:.2f}/{price:.2f} (n={n})"
 
 
 @cli.command()

@@ -16,10 +16,10 @@ from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
 from tracker.service.evaluation import made_on_prices
 from tracker.service.freshness import staleness
+from tracker.verdicts import SETTLED
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
 CHART_DAYS = 30
-RESOLVED = {"right", "wrong", "void"}
 
 
 @dataclass
@@ -121,7 +121,7 @@ def gather(engine: Engine, registry, settings, day: date, now: datetime | None =
         if not prediction.scored:
             continue  # parts show through their composite
         changed = line.previous_status is not None and line.previous_status != line.status
-        if line.status in RESOLVED:
+        if line.status in SETTLED:
             if changed:
                 resolved.append(line)
             continue
