@@ -35,12 +35,12 @@ class Delivery:
 def compose(settings, registry, engine: Engine, day: date, now: datetime | None = None):
     """(digest, message, charts) for ``day``: the content, rendered, charts inline."""
     from tracker.digest.charts import charts_for
-    from tracker.digest.content import gather
+    from tracker.digest.content import gather_digest
     from tracker.digest.render import render_html, render_text, subject
     from tracker.digest.send import build_message
 
     now = now or datetime.now(UTC)
-    digest = gather(engine, registry, settings, day, now)
+    digest = gather_digest(engine, registry, settings, day, now)
     charts = charts_for(digest)
     cids = {pid: f"chart-{pid}@tracker" for pid in charts}
     message = build_message(

@@ -515,9 +515,9 @@ def _known_prediction(app: App, prediction_id: str):
 @handle_errors
 def show(app: App, prediction_id: str, as_json: bool) -> None:
     """One prediction in full: rule, inputs, status history and its odds drawn."""
-    from tracker.views.show import gather, render
+    from tracker.views.show import gather_prediction, render
 
-    details = gather(app.engine, app.registry, _known_prediction(app, prediction_id))
+    details = gather_prediction(app.engine, app.registry, _known_prediction(app, prediction_id))
     if as_json:
         emit_json(details)
         return

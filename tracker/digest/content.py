@@ -84,7 +84,7 @@ def _probability_at(history, when: datetime) -> float | None:
     return before[-1] if before else None
 
 
-def gather(engine: Engine, registry, settings, day: date, now: datetime | None = None) -> Digest:
+def gather_digest(engine: Engine, registry, settings, day: date, now: datetime | None = None) -> Digest:
     now = now or datetime.now(UTC)
     latest = queries.latest_snapshots(engine)
     previous = queries.last_digest_before(engine, day)

@@ -328,7 +328,7 @@ def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
         "since": (f"since your digest of {long_date(digest.previous_day)}"
                   if digest.previous_day else "first digest"),
         "footer": footer_sentence(digest),
-        "movers": digest.movers,  # biggest first (content.gather sorts them)
+        "movers": digest.movers,  # biggest first (gather_digest sorts them)
         "open_groups": _open_by_person(digest),
         "chart_at": _chart_at(digest),
         "chart_src": chart_src,

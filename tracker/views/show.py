@@ -22,7 +22,7 @@ from tracker.views.status import side_price
 CHART_WIDTH = 60
 
 
-def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
+def gather_prediction(engine: Engine, registry, prediction) -> dict[str, Any]:
     now = datetime.now(UTC)
     history = queries.snapshot_history(engine, prediction.id)
     verdicts = queries.resolutions(engine)
