@@ -19,9 +19,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from tracker.verdicts import HIT_OR_MISS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from tracker.registry.schema import PredictionBase
 
 CLIP = (0.01, 0.99)
 BY_HAND = "manual"  # the model of an evaluation a manual verdict produced
@@ -165,7 +170,8 @@ def _count_price(person: PersonScore, status: str, q: float) -> None:
     person.price_briers.append((q - outcome) ** 2)
 
 
-def score(predictions, latest: dict[str, tuple], priced: dict[str, float]) -> list[PersonScore]:
+def score(predictions: Iterable[PredictionBase], latest: dict[str, tuple],
+          priced: dict[str, float]) -> list[PersonScore]:
     """``latest``: prediction id -> (status, probability[, model]); ``priced``: id -> q on
     made_on. Rows best first (``PersonScore.rank_key``)."""
     people: dict[str, PersonScore] = defaultdict(lambda: PersonScore(""))

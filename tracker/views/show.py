@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -17,12 +17,17 @@ from tracker.registry.rules import describe_rule
 from tracker.service.evaluation import load_inputs, needed_since
 from tracker.textsafe import visible
 from tracker.verdicts import SETTLED
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
+    from tracker.registry.schema import PredictionBase
 from tracker.views.status import side_price
 
 CHART_WIDTH = 60
 
 
-def gather_prediction(engine: Engine, registry, prediction) -> dict[str, Any]:
+def gather_prediction(engine: Engine, registry: Registry,
+                      prediction: PredictionBase) -> dict[str, Any]:
     now = datetime.now(UTC)
     history = queries.snapshot_history(engine, prediction.id)
     verdicts = queries.resolutions(engine)
@@ -75,7 +80,7 @@ def gather_prediction(engine: Engine, registry, prediction) -> dict[str, Any]:
     }
 
 
-def claimed_side(prediction, series_id: str) -> str | None:
+def claimed_side(prediction: PredictionBase, series_id: str) -> str | None:
     """The side of a market series this prediction claimed: a market's ``side``, a level's
     linked ``market_side``; None for any other series."""
     if prediction.kind == "market" and series_id == prediction.series:
@@ -85,7 +90,8 @@ def claimed_side(prediction, series_id: str) -> str | None:
     return None
 
 
-def part_verdicts(registry, prediction, snapshots, verdicts, depth: int = 0) -> list[dict]:
+def part_verdicts(registry: Registry, prediction: PredictionBase, snapshots, verdicts,
+                  depth: int = 0) -> list[dict]:
     """Each part of a composite (and the parts of a part), with how its verdict came: from
     data, by hand (a manual verdict, whose snapshot model is "manual"), or still open."""
     rows = []
