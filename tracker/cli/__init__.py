@@ -7,11 +7,12 @@ machine output on stdout and nothing else there.
 
 The package: ``app`` (the ``tracker`` group and what its commands share), ``errors``
 (every error mapped to its line and exit code), ``output`` (what listing commands
-share), and the commands by subject: ``admin`` (check, migrate), ``data`` (poll,
-backfill, series, health), ``predictions`` (status, show, resolve, scoreboard),
-``markets`` (markets search), ``digest`` and ``daemon`` (run). Importing it imports
-click and nothing heavy: a command imports what it needs when it runs, so `--help` and
-the quick path's fallback start fast (docs/performance.md).
+share), ``progress`` (how `backfill` reports as it goes), and the commands by subject:
+``admin`` (check, migrate), ``data`` (poll, backfill, series, health), ``predictions``
+(status, show, resolve, scoreboard), ``markets`` (markets search), ``digest`` and
+``daemon`` (run). Importing it imports click and nothing heavy: a command imports what
+it needs when it runs, so `--help` and the quick path's fallback start fast
+(docs/performance.md).
 """
 
 from __future__ import annotations

@@ -67,8 +67,8 @@ def poll(app: App, source_names: tuple[str, ...]) -> None:
 @handle_errors
 def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) -> None:
     """Fetch the history of every series the registry needs; safe to interrupt and rerun."""
+    from tracker.cli.progress import BarReporter, PlainReporter
     from tracker.service.backfill import backfill as run_backfill
-    from tracker.views.backfill import BarReporter, PlainReporter
 
     _check_sources(source_names)
     registry, engine = app.registry, app.engine
