@@ -20,11 +20,11 @@ from __future__ import annotations
 # Importing the command modules adds their commands to the group.
 from tracker.cli import admin, daemon, data, digest, markets, predictions  # noqa: F401
 from tracker.cli.app import App, cli
-from tracker.cli.errors import run
+from tracker.cli.errors import run_command_line
 
 __all__ = ["App", "cli", "main"]
 
 
 def main() -> None:
     """The ``tracker`` command (tracker/entry.py answers some --json listings first)."""
-    run(cli)
+    run_command_line(cli)

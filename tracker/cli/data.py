@@ -180,21 +180,6 @@ def health(app: App) -> dict[str, Any]:
     """Each source: last attempt and success, failures and since when, the last error,
     when it will be asked again; and the series that are stale."""
     from db import queries
+    from tracker.views.health import health_report
 
-    sources = []
-    for name, h in sorted(queries.source_health(app.engine).items()):
-        symbol_errors = queries.symbol_errors(h)
-        sources.append({
-            "source": name,
-            "ok": h.consecutive_failures == 0,
-            "last_attempt_at": h.last_attempt_at,
-            "last_success_at": h.last_success_at,
-            "consecutive_failures": h.consecutive_failures,
-            "failing_since": h.failing_since,
-            "last_error": h.last_error,
-            "failing_symbols": sorted(symbol_errors),
-            "symbol_errors": symbol_errors,
-            "next_allowed_at": h.next_allowed_at,
-        })
-    stale = sorted(sid for sid, is_stale in _stale_series(app).items() if is_stale)
-    return {"sources": sources, "stale_series": stale}
+    return health_report(queries.source_health(app.engine), _stale_series(app))

@@ -1,8 +1,8 @@
 """Every way a command ends badly, in one place: one line on stderr, no traceback, and
 the exit code the command line documents (tracker/cli/__init__.py). ``handle_errors``
-maps the library's errors, ``run`` click's usage errors and interruptions, and a
-command's own refusal (an unknown id, a search or a send that failed) calls ``fail``
-with its sentence. Anything else is a bug and keeps its traceback."""
+maps the library's errors, ``run_command_line`` click's usage errors and interruptions,
+and a command's own refusal (an unknown id, a search or a send that failed) calls
+``fail`` with its sentence. Anything else is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def _database_url(args: tuple) -> str:
     return app.settings.database.url if app is not None else "(the database)"
 
 
-def run(group: click.Group) -> NoReturn:
+def run_command_line(group: click.Group) -> NoReturn:
     """Run ``group``; a bad argument is one line on stderr and exit 2, like a bad config."""
     try:
         code = group.main(prog_name="tracker", standalone_mode=False)
