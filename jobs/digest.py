@@ -12,11 +12,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from db import queries
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from tracker.config import Settings
+    from tracker.digest.content import Digest
+    from tracker.registry import Registry
 
 log = logging.getLogger("tracker.digest")
 
@@ -32,15 +40,16 @@ class Delivery:
     reason: str = ""  # why nothing was sent
 
 
-def compose(settings, registry, engine: Engine, day: date, now: datetime | None = None):
+def compose(settings: Settings, registry: Registry, engine: Engine, day: date,
+            now: datetime | None = None) -> tuple[Digest, EmailMessage, dict[str, bytes]]:
     """(digest, message, charts) for ``day``: the content, rendered, charts inline."""
     from tracker.digest.charts import charts_for
-    from tracker.digest.content import gather
+    from tracker.digest.content import gather_digest
     from tracker.digest.render import render_html, render_text, subject
     from tracker.digest.send import build_message
 
     now = now or datetime.now(UTC)
-    digest = gather(engine, registry, settings, day, now)
+    digest = gather_digest(engine, registry, settings, day, now)
     charts = charts_for(digest)
     cids = {pid: f"chart-{pid}@tracker" for pid in charts}
     message = build_message(
@@ -50,7 +59,7 @@ def compose(settings, registry, engine: Engine, day: date, now: datetime | None 
     return digest, message, charts
 
 
-def deliver(settings, registry, engine: Engine, day: date, force: bool = False,
+def deliver(settings: Settings, registry: Registry, engine: Engine, day: date, force: bool = False,
             to: list[str] | None = None, now: datetime | None = None) -> Delivery:
     """Send ``day``'s digest unless it was sent already (``force`` sends again). With
     ``to``, a one-off copy to those addresses: sent whatever the log says, not logged.
@@ -77,19 +86,19 @@ def local_day(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def send_time(day: date, settings) -> datetime:
+def send_time(day: date, settings: Settings) -> datetime:
     """The UTC instant of ``send_at`` on the local ``day`` (DST-aware)."""
     hour, minute = map(int, settings.email.send_at.split(":"))
     zone = ZoneInfo(settings.email.timezone)
     return datetime.combine(day, time(hour, minute), zone).astimezone(UTC)
 
 
-def end_of_day(day: date, settings) -> datetime:
+def end_of_day(day: date, settings: Settings) -> datetime:
     zone = ZoneInfo(settings.email.timezone)
     return datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
 
 
-def due(settings, engine: Engine, now: datetime) -> date | None:
+def due(settings: Settings, engine: Engine, now: datetime) -> date | None:
     """The local date whose digest should go out now: today's, once ``send_at`` has
     passed and it is not in the log yet."""
     today = local_day(now, settings.email.timezone)
@@ -102,7 +111,7 @@ class DigestJob:
     """What the daemon runs at ``send_at`` (and at start): send today's digest if due;
     on failure, try again with backoff (1 min doubling to 30 min) until the day ends."""
 
-    def __init__(self, settings, registry, engine: Engine, scheduler):
+    def __init__(self, settings: Settings, registry: Registry, engine: Engine, scheduler):
         self.settings, self.registry, self.engine = settings, registry, engine
         self.scheduler = scheduler
         self.failures = 0
@@ -141,7 +150,7 @@ class DigestJob:
                                replace_existing=True, misfire_grace_time=None)
 
 
-def schedule(scheduler, settings, registry, engine: Engine) -> None:
+def schedule(scheduler, settings: Settings, registry: Registry, engine: Engine) -> None:
     """The daily digest job at ``send_at`` in the configured zone; at once when the
     daemon starts after that hour and today's digest is not sent yet."""
     from apscheduler.triggers.cron import CronTrigger

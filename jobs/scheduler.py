@@ -25,6 +25,7 @@ import os
 import signal
 import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -37,13 +38,24 @@ from tracker.registry import RegistryError
 from tracker.service.poll import run_cycle, sources_in_group
 from tracker.sources import GROUPS
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy import Engine
+
+    from tracker.config import Settings
+    from tracker.registry import Registry
+
+    Reload = Callable[[], tuple[Settings, Registry]]  # raises on a bad config
+
 log = logging.getLogger("tracker.daemon")
 
 STOP_GRACE = 30.0  # seconds a running poll may take to finish after SIGTERM
 STANDBY_RETRY_MAX = 15.0  # seconds between a standby's tries for the leader lock
 
 
-def build_scheduler(settings, registry, engine, job=None, scheduler=None):
+def build_scheduler(settings: Settings, registry: Registry, engine: Engine, job=None,
+                    scheduler: BackgroundScheduler | None = None) -> BackgroundScheduler:
     """A scheduler with one poll job per group the registry uses."""
     scheduler = scheduler or BackgroundScheduler(timezone=UTC)
     used_sources = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
@@ -67,7 +79,8 @@ def build_scheduler(settings, registry, engine, job=None, scheduler=None):
     return scheduler
 
 
-def poll_job(settings, registry, engine, group: str, database_gone=lambda: False) -> None:
+def poll_job(settings: Settings, registry: Registry, engine: Engine, group: str,
+             database_gone: Callable[[], bool] = lambda: False) -> None:
     """One scheduled poll of a group. Never raises: a raising job would only log a
     traceback on every run, and the next run should still happen."""
     try:
@@ -100,9 +113,10 @@ def return_free_memory() -> None:
 class Daemon:
     """The daemon's life: lead, poll on schedule, reload on SIGHUP, stop on SIGTERM."""
 
-    def __init__(self, settings, registry, engine, reload=None):
+    def __init__(self, settings: Settings, registry: Registry, engine: Engine,
+                 reload: Reload | None = None):
         self.settings, self.registry, self.engine = settings, registry, engine
-        self._reload_source = reload  # () -> (settings, registry); raises on a bad config
+        self._reload_source = reload
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._lost = threading.Event()
@@ -140,7 +154,7 @@ class Daemon:
             return False
         return True
 
-    def _job(self, settings, registry, engine, group: str) -> None:
+    def _job(self, settings: Settings, registry: Registry, engine: Engine, group: str) -> None:
         if self._stop.is_set() or not self._database_still_there():
             return
         if not self.leader.still_leading():
@@ -222,7 +236,8 @@ class Daemon:
         log.info("tracker daemon stopped")
 
 
-def run_daemon(settings, registry, engine, reload=None) -> None:
+def run_daemon(settings: Settings, registry: Registry, engine: Engine,
+               reload: Reload | None = None) -> None:
     daemon = Daemon(settings, registry, engine, reload=reload)
     daemon.install_signal_handlers()
     daemon.run()

@@ -83,14 +83,38 @@ def test_send_twice_the_same_day_sends_once_unless_forced(polled, inbox):
     assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
 
 
-def test_a_refusing_server_is_one_line_exit_1_and_the_day_stays_unsent(tmp_path, polled):
+class Refusing:
+    """An SMTP server that answers the message with ``reply``."""
+
+    def __init__(self, reply):
+        self.reply = reply
+
+    async def handle_DATA(self, server, session, envelope):
+        return self.reply
+
+
+@pytest.mark.parametrize("reply", [None, "451 4.3.0 Try again later", "554 5.7.1 Rejected"])
+def test_a_failed_send_is_one_line_exit_1_and_the_day_stays_unsent(polled, reply):
+    """Nobody listening, a "later" reply and a final one read alike: the reason on one
+    line, exit 1, and the day left unsent for the next try."""
+    controller = None
+    if reply is None:
+        port, said = free_port(), "refused the connection"
+    else:
+        controller = Controller(Refusing(reply), hostname="127.0.0.1", port=free_port())
+        controller.start()
+        port, said = controller.port, f"said {reply}"
     text = polled.read_text()
-    port = text.split("smtp_port = ")[1].split("\n")[0]
-    polled.write_text(text.replace(f"smtp_port = {port}", f"smtp_port = {free_port()}"))
-    done = tracker(polled, "digest", "--send", "--date", "2026-11-25")
+    old_port = text.split("smtp_port = ")[1].split("\n")[0]
+    polled.write_text(text.replace(f"smtp_port = {old_port}", f"smtp_port = {port}"))
+    try:
+        done = tracker(polled, "digest", "--send", "--date", "2026-11-25")
+    finally:
+        if controller is not None:
+            controller.stop()
     assert done.returncode == 1
-    assert done.stderr.startswith("tracker: digest for 2026-11-25 not sent: ")
-    assert done.stderr.count("\n") == 1
+    assert done.stdout == ""
+    assert done.stderr == f"tracker: digest for 2026-11-25 not sent: SMTP server 127.0.0.1:{port} {said}\n"
     engine = open_database(load_settings(str(polled)).database.url)
     assert queries.digest_sent(engine, "2026-11-25") is None
 

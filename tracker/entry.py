@@ -1,7 +1,7 @@
 """The ``tracker`` command. ``tracker status --json`` and ``tracker series --json`` are
 answered by the quick path when they can be (tracker/quick.py: standard library only);
 everything else, and those too whenever the quick path declines, runs the full CLI
-(tracker/cli.py)."""
+(tracker/cli/)."""
 
 from __future__ import annotations
 

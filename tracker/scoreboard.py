@@ -19,9 +19,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-RESOLVED = ("right", "wrong")
+from tracker.verdicts import HIT_OR_MISS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from tracker.registry.schema import PredictionBase
+
 CLIP = (0.01, 0.99)
 BY_HAND = "manual"  # the model of an evaluation a manual verdict produced
 RATE_DIGITS = 6  # rates equal to this many digits are a tie (not float noise)
@@ -135,7 +141,7 @@ def _count_call(person: PersonScore, latest: Latest) -> None:
     """Add one scored call's verdict or chance to its person."""
     if latest.status == "void":
         person.void += 1
-    elif latest.status in RESOLVED:
+    elif latest.status in HIT_OR_MISS:
         hit = latest.status == "right"
         by_hand = latest.model == BY_HAND
         person.right += hit
@@ -155,7 +161,7 @@ def _count_price(person: PersonScore, status: str, q: float) -> None:
     """Boldness for every priced call; edge, yield and Brier once it is resolved."""
     q = min(max(q, CLIP[0]), CLIP[1])
     person.boldness.append(1.0 - q)
-    if status not in RESOLVED:
+    if status not in HIT_OR_MISS:
         return
     outcome = 1.0 if status == "right" else 0.0
     person.edges.append(outcome - q)
@@ -164,7 +170,8 @@ def _count_price(person: PersonScore, status: str, q: float) -> None:
     person.price_briers.append((q - outcome) ** 2)
 
 
-def score(predictions, latest: dict[str, tuple], priced: dict[str, float]) -> list[PersonScore]:
+def score(predictions: Iterable[PredictionBase], latest: dict[str, tuple],
+          priced: dict[str, float]) -> list[PersonScore]:
     """``latest``: prediction id -> (status, probability[, model]); ``priced``: id -> q on
     made_on. Rows best first (``PersonScore.rank_key``)."""
     people: dict[str, PersonScore] = defaultdict(lambda: PersonScore(""))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -16,10 +17,14 @@ from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
 from tracker.service.evaluation import made_on_prices
 from tracker.service.freshness import staleness
+from tracker.verdicts import SETTLED
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.registry import Registry
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
 CHART_DAYS = 30
-RESOLVED = {"right", "wrong", "void"}
 
 
 @dataclass
@@ -84,7 +89,8 @@ def _probability_at(history, when: datetime) -> float | None:
     return before[-1] if before else None
 
 
-def gather(engine: Engine, registry, settings, day: date, now: datetime | None = None) -> Digest:
+def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: date,
+                  now: datetime | None = None) -> Digest:
     now = now or datetime.now(UTC)
     latest = queries.latest_snapshots(engine)
     previous = queries.last_digest_before(engine, day)
@@ -121,7 +127,7 @@ def gather(engine: Engine, registry, settings, day: date, now: datetime | None =
         if not prediction.scored:
             continue  # parts show through their composite
         changed = line.previous_status is not None and line.previous_status != line.status
-        if line.status in RESOLVED:
+        if line.status in SETTLED:
             if changed:
                 resolved.append(line)
             continue

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from tracker import formats
 from tracker.digest.content import MOVE_THRESHOLD, Digest, Line
+from tracker.formats import n_of, percent, record
 from tracker.registry.labels import label
 from tracker.scoreboard import level
 from tracker.textsafe import visible
@@ -69,7 +71,8 @@ LINE_COLOURS = {  # the same hues, strong enough for a thin chart line
 }
 
 
-# ---- formatting, used as Jinja filters -------------------------------------------------
+# ---- formatting, used as Jinja filters (those shared with the command line are in ----
+# ---- tracker/formats.py; here they write NONE for no value) ----------------------------
 
 def long_date(day: date | None) -> str:
     """'Wednesday 25 November 2026' (fixed English names, whatever the locale)."""
@@ -78,9 +81,9 @@ def long_date(day: date | None) -> str:
     return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def pct(probability: float | None) -> str:
-    """A probability as a whole percentage: '62%', or '–'."""
-    return NONE if probability is None else f"{100 * probability:.0f}%"
+def pct(fraction: float | None) -> str:
+    """A probability or a rate as a whole percentage: '62%', or '–'."""
+    return percent(fraction, NONE)
 
 
 def points(change: float | None) -> str:
@@ -91,24 +94,9 @@ def points(change: float | None) -> str:
     return "0" if whole == 0 else f"{whole:+d}"
 
 
-def rate(value: float | None) -> str:
-    """A rate as a whole percentage, '75%', or '–'; its n goes beside it (``n_of``)."""
-    return NONE if value is None else f"{100 * value:.0f}%"
-
-
-def n_of(n: int) -> str:
-    """The number of calls behind a figure: '(n=4)'."""
-    return f"(n={n})"
-
-
 def brier(call: float | None, price: float | None) -> str:
     """The calls' mean Brier score, then the price's: '0.25/0.18', or '–'."""
-    return NONE if call is None or price is None else f"{call:.2f}/{price:.2f}"
-
-
-def record(right: int, wrong: int) -> str:
-    """Right/wrong counts: '3/1'."""
-    return f"{right}/{wrong}"
+    return formats.brier(call, price, NONE)
 
 
 def status_label(status: str | None) -> str:
@@ -192,7 +180,7 @@ def _environment() -> Environment:
         ljust=ljust, rjust=rjust, wrap=wrap, block=block, error_text=error_text,
     )
     env.globals.update(
-        rate=rate, n_of=n_of, brier=brier, record=record, status_colour=status_colour,
+        n_of=n_of, brier=brier, record=record, status_colour=status_colour,
         previous_probability=previous_probability, row=row,
     )
     return env
@@ -215,15 +203,15 @@ def leader_sentence(digest: Digest) -> str:
     top = board[0]
     if top.expected_hit_rate is None:
         return "No scored call is resolved or priced yet."
-    at = f"an expected hit rate of {rate(top.expected_hit_rate)}"
+    at = f"an expected hit rate of {pct(top.expected_hit_rate)}"
     tied = [p.who for p in board if level(p, top)]
     if len(tied) > 1:
         names = ", ".join(tied[:-1]) + " and " + tied[-1]
         return f"{names} are level at {at} (n={top.rate_n} each)."
-    record = f"{top.right} right, {top.wrong} wrong, {top.open} open"
+    tally = f"{top.right} right, {top.wrong} wrong, {top.open} open"
     if top.unpriced:
-        record += f" ({top.unpriced} unpriced)"
-    return f"{top.who} leads with {at} {n_of(top.rate_n)}: {record}."
+        tally += f" ({top.unpriced} unpriced)"
+    return f"{top.who} leads with {at} {n_of(top.rate_n)}: {tally}."
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -340,7 +328,7 @@ def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
         "since": (f"since your digest of {long_date(digest.previous_day)}"
                   if digest.previous_day else "first digest"),
         "footer": footer_sentence(digest),
-        "movers": digest.movers,  # biggest first (content.gather sorts them)
+        "movers": digest.movers,  # biggest first (gather_digest sorts them)
         "open_groups": _open_by_person(digest),
         "chart_at": _chart_at(digest),
         "chart_src": chart_src,

@@ -19,11 +19,10 @@ variables named by ``username_env`` and ``password_env``. When the user name var
 unset or empty, no login is attempted. With ``security = "none"`` a login sends the
 password in clear, so use it only towards a relay you trust the path to.
 
-Every failure becomes a ``SendError`` with a one-line message and ``temporary`` saying
-whether trying again later may help (server down, timeouts, dropped connections and 4xx
-replies) or not (5xx replies, rejected login, certificate problems, a server that does not
-offer what the configuration asks for). Delivery is at least once: if the connection drops
-after the server took the message but before it said so, a retry sends it again.
+Every failure becomes a ``SendError`` with a one-line message saying what failed and
+where. Whatever the failure, the daemon tries again until the local day ends
+(jobs/digest.py). Delivery is at least once: if the connection drops after the server
+took the message but before it said so, a retry sends it again.
 """
 
 from __future__ import annotations
@@ -46,12 +45,7 @@ _MAX_REPLY = 200  # characters of a server reply kept in an error message
 
 
 class SendError(Exception):
-    """The digest could not be sent; ``temporary`` says whether a retry may succeed."""
-
-    def __init__(self, message: str, temporary: bool) -> None:
-        super().__init__(message)
-        self.message = message
-        self.temporary = temporary
+    """The digest could not be sent; the message says what failed, in one line."""
 
 
 def _domain(address: str) -> str:
@@ -105,14 +99,12 @@ def _credentials(config: EmailConfig) -> tuple[str, str] | None:
     if password is None:
         raise SendError(
             f"${config.username_env} is set but ${config.password_env} is not: "
-            "set both to log in to the SMTP server, or neither",
-            temporary=False,
+            "set both to log in to the SMTP server, or neither"
         )
     for name, value in ((config.username_env, user), (config.password_env, password)):
         if not value.isascii():  # smtplib's login sends ASCII only, and would raise
             raise SendError(f"${name} holds characters other than ASCII, which an SMTP "
-                            "login cannot send: use an ASCII password (or user name)",
-                            temporary=False)
+                            "login cannot send: use an ASCII password (or user name)")
     return user, password
 
 
@@ -123,10 +115,6 @@ def _reply(code: int, text: bytes | str) -> str:
     if len(text) > _MAX_REPLY:
         text = text[:_MAX_REPLY] + "..."
     return f"{code} {text}".strip()
-
-
-def _is_4xx(code: int) -> bool:
-    return 400 <= code <= 499
 
 
 def _tls_port_hint(config: EmailConfig) -> str:
@@ -160,7 +148,7 @@ def send(
     """
     recipients = list(config.to if to is None else to)
     if not recipients:
-        raise SendError("no recipients: set [email] to in the config", temporary=False)
+        raise SendError("no recipients: set [email] to in the config")
     credentials = _credentials(config)
     if message["Message-ID"] is None:
         message["Message-ID"] = make_msgid(domain=_domain(config.sender))
@@ -207,8 +195,7 @@ def _exchange(config: EmailConfig, message: EmailMessage, recipients: list[str],
             if not smtp.has_extn("starttls"):
                 raise SendError(
                     f"SMTP server {where} does not offer STARTTLS "
-                    '(security = "starttls" in [email])',
-                    temporary=False,
+                    '(security = "starttls" in [email])'
                 )
             smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
@@ -218,8 +205,7 @@ def _exchange(config: EmailConfig, message: EmailMessage, recipients: list[str],
             if not smtp.has_extn("auth"):
                 raise SendError(
                     f"SMTP server {where} does not offer AUTH, but "
-                    f"${config.username_env} is set",
-                    temporary=False,
+                    f"${config.username_env} is set"
                 )
             smtp.login(*credentials)
         progress.stage = "sending"
@@ -231,50 +217,42 @@ def _exchange(config: EmailConfig, message: EmailMessage, recipients: list[str],
 
 def _send_error(exc: Exception, config: EmailConfig, where: str, stage: str,
                 timeout: float) -> SendError:
-    """What went wrong, as one line, and whether trying later may help."""
+    """What went wrong, and where, as one line."""
     host = config.smtp_host
     late = (f"SMTP server {where} did not answer within {timeout:g}s while {stage}"
             f"{_tls_port_hint(config)}")
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _text in exc.recipients.values()]
         detail = "; ".join(f"{addr}: {_reply(code, text)}"
                            for addr, (code, text) in exc.recipients.items())
-        return SendError(f"SMTP server {where} refused every recipient ({detail})",
-                         temporary=all(_is_4xx(code) for code in codes))
+        return SendError(f"SMTP server {where} refused every recipient ({detail})")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return SendError(
             f"SMTP server {where} rejected the login for the user in ${config.username_env}: "
-            f"{_reply(exc.smtp_code, exc.smtp_error)}",
-            temporary=_is_4xx(exc.smtp_code),
+            f"{_reply(exc.smtp_code, exc.smtp_error)}"
         )
     if isinstance(exc, smtplib.SMTPResponseException):
-        # 5xx is final; 4xx means "later"; anything else is a confused exchange, also later.
-        return SendError(f"SMTP server {where} said {_reply(exc.smtp_code, exc.smtp_error)}",
-                         temporary=not 500 <= exc.smtp_code <= 599)
+        return SendError(f"SMTP server {where} said {_reply(exc.smtp_code, exc.smtp_error)}")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         if isinstance(exc.__context__, TimeoutError):  # smtplib re-raises a read timeout
-            return SendError(late, temporary=True)
-        return SendError(f"SMTP server {where} closed the connection while {stage} ({exc})",
-                         temporary=True)
+            return SendError(late)
+        return SendError(f"SMTP server {where} closed the connection while {stage} ({exc})")
     if isinstance(exc, smtplib.SMTPException):
         # No STARTTLS/AUTH/SMTPUTF8 where needed, no usable AUTH method: configuration.
-        return SendError(f"SMTP with {where} failed while {stage}: {exc}", temporary=False)
+        return SendError(f"SMTP with {where} failed while {stage}: {exc}")
     if isinstance(exc, ssl.SSLCertVerificationError):
         return SendError(f"certificate verify failed for {host}: "
-                         f"{exc.verify_message or exc.reason}", temporary=False)
+                         f"{exc.verify_message or exc.reason}")
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
         return SendError(f"SMTP server {where} closed the TLS connection while {stage} "
-                         f"({exc.reason})", temporary=True)
+                         f"({exc.reason})")
     if isinstance(exc, ssl.SSLError):
         hint = ' (is security = "ssl" right for this port?)' if config.security == "ssl" else ""
-        return SendError(f"TLS with SMTP server {where} failed: {exc.reason or exc}{hint}",
-                         temporary=False)
+        return SendError(f"TLS with SMTP server {where} failed: {exc.reason or exc}{hint}")
     if isinstance(exc, ConnectionRefusedError):
-        return SendError(f"SMTP server {where} refused the connection", temporary=True)
+        return SendError(f"SMTP server {where} refused the connection")
     if isinstance(exc, TimeoutError):
-        return SendError(late, temporary=True)
+        return SendError(late)
     if isinstance(exc, socket.gaierror):
-        return SendError(f"cannot look up SMTP host {host}: {exc.strerror or exc}",
-                         temporary=True)
+        return SendError(f"cannot look up SMTP host {host}: {exc.strerror or exc}")
     return SendError(f"SMTP server {where} unreachable while {stage}: "
-                     f"{exc.strerror or exc}", temporary=True)
+                     f"{exc.strerror or exc}")

@@ -1,2 +1,2 @@
-"""The rows and lines each view shows (status, series, show, backfill's progress), built
-once for the CLI, the quick path and the digest."""
+"""The rows and lines each view shows (status, series, health, show), built once for the
+CLI, the quick path and the digest."""

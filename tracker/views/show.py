@@ -6,21 +6,28 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from db import queries
 from tracker.chart import draw
+from tracker.formats import percent, timestamp
 from tracker.registry.rules import describe_rule
 from tracker.service.evaluation import load_inputs, needed_since
 from tracker.textsafe import visible
+from tracker.verdicts import SETTLED
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
+    from tracker.registry.schema import PredictionBase
 from tracker.views.status import side_price
 
 CHART_WIDTH = 60
 
 
-def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
+def gather_prediction(engine: Engine, registry: Registry,
+                      prediction: PredictionBase) -> dict[str, Any]:
     now = datetime.now(UTC)
     history = queries.snapshot_history(engine, prediction.id)
     verdicts = queries.resolutions(engine)
@@ -73,7 +80,7 @@ def gather(engine: Engine, registry, prediction) -> dict[str, Any]:
     }
 
 
-def claimed_side(prediction, series_id: str) -> str | None:
+def claimed_side(prediction: PredictionBase, series_id: str) -> str | None:
     """The side of a market series this prediction claimed: a market's ``side``, a level's
     linked ``market_side``; None for any other series."""
     if prediction.kind == "market" and series_id == prediction.series:
@@ -83,10 +90,8 @@ def claimed_side(prediction, series_id: str) -> str | None:
     return None
 
 
-SETTLED = {"right", "wrong", "void"}
-
-
-def part_verdicts(registry, prediction, snapshots, verdicts, depth: int = 0) -> list[dict]:
+def part_verdicts(registry: Registry, prediction: PredictionBase, snapshots, verdicts,
+                  depth: int = 0) -> list[dict]:
     """Each part of a composite (and the parts of a part), with how its verdict came: from
     data, by hand (a manual verdict, whose snapshot model is "manual"), or still open."""
     rows = []
@@ -130,16 +135,11 @@ def _status_changes(history: list[dict]) -> list[dict]:
 def _chart(history: list[dict]) -> list[str]:
     with_p = [(s["at"], s["probability"]) for s in history if s["probability"] is not None]
     if len(with_p) >= 2:
-        return ["Probability history:", *draw(with_p, CHART_WIDTH, 8, 0.0, 1.0,
-                                              fmt=lambda v: f"{100 * v:.0f}%")]
+        return ["Probability history:", *draw(with_p, CHART_WIDTH, 8, 0.0, 1.0, fmt=percent)]
     with_value = [(s["at"], s["value"]) for s in history if s["value"] is not None]
     if len(with_value) >= 2:
         return ["Value history:", *draw(with_value, CHART_WIDTH, 8)]
     return ["History: not enough snapshots to draw yet (one is stored per change)."]
-
-
-def _when(value: datetime | None) -> str:
-    return "-" if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _last(series: dict[str, Any]) -> str:
@@ -148,18 +148,17 @@ def _last(series: dict[str, Any]) -> str:
     value, side = series["last_value"], series["side"]
     if side is None:
         return f"{value:,.6g}"
-    shown = f"{side} {100 * side_price(value, side):.0f}%"
-    return shown if side == "yes" else f"{shown} (yes {100 * value:.0f}%)"
+    shown = f"{side} {percent(side_price(value, side))}"
+    return shown if side == "yes" else f"{shown} (yes {percent(value)})"
 
 
 def render(d: dict[str, Any]) -> list[str]:
     """Plain lines of text, safe to print (tracker/textsafe.py)."""
-    p = "-" if d["probability"] is None else f"{100 * d['probability']:.0f}%"
     lines = [
         f"{d['id']}  {d['who']}, {d['made_on']} ({d['kind']})",
         f"Claim: {d['claim']}",
         f"Rule: {d['rule']}",
-        f"Status: {d['status']}  probability {p}",
+        f"Status: {d['status']}  probability {percent(d['probability'])}",
         f"  {d['explanation']}",
     ]
     if d["notes"]:
@@ -170,12 +169,12 @@ def render(d: dict[str, Any]) -> list[str]:
         lines.append("Not scored on its own.")
     if d["manual_verdict"]:
         v = d["manual_verdict"]
-        lines.append(f"Manual verdict: {v['outcome']} on {_when(v['resolved_at'])}"
+        lines.append(f"Manual verdict: {v['outcome']} on {timestamp(v['resolved_at'])}"
                      + (f": {v['note']}" if v["note"] else "") + " (`tracker resolve --undo` removes it)")
     if d["series"]:
         lines.append("Inputs:")
         for s in d["series"]:
-            last = "no data" if s["last_value"] is None else f"{_last(s)} at {_when(s['last_at'])}"
+            last = "no data" if s["last_value"] is None else f"{_last(s)} at {timestamp(s['last_at'])}"
             flags = [f"{s['points']} points"] + (["stale"] if s["stale"] else []) + (
                 [f"market {s['state']}"] if s["state"] else [])
             lines.append(f"  {s['id']} ({s['name']}): {last}; {', '.join(flags)}")
@@ -188,7 +187,7 @@ def render(d: dict[str, Any]) -> list[str]:
     if changes:
         lines.append("Status history:")
         for snap in changes:
-            lines.append(f"  {_when(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
+            lines.append(f"  {timestamp(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
     lines += _chart(d["history"])
     # Claims, notes, market questions and explanations are untrusted: each line prints
     # as itself, whatever control characters they carry.

@@ -1,0 +1,68 @@
+"""The commands that set tracker up: `check` the config, the registry and its links;
+`migrate` the database's schema."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from tracker.cli.app import App, cli, pass_app
+from tracker.cli.errors import EXIT_FAILED, EXIT_USAGE, handle_errors
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
+
+
+@cli.command()
+@click.option("--online", is_flag=True,
+              help="Also ask each source that every linked series exists and has recent data.")
+@pass_app
+@handle_errors
+def check(app: App, online: bool) -> None:
+    """Validate the config and the registry, and say what is wrong."""
+    from tracker.registry.loader import check_registry
+    from tracker.textsafe import visible
+
+    settings = app.settings
+    registry, problems = check_registry(settings)
+    for problem in problems:
+        click.echo(visible(problem), err=True)  # quotes registry text
+    if problems:
+        sys.exit(EXIT_USAGE)
+    origin = settings.path or "defaults (no config file)"
+    click.echo(
+        f"ok: {origin}; {len(registry)} predictions reading {len(registry.series_ids())} series"
+    )
+    if online:
+        _check_links(app, registry)
+
+
+def _check_links(app: App, registry: Registry) -> None:
+    """A line per problem with the registry's links; exit 1 when there is any."""
+    from tracker.service.links import check_links
+    from tracker.textsafe import visible
+
+    problems = check_links(app.settings, registry)
+    for problem in problems:
+        click.echo(visible(problem))  # plain text: symbols and API messages are not markup
+    if problems:
+        click.echo(f"online: {len(problems)} problem{'s' if len(problems) > 1 else ''} with links")
+        sys.exit(EXIT_FAILED)
+    click.echo(f"online: all {len(registry.series_ids())} series exist and have recent data")
+
+
+@cli.command()
+@pass_app
+@handle_errors
+def migrate(app: App) -> None:
+    """Upgrade the database's schema to this version's (creating it if need be)."""
+    from db.engine import upgrade_database
+
+    before, after = upgrade_database(app.settings.database.url)
+    if before == after:
+        click.echo(f"the schema is up to date (revision {after})")
+    else:
+        click.echo(f"migrated the schema from revision {before or 'none (new database)'} "
+                   f"to {after}")

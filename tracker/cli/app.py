@@ -1,0 +1,70 @@
+"""The ``tracker`` group, and what every command shares: the settings, the registry and
+the database, each loaded on first use so a command pays only for what it reads."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING
+
+import click
+
+from tracker import __version__
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tracker.config import Settings
+    from tracker.registry import Registry
+
+
+class App:
+    """What the commands share: settings, registry and database, loaded on first use."""
+
+    def __init__(self, config_path: str | None):
+        self.config_path = config_path
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        from tracker.config import load_settings
+
+        return load_settings(self.config_path)
+
+    @functools.cached_property
+    def registry(self) -> Registry:
+        from tracker.registry import load_registry
+
+        return load_registry(self.settings)
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        from db.engine import READ, open_database
+
+        command = click.get_current_context().command.name
+        return open_database(self.settings.database.url, DATABASE_ACCESS.get(command, READ))
+
+
+# Who may do what to the schema (db/engine.py): the daemon upgrades it; the other writers
+# create a new database but refuse to upgrade one; every other command only reads.
+DATABASE_ACCESS = {"run": "upgrade", "poll": "write", "backfill": "write", "resolve": "write"}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $TRACKER_CONFIG, else ./config.toml).",
+)
+@click.version_option(__version__, prog_name="tracker")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Track public predictions against market data."""
+    # Commands print what matters themselves; without a handler, library warnings would
+    # reach stderr a second time through logging's last resort. `run` sets up real logging.
+    logging.getLogger("tracker").addHandler(logging.NullHandler())
+    ctx.obj = App(config_path)
+
+
+pass_app = click.make_pass_decorator(App)
+

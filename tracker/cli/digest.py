@@ -1,0 +1,78 @@
+"""`tracker digest`: build the daily digest, preview it, print it or send it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import click
+
+from tracker.cli.app import App, cli, pass_app
+from tracker.cli.errors import EXIT_FAILED, fail, handle_errors
+
+
+def _in_a_folder(path: str | None) -> str | None:
+    """Refuse a file in a folder that does not exist before the work, not after it."""
+    from pathlib import Path
+
+    if path is not None and not Path(path).absolute().parent.is_dir():
+        raise click.BadParameter(f"no folder {str(Path(path).parent)!r} to write {path!r} in",
+                                 param_hint="--preview")
+    return path
+
+
+@cli.command()
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="The local date the digest is for (default: today in [email] timezone).")
+@click.option("--preview", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              callback=lambda _ctx, _param, value: _in_a_folder(value),
+              help="Write the HTML digest to FILE, charts inline, to open in a browser.")
+@click.option("--text", "show_text", is_flag=True, help="Print the plain-text digest.")
+@click.option("--send", "do_send", is_flag=True, help="Send it, once a day (see --force).")
+@click.option("--to", "to", multiple=True, metavar="ADDR",
+              help="Send a one-off copy to ADDR instead (repeatable; not logged).")
+@click.option("--force", is_flag=True, help="Send even if this date's digest was sent already.")
+@pass_app
+@handle_errors
+def digest(app: App, day: datetime | None, preview: str | None, show_text: bool,
+           do_send: bool, to: tuple[str, ...], force: bool) -> None:
+    """Build, preview or send the daily digest. Without options, print it as text."""
+    from jobs.digest import local_day
+
+    now = datetime.now(UTC)
+    local = day.date() if day else local_day(now, app.settings.email.timezone)
+    sending = bool(do_send or to)
+    if sending:
+        _send(app, local, now, to, force)
+    if preview or show_text or not sending:
+        _build(app, local, now, preview, show_text=show_text or not (preview or sending))
+
+
+def _send(app: App, local: date, now: datetime, to: tuple[str, ...], force: bool) -> None:
+    """Send ``local``'s digest (or a one-off copy ``to`` others) and say what happened."""
+    from jobs.digest import deliver
+    from tracker.digest.send import SendError
+
+    try:
+        delivery = deliver(app.settings, app.registry, app.engine, local, force=force,
+                           to=list(to) or None, now=now)
+    except SendError as exc:
+        fail(f"digest for {local} not sent: {exc}", EXIT_FAILED)
+    if delivery.sent:
+        where = ", ".join(to) if to else ", ".join(app.settings.email.to)
+        click.echo(f"digest for {local} sent to {where} ({delivery.message_id})")
+    else:
+        click.echo(delivery.reason)
+
+
+def _build(app: App, local: date, now: datetime, preview: str | None, show_text: bool) -> None:
+    """Write the HTML preview to ``preview``, print the text digest, or both."""
+    from jobs.digest import compose
+    from tracker.digest.render import preview_html, render_text
+
+    built, _message, charts = compose(app.settings, app.registry, app.engine, local, now)
+    if preview:
+        with open(preview, "w", encoding="utf-8") as out:
+            out.write(preview_html(built, charts))
+        click.echo(f"wrote {preview}")
+    if show_text:
+        click.echo(render_text(built))

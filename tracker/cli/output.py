@@ -1,0 +1,73 @@
+"""What the listing commands share. A listing command returns what it found; ``listing``
+gives it ``--json`` (that, as JSON on stdout and nothing else there) and otherwise hands
+it to a function that prints it for people, often as a table. Tables are drawn by rich,
+imported only when one is printed."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracker.cli.app import App, pass_app
+from tracker.cli.errors import handle_errors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Sequence
+
+    from rich.table import Table
+
+
+def listing(text: Callable[..., None], as_data: Callable[[Any], Any] | None = None):
+    """Make ``command(app, **arguments) -> found`` a listing command. ``--json`` prints
+    ``found`` (through ``as_data`` when it is not plain data already); otherwise
+    ``text(found, app=app, **arguments)`` prints it. Library errors are mapped
+    (tracker/cli/errors.py)."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., None]:
+        @json_option
+        @pass_app
+        @handle_errors
+        @functools.wraps(command)
+        def listing_command(app: App, as_json: bool, **arguments: Any) -> None:
+            found = command(app, **arguments)
+            if as_json:
+                emit_json(as_data(found) if as_data else found)
+            else:
+                text(found, app=app, **arguments)
+
+        return listing_command
+
+    return decorate
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Machine output (JSON) on stdout.")(
+        command
+    )
+
+
+def emit_json(data: Any) -> None:
+    from tracker.jsonout import dumps
+
+    click.echo(dumps(data))
+
+
+def table(columns: Sequence[str], right: Collection[str] = (), no_wrap: bool = False,
+          **style: Any) -> Table:
+    """An empty table with these columns, left-aligned but for those in ``right``, its
+    header in bold unless ``style`` says otherwise. Cells from untrusted text go in as
+    ``tracker.textsafe.text``, never as strings rich would read as markup."""
+    from rich.table import Table
+
+    made = Table(**{"header_style": "bold", **style})
+    for name in columns:
+        made.add_column(name, justify="right" if name in right else "left", no_wrap=no_wrap)
+    return made
+
+
+def print_table(made: Table) -> None:
+    from rich.console import Console
+
+    Console(soft_wrap=False).print(made)
