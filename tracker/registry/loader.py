@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from tracker.configfile import UnreadableFile, read_limited
 from tracker.registry.schema import KINDS, PredictionBase, SeriesId
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 # A universe declared in a registry file: its name, and each member's label and series.
 Universes = dict[str, dict[str, str]]
@@ -144,7 +147,7 @@ def _universes_from(origin: str, data: dict[str, Any]) -> Universes:
     return universes
 
 
-def registry_files(settings) -> list[Path]:
+def registry_files(settings: Settings) -> list[Path]:
     """The files the registry is read from besides the config: the bundled registry when
     enabled, then each ``[registry] files`` entry (relative to the config's folder)."""
     files = []
@@ -156,7 +159,7 @@ def registry_files(settings) -> list[Path]:
     return files
 
 
-def _sources(settings) -> tuple[list[tuple[str, list[Any]]], Universes]:
+def _sources(settings: Settings) -> tuple[list[tuple[str, list[Any]]], Universes]:
     """(origin, tables) for the bundled registry, each registry file, and the config;
     and the universes they declare."""
     found: list[tuple[str, list[Any]]] = []
@@ -176,7 +179,7 @@ def _sources(settings) -> tuple[list[tuple[str, list[Any]]], Universes]:
     return found, universes
 
 
-def check_registry(settings) -> tuple[Registry, list[str]]:
+def check_registry(settings: Settings) -> tuple[Registry, list[str]]:
     """Load what is valid and list every problem (for ``tracker check``)."""
     predictions: list[PredictionBase] = []
     problems: list[str] = []
@@ -259,7 +262,7 @@ def order_by_parts(predictions: list[PredictionBase]) -> list[PredictionBase]:
     return ordered
 
 
-def load_registry(settings) -> Registry:
+def load_registry(settings: Settings) -> Registry:
     registry, problems = check_registry(settings)
     if problems:
         raise RegistryError(problems)

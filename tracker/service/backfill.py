@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -27,6 +28,9 @@ from tracker.service.poll import history_before_start
 from tracker.sources import SOURCES, load_source
 from tracker.sources.base import HistorySource, SourceError
 from tracker.sources.http import HttpClient
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
 
 log = logging.getLogger("tracker.backfill")
 
@@ -91,7 +95,7 @@ def history_of(name: str) -> HistorySource | None:
 
 
 def plan(
-    registry,
+    registry: Registry,
     engine: Engine,
     now: datetime,
     since: date | None = None,
@@ -160,7 +164,9 @@ def _stored_meta(engine: Engine, series_ids) -> dict[str, dict]:
     return {sid: json.loads(row.meta) for sid, row in rows.items() if row.meta}
 
 
-async def _run_all(settings, engine, tasks, now, reporter) -> None:
+async def _run_all(
+    settings: Settings, engine: Engine, tasks: list[Task], now: datetime, reporter: Reporter
+) -> None:
     meta = _stored_meta(engine, [t.series_id for t in tasks])
     async with HttpClient.from_settings(settings) as http:
         await asyncio.gather(
@@ -180,7 +186,7 @@ def fill_gaps(settings: Settings, engine: Engine, gaps: dict[str, datetime], now
 
 def backfill(
     settings: Settings,
-    registry,
+    registry: Registry,
     engine: Engine,
     since: date | None = None,
     sources: set[str] | None = None,

@@ -15,12 +15,17 @@ import asyncio
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from tracker.freshness import is_stale
 from tracker.service.poll import history_before_start
 from tracker.sources import SOURCES, load_source
 from tracker.sources.base import SeriesData, SourceError, SourceReport, plain
 from tracker.sources.http import HttpClient
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.registry import Registry
 
 
 @dataclass(frozen=True, order=True)
@@ -40,7 +45,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def check_links(settings, registry) -> list[Problem]:
+def check_links(settings: Settings, registry: Registry) -> list[Problem]:
     """Every problem with the registry's links, sorted; empty when all are fine."""
     at = now()
     wanted = links_to_ask(registry, at)
@@ -48,7 +53,7 @@ def check_links(settings, registry) -> list[Problem]:
     return sorted(p for report in reports for p in problems_in(report, wanted[report.source], at))
 
 
-def links_to_ask(registry, at: datetime) -> dict[str, dict[str, date]]:
+def links_to_ask(registry: Registry, at: datetime) -> dict[str, dict[str, date]]:
     """source -> {symbol: first date to ask for}: the span a poll reads before a
     prediction's start, enough points to show a series' cadence."""
     wanted: dict[str, dict[str, date]] = defaultdict(dict)
@@ -59,14 +64,18 @@ def links_to_ask(registry, at: datetime) -> dict[str, dict[str, date]]:
     return dict(wanted)
 
 
-async def _fetch_all(settings, wanted, at: datetime) -> list[SourceReport]:
+async def _fetch_all(
+    settings: Settings, wanted: dict[str, dict[str, date]], at: datetime
+) -> list[SourceReport]:
     async with HttpClient.from_settings(settings) as http:
         return await asyncio.gather(
             *(_fetch(http, settings, name, symbols, at) for name, symbols in wanted.items())
         )
 
 
-async def _fetch(http: HttpClient, settings, name: str, symbols, at: datetime) -> SourceReport:
+async def _fetch(
+    http: HttpClient, settings: Settings, name: str, symbols: dict[str, date], at: datetime
+) -> SourceReport:
     try:
         return await load_source(name).fetch(http, settings, symbols, at)
     except SourceError as exc:  # sources record per-symbol errors; this is a last resort

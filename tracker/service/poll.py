@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -26,6 +27,9 @@ from tracker.service.evaluation import evaluate_all
 from tracker.sources import SOURCES, group_of, load_source
 from tracker.sources.base import SourceError, SourceReport, refuse_empty_series, unexpected
 from tracker.sources.http import HttpClient
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
 
 log = logging.getLogger("tracker.poll")
 
@@ -83,7 +87,7 @@ class CycleResult:
 
 
 def wanted_symbols(
-    registry, engine: Engine, sources: set[str] | None = None
+    registry: Registry, engine: Engine, sources: set[str] | None = None
 ) -> dict[str, dict[str, date]]:
     """source -> {symbol: first date to fetch}: from the last stored point when there is
     one (so a gap after downtime fills itself), else from before the earliest start."""
@@ -258,7 +262,7 @@ def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> S
 
 def run_cycle(
     settings: Settings,
-    registry,
+    registry: Registry,
     engine: Engine,
     sources: set[str] | None = None,
     now: datetime | None = None,

@@ -90,7 +90,7 @@ def parse_json(payload: Any, series_id: str) -> SeriesData:
     )
 
 
-def _api_key(settings) -> str | None:
+def _api_key(settings: Settings) -> str | None:
     env = settings.sources.fred.api_key_env
     return os.environ.get(env) if env else None
 

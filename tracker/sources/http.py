@@ -24,13 +24,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import httpx
 
 from tracker import __version__
 from tracker.sources.base import PayloadError, SourceError, plain
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 # Yahoo refuses non-browser user agents (see shared/research/price-apis.md 1.4).
 BROWSER_USER_AGENT = (
@@ -109,7 +112,7 @@ class HttpClient:
         )
 
     @classmethod
-    def from_settings(cls, settings) -> HttpClient:
+    def from_settings(cls, settings: Settings) -> HttpClient:
         """A client with the timeout, deadline, per-host limit and retries of ``[http]``."""
         from tracker.config import parse_duration
 
