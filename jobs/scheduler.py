@@ -103,8 +103,7 @@ def _malloc_trim():
 def return_free_memory() -> None:
     """Give the heap memory a poll freed back to the system (glibc's malloc_trim). Each
     job thread's malloc arena otherwise stays at the largest poll it ran, and the
-    daemon's resident size with it: 112-120 MB after 1,000 cycles without, against
-    the 120 MB target (bench/daemon_memory.py)."""
+    daemon's resident size with it (docs/performance.md, daemon memory)."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
