@@ -1,6 +1,7 @@
 """The queries: bulk upserts, latest values, ranges, snapshots and source health.
 
-Plain rows in, plain rows out (dicts and named tuples), so callers never hold a session.
+Plain rows in, plain rows out (dicts in; named tuples out, each typed), so callers never
+hold a session. The reads the quick path shares are in db/reads.py.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, update
 
@@ -247,13 +248,34 @@ def all_series_ids(engine: Engine) -> list[str]:
         return list(conn.execute(select(_SERIES.c.id).order_by(_SERIES.c.id)).scalars())
 
 
-def series_rows(engine: Engine, series_ids: Iterable[str]) -> dict[str, Any]:
-    """The series table rows (name, unit, market state, meta) for these ids."""
+class SeriesRow(NamedTuple):
+    """A stored series (``db.models.Series``)."""
+
+    id: str
+    source: str
+    symbol: str
+    name: str | None
+    unit: str | None
+    first_seen_at: datetime
+    state: str | None  # a market's: open, closed, resolved...; None for other series
+    resolved_value: float | None
+    meta: str | None  # JSON
+    point_count: int
+
+
+def series_by_id(engine: Engine, series_ids: Iterable[str]) -> dict[str, SeriesRow]:
+    """The stored series among these ids (name, unit, market state, meta), by id."""
     ids = list(series_ids)
     if not ids:
         return {}
+    query = select(*_columns(_SERIES, SeriesRow)).where(_SERIES.c.id.in_(ids))
     with engine.connect() as conn:
-        return {row.id: row for row in conn.execute(select(_SERIES).where(_SERIES.c.id.in_(ids)))}
+        return {row.id: row for row in map(SeriesRow._make, conn.execute(query))}
+
+
+def _columns(table, row_type: type[tuple]) -> list:
+    """The columns of ``table`` named like the fields of ``row_type``, in their order."""
+    return [table.c[name] for name in row_type._fields]
 
 
 def series_points(engine: Engine, series_id: str, since: datetime | None = None):
@@ -328,10 +350,12 @@ def add_snapshots(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(_SNAP.insert(), rows)
 
 
-def snapshot_history(engine: Engine, prediction_id: str):
-    query = select(_SNAP).where(_SNAP.c.prediction_id == prediction_id).order_by(_SNAP.c.id)
+def snapshot_history(engine: Engine, prediction_id: str) -> list[SnapshotRow]:
+    """Every snapshot of one prediction, oldest first."""
+    query = (select(*_columns(_SNAP, SnapshotRow))
+             .where(_SNAP.c.prediction_id == prediction_id).order_by(_SNAP.c.id))
     with engine.connect() as conn:
-        return conn.execute(query).all()
+        return list(map(SnapshotRow._make, conn.execute(query)))
 
 
 def _json_or_none(value: Any) -> str | None:
@@ -399,9 +423,20 @@ def record_source_result(
 # --- manual resolutions ----------------------------------------------------------------------
 
 
-def resolutions(engine: Engine) -> dict[str, Any]:
+class ResolutionRow(NamedTuple):
+    """A manual verdict (``db.models.Resolution``)."""
+
+    prediction_id: str
+    outcome: str  # right | wrong | void
+    note: str
+    resolved_at: datetime
+
+
+def resolutions(engine: Engine) -> dict[str, ResolutionRow]:
+    """Every manual verdict, by prediction id."""
     with engine.connect() as conn:
-        return {row.prediction_id: row for row in conn.execute(select(_RESOLUTION))}
+        rows = conn.execute(select(*_columns(_RESOLUTION, ResolutionRow)))
+        return {row.prediction_id: row for row in map(ResolutionRow._make, rows)}
 
 
 def set_resolution(engine: Engine, prediction_id: str, outcome: str, note: str, at: datetime) -> None:
@@ -420,9 +455,20 @@ def remove_resolution(engine: Engine, prediction_id: str) -> bool:
 # --- backfill progress ------------------------------------------------------------------------
 
 
-def backfill_progress(engine: Engine) -> dict[str, Any]:
+class BackfillRow(NamedTuple):
+    """How far a backfill of one series got (``db.models.BackfillProgress``)."""
+
+    series_id: str
+    since: datetime
+    done_until: datetime
+    updated_at: datetime
+
+
+def backfill_progress(engine: Engine) -> dict[str, BackfillRow]:
+    """Every series' backfill progress, by series id."""
     with engine.connect() as conn:
-        return {row.series_id: row for row in conn.execute(select(_BACKFILL))}
+        rows = conn.execute(select(*_columns(_BACKFILL, BackfillRow)))
+        return {row.series_id: row for row in map(BackfillRow._make, rows)}
 
 
 def record_backfill_window(
@@ -436,18 +482,32 @@ def record_backfill_window(
 # --- digest log -------------------------------------------------------------------------------
 
 
-def digest_sent(engine: Engine, day: str):
+class DigestRow(NamedTuple):
+    """A digest the SMTP server accepted (``db.models.DigestLog``)."""
+
+    digest_date: str  # YYYY-MM-DD, local date
+    sent_at: datetime
+    message_id: str | None
+    values_json: str | None  # the values the email showed
+
+
+def digest_sent(engine: Engine, day: str) -> DigestRow | None:
     """The log row of the digest for a local date (YYYY-MM-DD), or None if not sent."""
-    with engine.connect() as conn:
-        return conn.execute(select(_DIGEST).where(_DIGEST.c.digest_date == day)).first()
+    query = select(*_columns(_DIGEST, DigestRow)).where(_DIGEST.c.digest_date == day)
+    return _first(engine, query, DigestRow)
 
 
-def last_digest_before(engine: Engine, day) -> Any:
+def last_digest_before(engine: Engine, day: date) -> DigestRow | None:
     """The newest digest sent for a date before ``day``: what movement is measured from."""
-    query = (select(_DIGEST).where(_DIGEST.c.digest_date < day.isoformat())
+    query = (select(*_columns(_DIGEST, DigestRow)).where(_DIGEST.c.digest_date < day.isoformat())
              .order_by(_DIGEST.c.digest_date.desc()).limit(1))
+    return _first(engine, query, DigestRow)
+
+
+def _first(engine: Engine, query, row_type):
     with engine.connect() as conn:
-        return conn.execute(query).first()
+        row = conn.execute(query).first()
+    return None if row is None else row_type._make(row)
 
 
 def record_digest(engine: Engine, day: str, sent_at: datetime, message_id: str | None,
