@@ -90,6 +90,23 @@ def test_the_quick_answer_is_the_full_clis_answer(setup):
     assert (again.returncode, again.stdout, again.stderr) == (0, quick + "\n", "")
 
 
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "click", "rich", "httpx")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_quick_answer_imports_nothing_heavy(setup, command):
+    """Its whole point: no SQLAlchemy or pydantic (db/reads.py and db/__init__.py stay
+    standard library only)."""
+    add_series(database(setup))
+    assert tracker(command, "--json", cwd=setup).returncode == 0
+    script = ("import sys; from tracker.quick import quick_answer; "
+              f"assert quick_answer([{command!r}, '--json']) is not None; "
+              f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=setup, env=os.environ.copy(), check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
+
+
 def test_the_config_option_is_understood(setup):
     config = setup / "config.toml"
     os.rename(config, setup / "elsewhere.toml")
