@@ -195,7 +195,8 @@ def _series(connection: sqlite3.Connection, entry: dict) -> list[dict]:
     intervals = entry["intervals"]
     overview = reads.series_overview(connection.execute)
     health = reads.source_health(connection.execute)
-    newest = reads.newest_points(connection.execute, [row.id for row in overview], RECENT)
+    newest = reads.newest_points(connection.execute, [row.id for row in overview], RECENT,
+                                 per_statement=1)  # see reads.newest_points
     stale = stale_series(newest, datetime.now(UTC), health,
                          lambda source: timedelta(seconds=intervals[group_of(source)]))
     return series_rows(overview, health, stale)
