@@ -1,6 +1,7 @@
 """The queries: bulk upserts, latest values, ranges, snapshots and source health.
 
-Plain rows in, plain rows out (dicts and named tuples), so callers never hold a session.
+Plain rows in, plain rows out (dicts in; named tuples out, each typed), so callers never
+hold a session. The reads the quick path shares are in db/reads.py.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, type_coerce, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, update
 
+from db import reads
 from db.models import (
     BackfillProgress,
     DigestLog,
@@ -23,11 +25,11 @@ from db.models import (
     Snapshot,
     SourceHealth,
 )
+from db.reads import SeriesOverviewRow, SnapshotRow, SourceHealthRow, StoredPoint, chunks
 
 UPSERT_BATCH = 50_000
 COUNT_CHUNK = 300  # series per count query in upsert_observations: 3 parameters each
 IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
-NEWEST_CHUNK = 200  # UNION ALL terms per statement: SQLite allows 500
 
 _OBS = Observation.__table__
 _SERIES = Series.__table__
@@ -246,13 +248,34 @@ def all_series_ids(engine: Engine) -> list[str]:
         return list(conn.execute(select(_SERIES.c.id).order_by(_SERIES.c.id)).scalars())
 
 
-def series_rows(engine: Engine, series_ids: Iterable[str]) -> dict[str, Any]:
-    """The series table rows (name, unit, market state, meta) for these ids."""
+class SeriesRow(NamedTuple):
+    """A stored series (``db.models.Series``)."""
+
+    id: str
+    source: str
+    symbol: str
+    name: str | None
+    unit: str | None
+    first_seen_at: datetime
+    state: str | None  # a market's: open, closed, resolved...; None for other series
+    resolved_value: float | None
+    meta: str | None  # JSON
+    point_count: int
+
+
+def series_by_id(engine: Engine, series_ids: Iterable[str]) -> dict[str, SeriesRow]:
+    """The stored series among these ids (name, unit, market state, meta), by id."""
     ids = list(series_ids)
     if not ids:
         return {}
+    query = select(*_columns(_SERIES, SeriesRow)).where(_SERIES.c.id.in_(ids))
     with engine.connect() as conn:
-        return {row.id: row for row in conn.execute(select(_SERIES).where(_SERIES.c.id.in_(ids)))}
+        return {row.id: row for row in map(SeriesRow._make, conn.execute(query))}
+
+
+def _columns(table, row_type: type[tuple]) -> list:
+    """The columns of ``table`` named like the fields of ``row_type``, in their order."""
+    return [table.c[name] for name in row_type._fields]
 
 
 def series_points(engine: Engine, series_id: str, since: datetime | None = None):
@@ -277,7 +300,7 @@ def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str,
     points: dict[str, list] = {series_id: [] for series_id in since}
     with engine.connect() as conn:
         for start, ids in by_start.items():
-            for chunk in _chunks(sorted(ids), IN_LIST_CHUNK):
+            for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
                 query = select(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value, _OBS.c.high,
                                _OBS.c.low).where(_OBS.c.series_id.in_(chunk))
                 if start is not None:
@@ -287,86 +310,36 @@ def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str,
     return points
 
 
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-class StoredPoint(NamedTuple):
-    ts: datetime
-    value: float
-    high: float | None
-    low: float | None
-    fetched_at: datetime
-    first_seen_at: datetime  # fetched_at for points stored before it was kept
-
-
-def newest_points(engine: Engine, series_ids: Iterable[str], count: int) -> dict[str, list]:
+def newest_points(engine: Engine, series_ids: Iterable[str], count: int) -> dict[str, list[StoredPoint]]:
     """The newest ``count`` points of each series, in time order, with ``fetched_at`` and
-    ``first_seen_at``.
-    One statement for up to NEWEST_CHUNK series: a UNION ALL of one index search each
-    (a poll reads a hundred market series this way, and a query apiece costs more)."""
-    ids = list(series_ids)
-    found: dict[str, list] = {sid: [] for sid in ids}
+    ``first_seen_at`` (``db.reads.newest_points``)."""
     with engine.connect() as conn:
-        for chunk in _chunks(ids, NEWEST_CHUNK):
-            params = {f"s{i}": sid for i, sid in enumerate(chunk)}
-            for series_id, *row in conn.execute(_newest_query(len(chunk), count), params).all():
-                found[series_id].append(StoredPoint(*row))  # newest first
-    return {sid: rows[::-1] for sid, rows in found.items()}
+        return reads.newest_points(_runner(conn), series_ids, count)
 
 
-@functools.lru_cache(maxsize=64)
-def _newest_query(n: int, count: int):
-    """The statement of newest_points for ``n`` series (parameters s0, s1, ...), as SQL
-    text: the same UNION ALL built from Core expressions took SQLAlchemy 80 ms to compile
-    for 80 series, on every new engine."""
-    one = ("SELECT * FROM (SELECT series_id, ts, value, high, low, fetched_at, "
-           "coalesce(first_seen_at, fetched_at) AS first_seen_at FROM {table} "
-           "WHERE series_id = :s{i} ORDER BY ts DESC LIMIT {count}) AS newest{i}")
-    sql = " UNION ALL ".join(one.format(table=_OBS.name, i=i, count=int(count)) for i in range(n))
-    return text(sql).columns(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low,
-                             _OBS.c.fetched_at, _OBS.c.first_seen_at)
-
-
-def series_overview(engine: Engine):
-    """Every stored series with its point count and newest point. The count is the
-    series row's ``point_count`` (kept by ``upsert_observations``), the newest point comes
-    from the index, series by series: nothing here visits every row."""
-    newest = type_coerce(  # keep the column's type, so timestamps come back as UTC
-        select(_OBS.c.ts).where(_OBS.c.series_id == _SERIES.c.id)
-        .order_by(_OBS.c.ts.desc()).limit(1).correlate(_SERIES).scalar_subquery(),
-        _OBS.c.ts.type,
-    )
-    newest_value = (select(_OBS.c.value).where(_OBS.c.series_id == _SERIES.c.id)
-                    .order_by(_OBS.c.ts.desc()).limit(1).correlate(_SERIES).scalar_subquery())
-    query = select(
-        _SERIES.c.id,
-        _SERIES.c.source,
-        _SERIES.c.symbol,
-        _SERIES.c.name,
-        _SERIES.c.unit,
-        _SERIES.c.point_count.label("points"),
-        newest.label("last_ts"),
-        newest_value.label("last_value"),
-    ).order_by(_SERIES.c.id)
+def series_overview(engine: Engine) -> list[SeriesOverviewRow]:
+    """Every stored series with its point count and newest point, by id
+    (``db.reads.series_overview``)."""
     with engine.connect() as conn:
-        return conn.execute(query).all()
+        return reads.series_overview(_runner(conn))
+
+
+def _runner(conn) -> reads.Run:
+    """How a read of db/reads.py runs its SQL text on this connection."""
+    return lambda sql, params: conn.execute(_statement(sql), params)
+
+
+# The text() of each SQL string, built once (newest_points has one per chunk size).
+_statement = functools.lru_cache(maxsize=128)(text)
 
 
 # --- snapshots ---------------------------------------------------------------------------
 
 
-def latest_snapshots(engine: Engine) -> dict[str, Any]:
+def latest_snapshots(engine: Engine) -> dict[str, SnapshotRow]:
     """The newest snapshot of every prediction, keyed by prediction id."""
-    newest = (
-        select(_SNAP.c.prediction_id, func.max(_SNAP.c.id).label("id"))
-        .group_by(_SNAP.c.prediction_id)
-        .subquery()
-    )
-    query = select(_SNAP).join(newest, newest.c.id == _SNAP.c.id)
     with engine.connect() as conn:
-        return {row.prediction_id: row for row in conn.execute(query)}
+        return reads.latest_snapshots(_runner(conn))
 
 
 def add_snapshots(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
@@ -377,10 +350,12 @@ def add_snapshots(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(_SNAP.insert(), rows)
 
 
-def snapshot_history(engine: Engine, prediction_id: str):
-    query = select(_SNAP).where(_SNAP.c.prediction_id == prediction_id).order_by(_SNAP.c.id)
+def snapshot_history(engine: Engine, prediction_id: str) -> list[SnapshotRow]:
+    """Every snapshot of one prediction, oldest first."""
+    query = (select(*_columns(_SNAP, SnapshotRow))
+             .where(_SNAP.c.prediction_id == prediction_id).order_by(_SNAP.c.id))
     with engine.connect() as conn:
-        return conn.execute(query).all()
+        return list(map(SnapshotRow._make, conn.execute(query)))
 
 
 def _json_or_none(value: Any) -> str | None:
@@ -392,9 +367,10 @@ def _json_or_none(value: Any) -> str | None:
 # --- source health -------------------------------------------------------------------------
 
 
-def source_health(engine: Engine) -> dict[str, Any]:
+def source_health(engine: Engine) -> dict[str, SourceHealthRow]:
+    """Every source that has been polled, keyed by name."""
     with engine.connect() as conn:
-        return {row.source: row for row in conn.execute(select(_HEALTH))}
+        return reads.source_health(_runner(conn))
 
 
 def symbol_errors(health_row) -> dict[str, str]:
@@ -447,9 +423,20 @@ def record_source_result(
 # --- manual resolutions ----------------------------------------------------------------------
 
 
-def resolutions(engine: Engine) -> dict[str, Any]:
+class ResolutionRow(NamedTuple):
+    """A manual verdict (``db.models.Resolution``)."""
+
+    prediction_id: str
+    outcome: str  # right | wrong | void
+    note: str
+    resolved_at: datetime
+
+
+def resolutions(engine: Engine) -> dict[str, ResolutionRow]:
+    """Every manual verdict, by prediction id."""
     with engine.connect() as conn:
-        return {row.prediction_id: row for row in conn.execute(select(_RESOLUTION))}
+        rows = conn.execute(select(*_columns(_RESOLUTION, ResolutionRow)))
+        return {row.prediction_id: row for row in map(ResolutionRow._make, rows)}
 
 
 def set_resolution(engine: Engine, prediction_id: str, outcome: str, note: str, at: datetime) -> None:
@@ -468,9 +455,20 @@ def remove_resolution(engine: Engine, prediction_id: str) -> bool:
 # --- backfill progress ------------------------------------------------------------------------
 
 
-def backfill_progress(engine: Engine) -> dict[str, Any]:
+class BackfillRow(NamedTuple):
+    """How far a backfill of one series got (``db.models.BackfillProgress``)."""
+
+    series_id: str
+    since: datetime
+    done_until: datetime
+    updated_at: datetime
+
+
+def backfill_progress(engine: Engine) -> dict[str, BackfillRow]:
+    """Every series' backfill progress, by series id."""
     with engine.connect() as conn:
-        return {row.series_id: row for row in conn.execute(select(_BACKFILL))}
+        rows = conn.execute(select(*_columns(_BACKFILL, BackfillRow)))
+        return {row.series_id: row for row in map(BackfillRow._make, rows)}
 
 
 def record_backfill_window(
@@ -484,18 +482,32 @@ def record_backfill_window(
 # --- digest log -------------------------------------------------------------------------------
 
 
-def digest_sent(engine: Engine, day: str):
+class DigestRow(NamedTuple):
+    """A digest the SMTP server accepted (``db.models.DigestLog``)."""
+
+    digest_date: str  # YYYY-MM-DD, local date
+    sent_at: datetime
+    message_id: str | None
+    values_json: str | None  # the values the email showed
+
+
+def digest_sent(engine: Engine, day: str) -> DigestRow | None:
     """The log row of the digest for a local date (YYYY-MM-DD), or None if not sent."""
-    with engine.connect() as conn:
-        return conn.execute(select(_DIGEST).where(_DIGEST.c.digest_date == day)).first()
+    query = select(*_columns(_DIGEST, DigestRow)).where(_DIGEST.c.digest_date == day)
+    return _first(engine, query, DigestRow)
 
 
-def last_digest_before(engine: Engine, day) -> Any:
+def last_digest_before(engine: Engine, day: date) -> DigestRow | None:
     """The newest digest sent for a date before ``day``: what movement is measured from."""
-    query = (select(_DIGEST).where(_DIGEST.c.digest_date < day.isoformat())
+    query = (select(*_columns(_DIGEST, DigestRow)).where(_DIGEST.c.digest_date < day.isoformat())
              .order_by(_DIGEST.c.digest_date.desc()).limit(1))
+    return _first(engine, query, DigestRow)
+
+
+def _first(engine: Engine, query, row_type):
     with engine.connect() as conn:
-        return conn.execute(query).first()
+        row = conn.execute(query).first()
+    return None if row is None else row_type._make(row)
 
 
 def record_digest(engine: Engine, day: str, sent_at: datetime, message_id: str | None,

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from db import queries
 from db.engine import open_database
-from tracker.quick import quick_answer
+from tracker.quick import COMMANDS, quick_answer
 
 OIL = "chamath-oil-45-before-65"
 FED = "sacks-fed-cuts-75bp-by-june"
@@ -42,7 +43,18 @@ def setup(tmp_path, monkeypatch):
     (tmp_path / "config.toml").write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "t.db"}"\n\n[registry]\nfiles = ["mine.toml"]\n'
     )
-    engine = open_database(f"sqlite:///{tmp_path / 't.db'}")
+    add_snapshots(database(tmp_path))
+    return tmp_path
+
+
+def database(folder: Path) -> str:
+    """The URL of the SQLite database the config in ``folder`` names."""
+    return f"sqlite:///{folder / 't.db'}"
+
+
+def add_snapshots(url: str) -> None:
+    """Two snapshots of one prediction, one of another; a third prediction has none."""
+    engine = open_database(url)
     at = datetime(2026, 11, 25, 19, 5, 7, 123456, tzinfo=UTC)
     queries.add_snapshots(engine, [
         {"prediction_id": OIL, "at": datetime(2026, 11, 24, tzinfo=UTC), "status": "open",
@@ -54,7 +66,6 @@ def setup(tmp_path, monkeypatch):
          "value_at": None, "explanation": "ended", "model": None},
     ])
     engine.dispose()
-    return tmp_path
 
 
 def full_then_quick(command: str, folder: Path) -> str:
@@ -77,6 +88,23 @@ def test_the_quick_answer_is_the_full_clis_answer(setup):
     assert rows["mine"] | MINE == rows["mine"] and rows["mine"]["status"] == "no_data"
     again = tracker("status", "--json", cwd=setup)  # through the entry point, quick this time
     assert (again.returncode, again.stdout, again.stderr) == (0, quick + "\n", "")
+
+
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "click", "rich", "httpx")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_quick_answer_imports_nothing_heavy(setup, command):
+    """Its whole point: no SQLAlchemy or pydantic (db/reads.py and db/__init__.py stay
+    standard library only)."""
+    add_series(database(setup))
+    assert tracker(command, "--json", cwd=setup).returncode == 0
+    script = ("import sys; from tracker.quick import quick_answer; "
+              f"assert quick_answer([{command!r}, '--json']) is not None; "
+              f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=setup, env=os.environ.copy(), check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
 
 
 def test_the_config_option_is_understood(setup):
@@ -147,11 +175,12 @@ def test_postgresql_is_always_the_full_cli(setup, monkeypatch):
     assert quick_answer(["status", "--json"]) is None
 
 
-def add_series(folder: Path) -> None:
-    """A fresh series, a stale one, one with no points; a failing source and a working one."""
-    engine = open_database(f"sqlite:///{folder / 't.db'}")
-    now = datetime.now(UTC)
-    for series_id in ("yahoo:CL=F", "yahoo:OLD", "fred:EMPTY"):
+def add_series(url: str, now: datetime | None = None) -> None:
+    """A fresh series, a stale one, one with no points; a failing source, a working one,
+    and one never polled (its series came from a backfill)."""
+    engine = open_database(url)
+    now = now or datetime.now(UTC)
+    for series_id in ("yahoo:CL=F", "yahoo:OLD", "fred:EMPTY", "kalshi:NEVER-POLLED"):
         source, symbol = series_id.split(":")
         queries.upsert_series(engine, [{"id": series_id, "source": source, "symbol": symbol,
                                         "name": f"{symbol} name", "unit": "USD", "first_seen_at": now,
@@ -162,6 +191,8 @@ def add_series(folder: Path) -> None:
            "high": None, "low": None, "fetched_at": now} for i in range(20)),
         *({"series_id": "yahoo:OLD", "ts": day - timedelta(days=30 + i), "value": 1.5,
            "high": 2.0, "low": 1.0, "fetched_at": now - timedelta(days=30)} for i in range(3)),
+        *({"series_id": "kalshi:NEVER-POLLED", "ts": now - timedelta(hours=i), "value": 0.25,
+           "high": None, "low": None, "fetched_at": now} for i in range(5)),
     ])
     queries.record_source_result(engine, "yahoo", now, None, [], None)
     queries.record_source_result(engine, "fred", now, "HTTP 500 from fred", ["EMPTY"], None)
@@ -169,22 +200,42 @@ def add_series(folder: Path) -> None:
 
 
 def test_the_quick_series_is_the_full_series(setup):
-    add_series(setup)
+    add_series(database(setup))
     quick = full_then_quick("series", setup)
     rows = {row["id"]: row for row in json.loads(quick)}
     assert rows["yahoo:CL=F"]["points"] == 20 and not rows["yahoo:CL=F"]["stale"]
     assert rows["yahoo:OLD"]["stale"] and rows["yahoo:OLD"]["points"] == 3
     assert rows["fred:EMPTY"]["last_at"] is None and rows["fred:EMPTY"]["stale"]
     assert rows["fred:EMPTY"]["source_health"]["last_error"] == "HTTP 500 from fred"
+    never = rows["kalshi:NEVER-POLLED"]
+    assert never["source_health"] is None and never["last_value"] == 0.25 and not never["stale"]
     again = tracker("series", "--json", cwd=setup)
     assert (again.returncode, again.stdout) == (0, quick + "\n")
 
 
 def test_the_quick_series_follows_the_poll_intervals_in_the_config(setup):
-    add_series(setup)
+    add_series(database(setup))
     assert tracker("series", "--json", cwd=setup).returncode == 0
     with open(setup / "config.toml", "a") as config:
         config.write('\n[schedule]\nprices_every = "1h"\n')
     assert quick_answer(["series", "--json"]) is None
     assert tracker("series", "--json", cwd=setup).returncode == 0
     assert quick_answer(["series", "--json"]) is not None
+
+
+@pytest.mark.postgres
+def test_postgresql_prints_what_sqlite_prints(setup, postgres_url, monkeypatch):
+    """The same rows in PostgreSQL, whose session speaks another time zone, give the full
+    CLI the bytes SQLite gives it and the quick path: the reads build one row shape, with
+    UTC timestamps, from either driver."""
+    now = datetime.now(UTC)
+    add_series(database(setup), now)
+    on_sqlite = {command: full_then_quick(command, setup) for command in COMMANDS}
+    add_snapshots(postgres_url)
+    add_series(postgres_url, now)
+    india = make_url(postgres_url).update_query_dict({"options": "-c TimeZone=Asia/Kolkata"})
+    monkeypatch.setenv("TRACKER_DATABASE_URL", india.render_as_string(hide_password=False))
+    for command in COMMANDS:
+        shown = tracker(command, "--json", cwd=setup)
+        assert (shown.returncode, shown.stdout) == (0, on_sqlite[command] + "\n"), shown.stderr
+        assert quick_answer([command, "--json"]) is None  # PostgreSQL: never the quick path

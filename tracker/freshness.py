@@ -1,5 +1,6 @@
-"""When is a series too old to judge by? Pure functions, with only the standard library
-(the quick `tracker series --json` path uses them too).
+"""When is a series too old to judge by? Pure functions, with only the standard library:
+the full CLI and the quick `tracker series --json` path (tracker/quick.py) both call
+``stale_series`` on the rows they read.
 
 Two tests, either one makes a series stale:
 - It has missed its expected next release by a margin. The expectation is learned from
@@ -17,13 +18,31 @@ stored data stays settled.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 from statistics import median
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only a type here: importing dataclasses would slow the quick path
-    from tracker.points import Point
+if TYPE_CHECKING:  # for annotations only
+    from typing import Protocol
+
+    class Dated(Protocol):
+        """A point, as these rules see it: when it was observed."""
+
+        ts: datetime
+
+    class Stored(Dated, Protocol):
+        """A stored point (``db.reads.StoredPoint``): also when it was fetched last and
+        first stored."""
+
+        fetched_at: datetime
+        first_seen_at: datetime
+
+    class Polled(Protocol):
+        """A source's health row (``db.reads.SourceHealthRow``): when it was last asked."""
+
+        last_attempt_at: datetime | None
 
 RECENT = 30  # newest points read to judge a series: six weekly releases of daily data
 # Points first stored this close together arrived in one release (one poll, one backfill).
@@ -61,7 +80,7 @@ def release_overdue(arrivals: list[datetime], now: datetime) -> bool | None:
     return now - seen[-1] > period + slack(period)
 
 
-def max_age(points: list[Point]) -> timedelta:
+def max_age(points: Sequence[Dated]) -> timedelta:
     """How old the newest point may be, from the spacing of the observation dates."""
     recent = points[-11:]
     gaps = [b.ts - a.ts for a, b in pairwise(recent)]  # the last 10 gaps, or fewer
@@ -71,7 +90,7 @@ def max_age(points: list[Point]) -> timedelta:
     return 2 * cadence + RELEASE_LAG
 
 
-def is_stale(points: list[Point], now: datetime, arrivals: list[datetime] | None = None) -> bool:
+def is_stale(points: Sequence[Dated], now: datetime, arrivals: list[datetime] | None = None) -> bool:
     """``arrivals``: when each of ``points`` was first stored, where known."""
     if not points:
         return True
@@ -96,7 +115,7 @@ def fetch_overdue(
 
 
 def series_stale(
-    recent: list[Point], now: datetime, last_fetch: datetime | None = None,
+    recent: Sequence[Dated], now: datetime, last_fetch: datetime | None = None,
     last_attempt: datetime | None = None, interval: timedelta | None = None,
     arrivals: list[datetime] | None = None,
 ) -> bool:
@@ -105,3 +124,28 @@ def series_stale(
     if is_stale(recent, now, arrivals):
         return True
     return interval is not None and fetch_overdue(last_fetch, last_attempt, now, interval)
+
+
+def stale_series(
+    newest: Mapping[str, Sequence[Stored]], now: datetime,
+    health: Mapping[str, Polled] | None = None,
+    poll_interval: Callable[[str], timedelta] | None = None,
+) -> dict[str, bool]:
+    """Which series are stale. ``newest``: series id -> its newest RECENT stored points,
+    oldest first. With ``poll_interval`` (source name -> how often it is polled), also a
+    series its source has not refreshed although asked (``health``: source name -> its
+    health row, for when the source was last asked)."""
+    health = health or {}
+    stale = {}
+    for series_id, rows in newest.items():
+        arrivals = [row.first_seen_at for row in rows]
+        if poll_interval is None:
+            stale[series_id] = series_stale(rows, now, arrivals=arrivals)
+            continue
+        source = series_id.split(":", 1)[0]
+        attempted = health[source].last_attempt_at if source in health else None
+        # Every successful poll fetches the newest point again, or a newer one.
+        fetched = rows[-1].fetched_at if rows else None
+        stale[series_id] = series_stale(rows, now, fetched, attempted, poll_interval(source),
+                                        arrivals)
+    return stale

@@ -11,9 +11,11 @@ each file read (an edit that keeps a file's size and time is still seen), the tr
 version and the cache's own format. The cache is the user's own: written 0600 in a 0700
 folder, and a cache file another user owns or could have written is never read. The quick
 path (``quick_answer``) answers only when that cache is current and the database is
-SQLite at the expected schema revision, reading it with the standard library; in every
-other case it returns None and the full CLI runs, with its validation and its error
-messages. Only the standard library is imported here.
+SQLite at the expected schema revision. It then runs the full CLI's reads (db/reads.py:
+the same SQL and the same row builders) through the standard library's sqlite3, and
+builds the same rows (tracker/views). In every other case it returns None and the full
+CLI runs, with its validation and its error messages. Only the standard library is
+imported here.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
+from db import reads
 from db.revision import head_revision
 from tracker import __version__
 from tracker.configfile import DATABASE_URL_ENV, find_config, read_limited
-from tracker.freshness import RECENT, series_stale
+from tracker.freshness import RECENT, stale_series
 from tracker.jsonout import dumps
 from tracker.sources import SOURCES, group_of
 from tracker.views.series import series_rows
@@ -38,30 +40,6 @@ from tracker.views.status import status_rows, summaries
 CACHE_ENV = "XDG_CACHE_HOME"
 CACHE_FORMAT = 3  # bumped when what is cached changes shape: an older cache is not read
 COMMANDS = ("status", "series")
-
-# The same reads as db/queries.py (latest_snapshots, series_overview, source_health,
-# newest_points), in SQLite's SQL; tests compare the two paths' output.
-LATEST_SNAPSHOTS = """
-    SELECT s.prediction_id, s.status, s.probability, s.value, s.value_at, s.at, s.explanation
-    FROM snapshot AS s
-    JOIN (SELECT max(id) AS id FROM snapshot GROUP BY prediction_id) AS newest
-      ON newest.id = s.id
-"""
-SERIES_OVERVIEW = """
-    SELECT id, source, symbol, name, unit, point_count AS points,
-      (SELECT ts FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1) AS last_ts,
-      (SELECT value FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1)
-        AS last_value
-    FROM series ORDER BY id
-"""
-SOURCE_HEALTH = """
-    SELECT source, last_attempt_at, last_success_at, consecutive_failures, last_error
-    FROM source_health
-"""
-NEWEST_POINTS = """
-    SELECT ts, fetched_at, coalesce(first_seen_at, fetched_at) FROM observation
-    WHERE series_id = ? ORDER BY ts DESC LIMIT ?
-"""
 
 
 def quick_answer(argv: list[str]) -> str | None:
@@ -210,40 +188,15 @@ def _open(database: Path) -> sqlite3.Connection | None:
 
 
 def _status(connection: sqlite3.Connection, entry: dict) -> list[dict]:
-    snapshots = {
-        prediction_id: SimpleNamespace(
-            status=status, probability=probability, value=value,
-            value_at=_utc(value_at), at=_utc(at), explanation=explanation,
-        )
-        for prediction_id, status, probability, value, value_at, at, explanation
-        in connection.execute(LATEST_SNAPSHOTS)
-    }
-    return status_rows(entry["predictions"], snapshots)
+    return status_rows(entry["predictions"], reads.latest_snapshots(connection.execute))
 
 
 def _series(connection: sqlite3.Connection, entry: dict) -> list[dict]:
-    now = datetime.now(UTC)
-    connection.row_factory = sqlite3.Row
-    overview = [SimpleNamespace(**(dict(row) | {"last_ts": _utc(row["last_ts"])}))
-                for row in connection.execute(SERIES_OVERVIEW)]
-    health = {
-        row["source"]: SimpleNamespace(**(dict(row) | {
-            "last_attempt_at": _utc(row["last_attempt_at"]),
-            "last_success_at": _utc(row["last_success_at"])}))
-        for row in connection.execute(SOURCE_HEALTH)
-    }
-    stale = {}
-    for row in overview:
-        newest = connection.execute(NEWEST_POINTS, (row.id, RECENT)).fetchall()[::-1]
-        recent = [SimpleNamespace(ts=_utc(ts)) for ts, _fetched, _first in newest]
-        arrivals = [_utc(first) for _ts, _fetched, first in newest]
-        attempted = health[row.source].last_attempt_at if row.source in health else None
-        interval = timedelta(seconds=entry["intervals"][group_of(row.source)])
-        stale[row.id] = series_stale(recent, now, _utc(newest[-1][1]) if newest else None,
-                                     attempted, interval, arrivals)
+    intervals = entry["intervals"]
+    overview = reads.series_overview(connection.execute)
+    health = reads.source_health(connection.execute)
+    newest = reads.newest_points(connection.execute, [row.id for row in overview], RECENT,
+                                 per_statement=1)  # see reads.newest_points
+    stale = stale_series(newest, datetime.now(UTC), health,
+                         lambda source: timedelta(seconds=intervals[group_of(source)]))
     return series_rows(overview, health, stale)
-
-
-def _utc(text: str | None) -> datetime | None:
-    """SQLite holds timestamps as naive UTC text (db/types.py)."""
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)

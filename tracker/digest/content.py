@@ -146,7 +146,7 @@ def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: d
     old = [sid for sid, is_old in staleness(engine, registry.series_ids(), now, settings).items()
            if is_old]
     stale = sorted(sid for sid, points in queries.newest_points(engine, old, 1).items() if points)
-    names = {sid: label(sid, row.name) for sid, row in queries.series_rows(engine, stale).items()}
+    names = {sid: label(sid, row.name) for sid, row in queries.series_by_id(engine, stale).items()}
     return Digest(
         day=day, timezone=settings.email.timezone, generated_at=now,
         previous_day=date.fromisoformat(previous.digest_date) if previous else None,

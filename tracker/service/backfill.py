@@ -160,7 +160,7 @@ def _store(engine: Engine, task: Task, data, now: datetime) -> None:
 
 
 def _stored_meta(engine: Engine, series_ids) -> dict[str, dict]:
-    rows = queries.series_rows(engine, series_ids)
+    rows = queries.series_by_id(engine, series_ids)
     return {sid: json.loads(row.meta) for sid, row in rows.items() if row.meta}
 
 

@@ -66,7 +66,7 @@ def load_inputs(
     its name and market state."""
     series_ids = list(series_ids)
     since = since or {}
-    rows = queries.series_rows(engine, series_ids)
+    rows = queries.series_by_id(engine, series_ids)
     newest = queries.newest_points(engine, series_ids, RECENT)
     loaded = queries.points_since(engine, {sid: since.get(sid) for sid in series_ids
                                            if sid not in newest_only})

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from db import queries
-from tracker.freshness import RECENT, series_stale
+from tracker.freshness import RECENT, stale_series
 from tracker.points import Point
 from tracker.sources import group_of
 
@@ -28,18 +28,7 @@ def staleness(
     each series' newest RECENT points, with when each arrived, unless given as ``newest``."""
     if newest is None:
         newest = queries.newest_points(engine, series_ids, RECENT)
-    health = queries.source_health(engine) if settings else {}
-    stale = {}
-    for series_id, rows in newest.items():
-        points = points_of(rows)
-        arrivals = [row.first_seen_at for row in rows]
-        if not settings:
-            stale[series_id] = series_stale(points, now, arrivals=arrivals)
-            continue
-        source = series_id.split(":", 1)[0]
-        attempted = health[source].last_attempt_at if source in health else None
-        # Every successful poll fetches the newest point again, or a newer one.
-        fetched = rows[-1].fetched_at if rows else None
-        stale[series_id] = series_stale(points, now, fetched, attempted,
-                                        settings.schedule.interval(group_of(source)), arrivals)
-    return stale
+    if not settings:
+        return stale_series(newest, now)
+    return stale_series(newest, now, queries.source_health(engine),
+                        lambda source: settings.schedule.interval(group_of(source)))

@@ -4,12 +4,17 @@ CLI and the quick path (tracker/quick.py) print the same."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from db.reads import SeriesOverviewRow, SourceHealthRow
 
 
-def series_rows(overview, health: dict[str, Any], stale: dict[str, bool]) -> list[dict[str, Any]]:
-    """``overview``: rows with the columns of ``db.queries.series_overview``; ``health``:
-    source -> its source_health row; ``stale``: series id -> stale or not."""
+def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, SourceHealthRow],
+                stale: Mapping[str, bool]) -> list[dict[str, Any]]:
+    """``overview``: every series (``db.reads.series_overview``); ``health``: source ->
+    its health row (``db.reads.source_health``); ``stale``: series id -> stale or not."""
     rows = []
     for row in overview:
         h = health.get(row.source)

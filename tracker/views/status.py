@@ -3,7 +3,11 @@ rows out, so the full CLI and the quick path (tracker/quick.py) print the same."
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from db.reads import SnapshotRow
 
 NOT_EVALUATED = "not evaluated yet: run `tracker poll`"
 
@@ -37,9 +41,9 @@ def side_price(yes_price: float | None, side: str | None) -> float | None:
 
 
 def status_rows(predictions: list[dict[str, Any]],
-                snapshots: dict[str, Any]) -> list[dict[str, Any]]:
+                snapshots: Mapping[str, SnapshotRow]) -> list[dict[str, Any]]:
     """One row per prediction, in registry order; ``snapshots`` maps a prediction id to its
-    newest snapshot (anything with the Snapshot columns as attributes). For a market,
+    newest snapshot (``db.reads.latest_snapshots``). For a market,
     ``value`` stays the market's yes price; ``side`` says which side was claimed."""
     rows = []
     for summary in predictions:

@@ -1,0 +1,196 @@
+"""The reads that both the full CLI and the quick path make, each written once: its SQL
+text, its typed row and the builder of that row.
+
+``db/queries.py`` runs them through SQLAlchemy, on SQLite and PostgreSQL alike, so the
+SQL here is portable. ``tracker/quick.py`` runs them on SQLite through the standard
+library's sqlite3, to answer ``status --json`` and ``series --json`` without importing
+SQLAlchemy or pydantic: so this module imports only the standard library. Each read
+takes ``run(sql, params)``, which executes the SQL on a connection and returns its rows
+as tuples; parameters are named (``:s0``), a style both drivers accept.
+
+The builders turn stored timestamps into aware UTC datetimes whichever way the driver
+gives them (see ``utc``), so both paths print the same bytes.
+"""
+
+# No `from __future__ import annotations` here: with it, NamedTuple compiles each field's
+# annotation string when the class is made, a millisecond the quick path would pay.
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+Run = Callable[[str, Mapping[str, Any]], Iterable[Sequence[Any]]]
+
+NEWEST_CHUNK = 200  # UNION ALL terms per statement: SQLite allows 500
+
+
+def utc(value: str | datetime | None) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime. SQLite holds naive UTC text
+    (db/types.py), which sqlite3 returns as it is; PostgreSQL's driver returns an aware
+    datetime in the session's time zone."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # Parsed with its zone: several times faster than .replace(tzinfo=UTC) afterwards,
+        # which counts when newest_points reads thousands of rows.
+        return datetime.fromisoformat(value + "+00:00")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# --- the newest snapshot of every prediction -------------------------------------------
+
+
+class SnapshotRow(NamedTuple):
+    """One snapshot: a prediction's evaluated state at one time (``db.models.Snapshot``)."""
+
+    id: int
+    prediction_id: str
+    at: datetime
+    status: str
+    probability: float | None
+    value: float | None
+    value_at: datetime | None
+    explanation: str
+    model: str | None
+    inputs: str | None  # JSON
+
+
+SNAPSHOT_COLUMNS = ", ".join(f"s.{name}" for name in SnapshotRow._fields)
+LATEST_SNAPSHOTS = f"""
+    SELECT {SNAPSHOT_COLUMNS}
+    FROM snapshot AS s
+    JOIN (SELECT max(id) AS id FROM snapshot GROUP BY prediction_id) AS newest
+      ON newest.id = s.id
+"""
+
+
+def snapshot_row(raw: Sequence[Any]) -> SnapshotRow:
+    id_, prediction_id, at, status, probability, value, value_at, explanation, model, inputs = raw
+    return SnapshotRow(id_, prediction_id, utc(at), status, probability, value, utc(value_at),
+                       explanation, model, inputs)
+
+
+def latest_snapshots(run: Run) -> dict[str, SnapshotRow]:
+    """The newest snapshot of every prediction, keyed by prediction id."""
+    return {row.prediction_id: row for row in map(snapshot_row, run(LATEST_SNAPSHOTS, {}))}
+
+
+# --- every series with its newest point -------------------------------------------------
+
+
+class SeriesOverviewRow(NamedTuple):
+    """A stored series with its point count and newest point (None, None: no points)."""
+
+    id: str
+    source: str
+    symbol: str
+    name: str | None
+    unit: str | None
+    points: int
+    last_ts: datetime | None
+    last_value: float | None
+
+
+# The count is the series row's point_count (kept by db.queries.upsert_observations); the
+# newest point comes from the index, series by series: nothing here visits every point.
+SERIES_OVERVIEW = """
+    SELECT id, source, symbol, name, unit, point_count,
+      (SELECT ts FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1),
+      (SELECT value FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1)
+    FROM series ORDER BY id
+"""
+
+
+def series_overview_row(raw: Sequence[Any]) -> SeriesOverviewRow:
+    id_, source, symbol, name, unit, points, last_ts, last_value = raw
+    return SeriesOverviewRow(id_, source, symbol, name, unit, points, utc(last_ts), last_value)
+
+
+def series_overview(run: Run) -> list[SeriesOverviewRow]:
+    """Every stored series, by id."""
+    return [series_overview_row(raw) for raw in run(SERIES_OVERVIEW, {})]
+
+
+# --- how each source's polls went ---------------------------------------------------------
+
+
+class SourceHealthRow(NamedTuple):
+    """How a source's last polls went (``db.models.SourceHealth``)."""
+
+    source: str
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    failing_since: datetime | None  # the first failure of the current run of them
+    last_error: str | None
+    failing_symbols: str | None  # JSON: read it with db.queries.symbol_errors
+    next_allowed_at: datetime | None
+
+
+SOURCE_HEALTH = f"SELECT {', '.join(SourceHealthRow._fields)} FROM source_health"
+
+
+def source_health_row(raw: Sequence[Any]) -> SourceHealthRow:
+    (source, last_attempt_at, last_success_at, consecutive_failures, failing_since, last_error,
+     failing_symbols, next_allowed_at) = raw
+    return SourceHealthRow(source, utc(last_attempt_at), utc(last_success_at),
+                           consecutive_failures, utc(failing_since), last_error, failing_symbols,
+                           utc(next_allowed_at))
+
+
+def source_health(run: Run) -> dict[str, SourceHealthRow]:
+    """Every source that has been polled, keyed by name."""
+    return {row.source: row for row in map(source_health_row, run(SOURCE_HEALTH, {}))}
+
+
+# --- the newest points of each series --------------------------------------------------------
+
+
+class StoredPoint(NamedTuple):
+    """A stored point with when it was fetched."""
+
+    ts: datetime
+    value: float
+    high: float | None
+    low: float | None
+    fetched_at: datetime  # the latest fetch that returned it
+    first_seen_at: datetime  # fetched_at for points stored before it was kept
+
+
+make_point = StoredPoint._make  # from one tuple: quicker than the keyword-aware __new__
+
+@functools.lru_cache(maxsize=64)
+def newest_points_sql(n: int, count: int) -> str:
+    """The newest ``count`` points of ``n`` series (parameters s0, s1, ...), newest first:
+    a UNION ALL of one index search per series. Text, not Core expressions: SQLAlchemy
+    took longer to compile the expression than the database to run it."""
+    one = ("SELECT * FROM (SELECT series_id, ts, value, high, low, fetched_at, "
+           "coalesce(first_seen_at, fetched_at) AS first_seen_at FROM observation "
+           "WHERE series_id = :s{i} ORDER BY ts DESC LIMIT {count}) AS newest{i}")
+    return " UNION ALL ".join(one.format(i=i, count=int(count)) for i in range(n))
+
+
+def newest_points(run: Run, series_ids: Iterable[str], count: int,
+                  per_statement: int = NEWEST_CHUNK) -> dict[str, list[StoredPoint]]:
+    """The newest ``count`` points of each series, in time order, ``per_statement`` series
+    in one statement. Through SQLAlchemy, or to a server, a statement costs more than its
+    index searches, so a poll reads a hundred market series in one. Straight through
+    sqlite3, one series per statement is quicker: the connection prepares that statement
+    once and reuses it, while a UNION of hundreds takes longer to prepare than to run."""
+    ids = list(series_ids)
+    found: dict[str, list[StoredPoint]] = {sid: [] for sid in ids}
+    for chunk in chunks(ids, per_statement):
+        params = {f"s{i}": sid for i, sid in enumerate(chunk)}
+        for series_id, ts, value, high, low, fetched_at, first_seen_at in run(
+            newest_points_sql(len(chunk), count), params
+        ):
+            found[series_id].append(make_point(
+                (utc(ts), value, high, low, utc(fetched_at), utc(first_seen_at))))
+    return {sid: rows[::-1] for sid, rows in found.items()}  # read newest first
