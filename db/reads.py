@@ -13,7 +13,7 @@ gives them (see ``utc``), so both paths print the same bytes.
 """
 
 # No `from __future__ import annotations` here: with it, NamedTuple compiles each field's
-# annotation string when the class is made, a millisecond the quick path would pay.
+# annotation string when the class is made, a cost the quick path pays on every run.
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime

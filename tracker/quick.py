@@ -2,7 +2,7 @@
 scripts and shell prompts that call them often.
 
 The full CLI imports pydantic (config and registry validation) and SQLAlchemy before it
-prints a row: about half a second. Yet what these two commands need from the config and
+prints a row, which costs many times the query (docs/performance.md, read commands). Yet what these two commands need from the config and
 the registry is small: the registry's fields for each prediction (status), the poll
 interval of each source group (series). So each full run leaves a cache of that
 (``remember_status``, ``remember_series``), keyed by everything that could change it:
@@ -26,6 +26,7 @@ import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db import reads
 from db.revision import head_revision
@@ -36,6 +37,10 @@ from tracker.jsonout import dumps
 from tracker.sources import SOURCES, group_of
 from tracker.views.series import series_rows
 from tracker.views.status import status_rows, summaries
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.registry import Registry
 
 CACHE_ENV = "XDG_CACHE_HOME"
 CACHE_FORMAT = 3  # bumped when what is cached changes shape: an older cache is not read
@@ -69,7 +74,7 @@ def quick_answer(argv: list[str]) -> str | None:
     return dumps(rows)
 
 
-def remember_status(settings, registry) -> None:
+def remember_status(settings: Settings, registry: Registry) -> None:
     """Cache what a quick ``status --json`` needs: the registry's fields, in order."""
     from tracker.registry.loader import registry_files
 
@@ -77,14 +82,14 @@ def remember_status(settings, registry) -> None:
               {"predictions": summaries(registry)})
 
 
-def remember_series(settings) -> None:
+def remember_series(settings: Settings) -> None:
     """Cache what a quick ``series --json`` needs: each source group's poll interval."""
     intervals = {group: settings.schedule.interval(group).total_seconds()
                  for group in {group_of(source) for source in SOURCES}}
     _remember("series", settings, [], {"intervals": intervals})
 
 
-def _remember(command: str, settings, files: list[Path], content: dict) -> None:
+def _remember(command: str, settings: Settings, files: list[Path], content: dict) -> None:
     """Best effort: a cache that cannot be written costs speed, nothing else."""
     from sqlalchemy.engine import make_url
 

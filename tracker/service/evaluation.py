@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -15,6 +16,12 @@ from tracker.freshness import RECENT, series_stale
 from tracker.registry.labels import label
 from tracker.service.freshness import points_of, staleness
 from tracker.units import unit_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    
+    from tracker.config import Settings
+    from tracker.registry import Registry
 
 log = logging.getLogger("tracker.evaluate")
 
@@ -58,7 +65,7 @@ def latest_only(predictions) -> set[str]:
 
 
 def load_inputs(
-    engine: Engine, series_ids, now: datetime, settings=None,
+    engine: Engine, series_ids: Iterable[str], now: datetime, settings: Settings | None = None,
     since: dict[str, datetime] | None = None, newest_only: set[str] = frozenset(),
 ) -> dict[str, SeriesInput]:
     """Every series as the evaluators see it: its points (from ``since``, per series, when
@@ -106,7 +113,9 @@ def _changed(previous, current: Evaluation) -> bool:
     return abs(previous.probability - current.probability) > PROBABILITY_EPSILON
 
 
-def evaluate_all(engine: Engine, registry, now: datetime, settings=None) -> dict[str, Evaluation]:
+def evaluate_all(
+    engine: Engine, registry: Registry, now: datetime, settings: Settings | None = None
+) -> dict[str, Evaluation]:
     """Evaluate every prediction; store a snapshot for those whose state changed.
     ``settings`` (the poll intervals) lets a series go stale when its source fails."""
     with _evaluation_lock:
@@ -114,7 +123,7 @@ def evaluate_all(engine: Engine, registry, now: datetime, settings=None) -> dict
 
 
 def evaluate_registry(
-    registry, inputs: dict[str, SeriesInput], now: datetime, verdicts: dict | None = None,
+    registry: Registry, inputs: dict[str, SeriesInput], now: datetime, verdicts: dict | None = None,
     previous: dict | None = None,
 ) -> dict[str, Evaluation]:
     """Every prediction's evaluation, parts before the composites that use them; a manual
@@ -174,7 +183,9 @@ def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, Se
     return past
 
 
-def _evaluate_all(engine: Engine, registry, now: datetime, settings) -> dict[str, Evaluation]:
+def _evaluate_all(
+    engine: Engine, registry: Registry, now: datetime, settings: Settings | None
+) -> dict[str, Evaluation]:
     inputs = load_inputs(engine, registry.series_ids(), now, settings, needed_since(registry),
                          newest_only=latest_only(registry))
     previous = queries.latest_snapshots(engine)
@@ -200,7 +211,7 @@ def _evaluate_all(engine: Engine, registry, now: datetime, settings) -> dict[str
     return results
 
 
-def made_on_prices(engine: Engine, registry) -> dict[str, float]:
+def made_on_prices(engine: Engine, registry: Registry) -> dict[str, float]:
     """What the market or model gave each open prediction at the end of its made_on day,
     from stored history (run `tracker backfill` first for a price a year back). A
     prediction already settled that day, or with no data then, gets no price."""

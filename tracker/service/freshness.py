@@ -4,7 +4,9 @@ digest ask without importing every evaluator."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -12,6 +14,9 @@ from db import queries
 from tracker.freshness import RECENT, stale_series
 from tracker.points import Point
 from tracker.sources import group_of
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
 
 
 def points_of(rows) -> list[Point]:
@@ -21,7 +26,8 @@ def points_of(rows) -> list[Point]:
 
 
 def staleness(
-    engine: Engine, series_ids, now: datetime, settings=None, newest: dict | None = None,
+    engine: Engine, series_ids: Iterable[str], now: datetime, settings: Settings | None = None,
+    newest: dict | None = None,
 ) -> dict[str, bool]:
     """Which series are stale: by their newest points against the release cadence they
     have shown, and, with ``settings``, by a source that keeps failing for them. Reads

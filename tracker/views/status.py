@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from db.reads import SnapshotRow
+    from tracker.registry import Registry
 
 NOT_EVALUATED = "not evaluated yet: run `tracker poll`"
 
@@ -28,7 +29,7 @@ def prediction_summary(prediction, part_of: list[str] | None = None) -> dict[str
     }
 
 
-def summaries(registry) -> list[dict[str, Any]]:
+def summaries(registry: Registry) -> list[dict[str, Any]]:
     """Every prediction's summary, in registry order."""
     return [prediction_summary(p, registry.part_of.get(p.id)) for p in registry]
 
