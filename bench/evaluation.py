@@ -159,7 +159,7 @@ def per_prediction(engine, registry, now, settings):
 
 
 def rank_inputs(prediction, now: datetime, n_days: int = 250, seed: int = 9) -> dict[str, SeriesInput]:
-    """9 series x ``n_days`` trading days (weekdays) ending at ``now``."""
+    """Every series the prediction reads, ``n_days`` trading days (weekdays) ending at ``now``."""
     days: list[datetime] = []
     day = now.date()
     while len(days) < n_days:
@@ -169,7 +169,7 @@ def rank_inputs(prediction, now: datetime, n_days: int = 250, seed: int = 9) -> 
     days.reverse()
     rng = random.Random(seed)
     inputs = {}
-    for series_id in [prediction.series, *prediction.universe]:
+    for series_id in prediction.series_ids():  # the ranked series or basket, and its rivals
         points = [Point(p["ts"], p["value"], p["high"], p["low"]) for p in walk(rng, series_id, days)]
         inputs[series_id] = SeriesInput(series_id, points, label=series_id)
     return inputs
