@@ -50,8 +50,8 @@ def upgrade() -> None:
         " SELECT series_id, ts FROM ("
         "  SELECT o.series_id, o.ts, o.value,"
         "   lag(o.value) OVER (PARTITION BY o.series_id ORDER BY o.ts) AS previous"
-        "  FROM observation AS o JOIN series AS s ON s.id = o.series_id"
-        f"  WHERE s.source IN {MARKETS}"
+        "  FROM observation AS o"
+        f"  WHERE o.series_id IN (SELECT id FROM series WHERE source IN {MARKETS})"
         " ) AS market_points WHERE previous = value)"
     )
     op.execute(
