@@ -38,6 +38,15 @@ class Series(SQLModel, table=True):
     # How many observations the series has: kept by db.queries.upsert_observations in the
     # transaction that stores them, so listing series never counts millions of rows.
     point_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Markets only: their odds are stored when they change (db.queries.upsert_observations
+    # with changes_only), so the newest point says when the odds last moved, and this says
+    # when a fetch last returned them, changed or not. NULL for prices and macro series,
+    # whose every bar is stored, and for a market no poll has read yet.
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a second read in a row gave the market's final state (resolved with a value, or
+    # void) and the same value: from then on the poll no longer asks for it. NULL while
+    # the market is open, and after only one read of its final state.
+    resolution_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Observation(SQLModel, table=True):

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, update
 
-from db import reads
+from db import changes, reads
 from db.models import (
     BackfillProgress,
     DigestLog,
@@ -25,7 +25,14 @@ from db.models import (
     Snapshot,
     SourceHealth,
 )
-from db.reads import SeriesOverviewRow, SnapshotRow, SourceHealthRow, StoredPoint, chunks
+from db.reads import (
+    Confirmation,
+    SeriesOverviewRow,
+    SnapshotRow,
+    SourceHealthRow,
+    StoredPoint,
+    chunks,
+)
 
 UPSERT_BATCH = 50_000
 COUNT_CHUNK = 300  # series per count query in upsert_observations: 3 parameters each
@@ -98,13 +105,17 @@ def ensure_series(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(stmt, list(rows))
 
 
-def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
+def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]],
+                        changes_only: bool = False) -> int:
     """Store points idempotently: one upsert statement per batch of up to UPSERT_BATCH rows.
 
     The same (series_id, ts) twice leaves one row; a revised value replaces the old one,
     and ``first_seen_at`` (the first ``fetched_at``) stays. Each series' ``point_count``
     grows by the rows that were new, in the same transaction (see ``_store_batch``).
-    Returns the number of rows sent.
+
+    With ``changes_only`` (market odds, polled far more often than they move) a point is
+    stored only where the value changes: see db/changes.py. Returns the number of rows
+    sent to the database.
     """
     stmt = _insert(engine, _OBS)
     stmt = stmt.on_conflict_do_update(
@@ -125,12 +136,10 @@ def upsert_observations(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
         for row in rows:
             batch.append(row | {"first_seen_at": row["fetched_at"]})
             if len(batch) >= UPSERT_BATCH:
-                _store_batch(conn, stmt, batch)
-                sent += len(batch)
+                sent += _store_batch(conn, stmt, batch, changes_only)
                 batch = []
         if batch:
-            _store_batch(conn, stmt, batch)
-            sent += len(batch)
+            sent += _store_batch(conn, stmt, batch, changes_only)
     return sent
 
 
@@ -145,8 +154,10 @@ _ADD_POINTS = (
 )
 
 
-def _store_batch(conn, stmt, batch: list[dict[str, Any]]) -> None:
-    """Upsert one batch and add the rows that were new to their series' ``point_count``.
+def _store_batch(conn, stmt, batch: list[dict[str, Any]], changes_only: bool = False) -> int:
+    """Upsert one batch and add the rows that were new to their series' ``point_count``;
+    with ``changes_only``, only the rows that change their series' value. Returns the
+    number of rows upserted.
 
     No trigger: PostgreSQL's executemany runs one statement per row, so a trigger would
     update the series row once per point. Instead each series' stored rows between the
@@ -163,15 +174,45 @@ def _store_batch(conn, stmt, batch: list[dict[str, Any]]) -> None:
     could deadlock, and the server would then fail one of them, storing nothing of it.)
     """
     ranges = _ts_ranges(batch)
-    ids = sorted(ranges)
-    conn.execute(_LOCK_SERIES, [{"sid": sid} for sid in ids])
+    conn.execute(_LOCK_SERIES, [{"sid": sid} for sid in sorted(ranges)])
+    if changes_only:  # read under the lock: a writer at once would store the same change
+        batch = changes.only_changes(batch, changes.read_around(conn, ranges))
+        if not batch:
+            return 0
+        ranges = _ts_ranges(batch)
     before = _count_in_ranges(conn, ranges)
     conn.execute(stmt, batch)
     after = _count_in_ranges(conn, ranges)
-    added = [{"sid": sid, "added": after[sid] - before[sid]} for sid in ids
+    added = [{"sid": sid, "added": after[sid] - before[sid]} for sid in sorted(ranges)
              if after[sid] != before[sid]]
     if added:
         conn.execute(_ADD_POINTS, added)
+    return len(batch)
+
+
+# Statement of confirm_series, run once per series (executemany).
+_CONFIRM = (
+    update(_SERIES).where(_SERIES.c.id == bindparam("sid"))
+    .values(confirmed_at=bindparam("at", type_=_SERIES.c.confirmed_at.type),
+            resolution_confirmed_at=bindparam("settled", type_=_SERIES.c.confirmed_at.type))
+)
+
+
+def confirm_series(engine: Engine, settled: Mapping[str, datetime | None], at: datetime) -> None:
+    """Record that the fetch at ``at`` returned these market series (their odds changed or
+    not), each with when its final state was confirmed (None: open, or final only once)."""
+    if not settled:
+        return
+    with engine.begin() as conn:
+        conn.execute(_CONFIRM, [{"sid": sid, "at": at, "settled": when}
+                                for sid, when in sorted(settled.items())])
+
+
+def confirmations(engine: Engine) -> dict[str, Confirmation]:
+    """When each market series was last returned by a fetch, by id
+    (``db.reads.confirmations``)."""
+    with engine.connect() as conn:
+        return reads.confirmations(_runner(conn))
 
 
 def _ts_ranges(batch: list[dict[str, Any]]) -> dict[str, tuple[datetime, datetime]]:
@@ -261,6 +302,8 @@ class SeriesRow(NamedTuple):
     resolved_value: float | None
     meta: str | None  # JSON
     point_count: int
+    confirmed_at: datetime | None  # markets: the latest fetch that returned the series
+    resolution_confirmed_at: datetime | None  # markets: final state read twice; not polled
 
 
 def series_by_id(engine: Engine, series_ids: Iterable[str]) -> dict[str, SeriesRow]:

@@ -96,6 +96,9 @@ class SeriesOverviewRow(NamedTuple):
     points: int
     last_ts: datetime | None
     last_value: float | None
+    # A market's: when a fetch last returned its odds, which are stored only when they
+    # change (see ``Confirmation``); None for other series.
+    confirmed_at: datetime | None
 
 
 # The count is the series row's point_count (kept by db.queries.upsert_observations); the
@@ -103,19 +106,43 @@ class SeriesOverviewRow(NamedTuple):
 SERIES_OVERVIEW = """
     SELECT id, source, symbol, name, unit, point_count,
       (SELECT ts FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1),
-      (SELECT value FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1)
+      (SELECT value FROM observation WHERE series_id = series.id ORDER BY ts DESC LIMIT 1),
+      confirmed_at
     FROM series ORDER BY id
 """
 
 
 def series_overview_row(raw: Sequence[Any]) -> SeriesOverviewRow:
-    id_, source, symbol, name, unit, points, last_ts, last_value = raw
-    return SeriesOverviewRow(id_, source, symbol, name, unit, points, utc(last_ts), last_value)
+    id_, source, symbol, name, unit, points, last_ts, last_value, confirmed_at = raw
+    return SeriesOverviewRow(id_, source, symbol, name, unit, points, utc(last_ts), last_value,
+                             utc(confirmed_at))
 
 
 def series_overview(run: Run) -> list[SeriesOverviewRow]:
     """Every stored series, by id."""
     return [series_overview_row(raw) for raw in run(SERIES_OVERVIEW, {})]
+
+
+# --- when each market was last confirmed --------------------------------------------------
+
+
+class Confirmation(NamedTuple):
+    """A market series' fetch times. Its odds are stored only when they change, so its
+    newest point says when they last moved, not whether they are still being seen."""
+
+    confirmed_at: datetime  # the latest fetch that returned the series, changed or not
+    # When a second read confirmed its final state; it is no longer polled after that.
+    resolution_confirmed_at: datetime | None
+
+
+CONFIRMATIONS = ("SELECT id, confirmed_at, resolution_confirmed_at FROM series "
+                 "WHERE confirmed_at IS NOT NULL")
+
+
+def confirmations(run: Run) -> dict[str, Confirmation]:
+    """Every series a poll has confirmed (the markets), by id."""
+    return {id_: Confirmation(utc(confirmed_at), utc(settled))
+            for id_, confirmed_at, settled in run(CONFIRMATIONS, {})}
 
 
 # --- how each source's polls went ---------------------------------------------------------

@@ -139,10 +139,12 @@ def test_a_market_gap_is_filled_from_the_clob_history(tmp_path):
         history_asks = [r for r in server.requests if r.startswith("/prices-history")]
 
     assert len(history_asks) == 1 and f"startTs={int(before_gap.timestamp())}" in history_asks[0]
-    stored = [row.ts for row in queries.series_points(engine, f"polymarket:{slug}")]
-    # The point before the gap, the 12 hourly CLOB points inside it, and this poll's price.
-    assert len(stored) == 1 + 12 + 1
-    assert stored[0] == before_gap and stored[-1] == back
+    stored = [(row.ts.strftime("%d %H:%M"), row.value)
+              for row in queries.series_points(engine, f"polymarket:{slug}")]
+    # The point before the gap, each change among the 12 hourly CLOB points inside it
+    # (the last nine repeat 0.9695: stored once), and this poll's price, resolved at 1.
+    assert stored == [("22 12:00", 0.97), ("22 16:00", 0.9705), ("22 17:00", 0.97),
+                      ("22 18:00", 0.9695), ("23 04:00", 1.0)]
 
 
 def test_a_symbol_that_does_not_exist_is_its_own_problem_not_its_sources(tmp_path, caplog):

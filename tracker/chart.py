@@ -30,12 +30,17 @@ def draw(
     low: float | None = None,
     high: float | None = None,
     fmt: Callable[[float], str] = lambda v: f"{v:,.4g}",
+    until: datetime | None = None,
 ) -> list[str]:
     """Lines of text: the chart with its scale on the left and its dates below.
-    ``low``/``high`` fix the scale (0 and 1 for probabilities); else the data's range."""
+    ``low``/``high`` fix the scale (0 and 1 for probabilities); else the data's range.
+    A value holds until the next one; the last holds on to ``until`` when that is later
+    (when it was last seen to hold)."""
     points = [(ts, v) for ts, v in points if v is not None]
     if not points:
         return ["(no history yet)"]
+    if until is not None and until > points[-1][0]:
+        points.append((until, points[-1][1]))
     values = step_values(points, width) if len(points) > 1 else [points[0][1]] * width
     low = min(values) if low is None else low
     high = max(values) if high is None else high

@@ -12,6 +12,12 @@ Two tests, either one makes a series stale:
 - Its source was asked since the series was last refreshed, and it has not been
   refreshed for three poll intervals (a source or a symbol failing).
 
+A market's odds are stored only when they change, so the spacing of its points says
+nothing about whether it is still being read. A market series a poll has confirmed is
+judged by the time of that confirmation instead (``confirmed_stale``): both tests apply,
+with the poll interval as its cadence. A market whose final state was confirmed is
+never stale: its value will not change, and it is no longer polled.
+
 Staleness only decides whether an open claim gets a probability: a claim settled by
 stored data stays settled.
 """
@@ -43,6 +49,12 @@ if TYPE_CHECKING:  # for annotations only
         """A source's health row (``db.reads.SourceHealthRow``): when it was last asked."""
 
         last_attempt_at: datetime | None
+
+    class Confirmed(Protocol):
+        """A market series' fetch times (``db.reads.Confirmation``)."""
+
+        confirmed_at: datetime  # the latest fetch that returned it, changed or not
+        resolution_confirmed_at: datetime | None  # its final state, read twice
 
 RECENT = 30  # newest points read to judge a series: six weekly releases of daily data
 # Points first stored this close together arrived in one release (one poll, one backfill).
@@ -126,24 +138,62 @@ def series_stale(
     return interval is not None and fetch_overdue(last_fetch, last_attempt, now, interval)
 
 
+def confirmed_stale(
+    confirmation: Confirmed, has_points: bool, now: datetime,
+    interval: timedelta | None = None, last_attempt: datetime | None = None,
+) -> bool:
+    """Is a market series a poll confirms stale? Not once its final state is confirmed.
+    Else when it has not been confirmed for its poll ``interval`` and the slack (the
+    expected release missed, each confirmation being a release), or, with ``interval``,
+    when its source was asked since and it has gone unconfirmed for FETCH_INTERVALS
+    polls. A ``now`` before the confirmation (a past moment looked back on) finds it
+    fresh: the value stored then held until that confirmation."""
+    if not has_points:
+        return True
+    if confirmation.resolution_confirmed_at is not None:
+        return False
+    period = interval or timedelta(0)
+    if now - confirmation.confirmed_at > period + slack(period):
+        return True
+    return interval is not None and fetch_overdue(confirmation.confirmed_at, last_attempt,
+                                                  now, interval)
+
+
+def last_seen(last_ts: datetime | None, confirmed_at: datetime | None) -> datetime | None:
+    """When a series' newest value was last seen: its newest point's time, or, for a
+    market (whose odds are stored only when they change), the later time a poll
+    confirmed that value."""
+    if last_ts is None or confirmed_at is None:
+        return last_ts
+    return max(last_ts, confirmed_at)
+
+
 def stale_series(
     newest: Mapping[str, Sequence[Stored]], now: datetime,
     health: Mapping[str, Polled] | None = None,
     poll_interval: Callable[[str], timedelta] | None = None,
+    confirmed: Mapping[str, Confirmed] | None = None,
 ) -> dict[str, bool]:
     """Which series are stale. ``newest``: series id -> its newest RECENT stored points,
     oldest first. With ``poll_interval`` (source name -> how often it is polled), also a
     series its source has not refreshed although asked (``health``: source name -> its
-    health row, for when the source was last asked)."""
+    health row, for when the source was last asked). ``confirmed``: series id -> its
+    confirmation, for the market series a poll has confirmed, judged by it."""
     health = health or {}
+    confirmed = confirmed or {}
     stale = {}
     for series_id, rows in newest.items():
+        source = series_id.split(":", 1)[0]
+        attempted = health[source].last_attempt_at if source in health else None
+        if series_id in confirmed:
+            interval = poll_interval(source) if poll_interval else None
+            stale[series_id] = confirmed_stale(confirmed[series_id], bool(rows), now, interval,
+                                               attempted)
+            continue
         arrivals = [row.first_seen_at for row in rows]
         if poll_interval is None:
             stale[series_id] = series_stale(rows, now, arrivals=arrivals)
             continue
-        source = series_id.split(":", 1)[0]
-        attempted = health[source].last_attempt_at if source in health else None
         # Every successful poll fetches the newest point again, or a newer one.
         fetched = rows[-1].fetched_at if rows else None
         stale[series_id] = series_stale(rows, now, fetched, attempted, poll_interval(source),

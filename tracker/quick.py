@@ -203,5 +203,6 @@ def _series(connection: sqlite3.Connection, entry: dict) -> list[dict]:
     newest = reads.newest_points(connection.execute, [row.id for row in overview], RECENT,
                                  per_statement=1)  # see reads.newest_points
     stale = stale_series(newest, datetime.now(UTC), health,
-                         lambda source: timedelta(seconds=intervals[group_of(source)]))
+                         lambda source: timedelta(seconds=intervals[group_of(source)]),
+                         reads.confirmations(connection.execute))
     return series_rows(overview, health, stale)

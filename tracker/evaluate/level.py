@@ -110,7 +110,7 @@ def _market(
         return None, why, {}
     last = market.points[-1]
     if market.stale:
-        return None, f"{market.name} odds are stale (last {last.ts:%Y-%m-%d %H:%M} UTC)", {}
+        return None, f"{market.name} odds are stale (last {market.last_seen:%Y-%m-%d %H:%M} UTC)", {}
     p = last.value if yes else 1.0 - last.value
     return (
         p,

@@ -46,8 +46,8 @@ def evaluate(prediction: Market, inputs: dict[str, SeriesInput], now: datetime) 
     if why := guards.why_empty(series, "odds"):
         return guards.no_data(why)
     if series.stale:
-        return guards.no_data(f"{series.name} odds are stale: last {last.ts:%Y-%m-%d %H:%M} UTC",
-                              last)
+        return guards.no_data(
+            f"{series.name} odds are stale: last {series.last_seen:%Y-%m-%d %H:%M} UTC", last)
     p = last.value if yes else 1.0 - last.value
     note = PENDING_STATES.get(series.state or "")
     explanation = f"{series.name}: market gives {prediction.side} {pct(p)}"

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker import units
+from tracker.freshness import last_seen
 from tracker.points import Point
+
+if TYPE_CHECKING:
+    from tracker.freshness import Confirmed
 
 
 class Status(StrEnum):
@@ -32,10 +36,20 @@ class SeriesInput:
     unit: str | None = None  # tracker.units: how its values print (None: from its id)
     state: str | None = None  # markets: open, proposed, disputed, closed, resolved, void
     resolved_value: float | None = None  # markets: 1.0 yes won, 0.0 no won, else scalar
+    # Markets a poll has read: when it last confirmed the odds, which are stored only when
+    # they change (``db.reads.Confirmation``); None for other series.
+    confirmation: Confirmed | None = None
 
     @property
     def name(self) -> str:
         return self.label or self.series_id
+
+    @property
+    def last_seen(self) -> datetime | None:
+        """When the newest value was last seen: a market's last confirmation of it, else
+        the newest point's time."""
+        confirmed = self.confirmation.confirmed_at if self.confirmation else None
+        return last_seen(self.points[-1].ts if self.points else None, confirmed)
 
     def show(self, value: float) -> str:
         """A value of this series in its unit: $58.10, 3.75%, 6,845.5."""

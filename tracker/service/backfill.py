@@ -4,7 +4,8 @@ Each series is read in windows that suit its API (a year of Yahoo bars, a whole 
 series, 14 days of Polymarket CLOB prices, 200 days of hourly Kalshi candles), oldest
 first. After each window its points are upserted and the end of the window is recorded in
 ``backfill_progress``, so an interrupted run resumes at the first window not stored, and
-a window read twice leaves one row per timestamp. Series run concurrently; the HTTP layer's
+a window read twice leaves one row per timestamp. A market's history is stored as its poll
+stores it, only where the odds changed. Series run concurrently; the HTTP layer's
 per-host limits keep each API's load polite.
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy import Engine
 from db import queries
 from tracker.config import Settings
 from tracker.service.evaluation import evaluate_all
-from tracker.service.poll import history_before_start
+from tracker.service.poll import changes_only, history_before_start
 from tracker.sources import SOURCES, load_source
 from tracker.sources.base import HistorySource, SourceError
 from tracker.sources.http import HttpClient
@@ -156,6 +157,7 @@ def _store(engine: Engine, task: Task, data, now: datetime) -> None:
         engine,
         ({"series_id": task.series_id, "ts": p.ts, "value": p.value, "high": p.high,
           "low": p.low, "fetched_at": now} for p in data.points),
+        changes_only=changes_only(task.source),
     )
 
 
@@ -176,7 +178,7 @@ async def _run_all(
 
 
 def fill_gaps(settings: Settings, engine: Engine, gaps: dict[str, datetime], now: datetime) -> None:
-    """Fetch each series' history from its last point before a gap up to ``now``."""
+    """Fetch each series' history from when it was last seen before a gap up to ``now``."""
     tasks = [Task(series_id, since, since) for series_id, since in gaps.items()]
     asyncio.run(_run_all(settings, engine, tasks, now, Reporter()))
     for task in tasks:

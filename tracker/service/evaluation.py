@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from db import queries
 from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
-from tracker.freshness import RECENT, series_stale
+from tracker.freshness import RECENT, confirmed_stale, series_stale
 from tracker.registry.labels import label
 from tracker.service.freshness import points_of, staleness
 from tracker.units import unit_of
@@ -79,7 +79,8 @@ def load_inputs(
                                            if sid not in newest_only})
     points = {series_id: points_of(loaded.get(series_id, newest[series_id]))
               for series_id in series_ids}
-    stale = staleness(engine, series_ids, now, settings, newest=newest)
+    confirmed = queries.confirmations(engine)
+    stale = staleness(engine, series_ids, now, settings, newest=newest, confirmed=confirmed)
     inputs = {}
     for series_id in series_ids:
         row = rows.get(series_id)
@@ -91,6 +92,7 @@ def load_inputs(
             unit=unit_of(series_id, row.unit if row else None),
             state=row.state if row else None,
             resolved_value=row.resolved_value if row else None,
+            confirmation=confirmed.get(series_id),
         )
     return inputs
 
@@ -176,8 +178,10 @@ def inputs_as_of(inputs: dict[str, SeriesInput], when: datetime) -> dict[str, Se
     past = {}
     for series_id, series in inputs.items():
         points = [p for p in series.points if p.ts <= when]
+        stale = (series_stale(points, when) if series.confirmation is None
+                 else confirmed_stale(series.confirmation, bool(points), when))
         past[series_id] = replace(
-            series, points=points, stale=series_stale(points, when),
+            series, points=points, stale=stale,
             state="open" if series.state is not None else None, resolved_value=None,
         )
     return past

@@ -27,14 +27,18 @@ def points_of(rows) -> list[Point]:
 
 def staleness(
     engine: Engine, series_ids: Iterable[str], now: datetime, settings: Settings | None = None,
-    newest: dict | None = None,
+    newest: dict | None = None, confirmed: dict | None = None,
 ) -> dict[str, bool]:
     """Which series are stale: by their newest points against the release cadence they
-    have shown, and, with ``settings``, by a source that keeps failing for them. Reads
-    each series' newest RECENT points, with when each arrived, unless given as ``newest``."""
+    have shown (a market's by when a poll last confirmed it), and, with ``settings``, by a
+    source that keeps failing for them. Reads each series' newest RECENT points, with
+    when each arrived, unless given as ``newest``; and the markets' confirmations unless
+    given as ``confirmed``."""
     if newest is None:
         newest = queries.newest_points(engine, series_ids, RECENT)
+    if confirmed is None:
+        confirmed = queries.confirmations(engine)
     if not settings:
-        return stale_series(newest, now)
+        return stale_series(newest, now, confirmed=confirmed)
     return stale_series(newest, now, queries.source_health(engine),
-                        lambda source: settings.schedule.interval(group_of(source)))
+                        lambda source: settings.schedule.interval(group_of(source)), confirmed)

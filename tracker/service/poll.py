@@ -6,6 +6,11 @@ others: whatever arrived is stored, and the failure is recorded and reported. Wh
 source's fetch raises, and a fetch still running at the request deadline, is that
 source's failure outright. A symbol whose values it cannot take (tracker/plausible.py)
 is refused and reported as that symbol's failure, never stored.
+
+Market odds are stored only when they change (a market polled every few minutes holds
+the same price for hours); each poll records instead that the series was confirmed. A
+market read twice in a row in the same final state is not asked for again: one read
+alone could be a mistaken answer, and the next poll would correct it.
 """
 
 from __future__ import annotations
@@ -25,10 +30,18 @@ from tracker import plausible
 from tracker.config import Settings, parse_duration
 from tracker.service.evaluation import evaluate_all
 from tracker.sources import SOURCES, group_of, load_source
-from tracker.sources.base import SourceError, SourceReport, refuse_empty_series, unexpected
+from tracker.sources.base import (
+    SeriesData,
+    SourceError,
+    SourceReport,
+    refuse_empty_series,
+    unexpected,
+)
 from tracker.sources.http import HttpClient
 
 if TYPE_CHECKING:
+    from db.queries import SeriesRow
+    from db.reads import Confirmation
     from tracker.registry import Registry
 
 log = logging.getLogger("tracker.poll")
@@ -86,20 +99,39 @@ class CycleResult:
         return all(line.ok for line in self.lines)
 
 
+def changes_only(source: str) -> bool:
+    """Is this source's series stored only when its value changes? Market odds are;
+    prices and macro series keep one point per bar."""
+    return group_of(source) == "markets"
+
+
+def is_final(state: str | None, resolved_value: float | None) -> bool:
+    """A market state that no later read changes: resolved with a value, or void."""
+    return state == "void" or (state == "resolved" and resolved_value is not None)
+
+
 def wanted_symbols(
-    registry: Registry, engine: Engine, sources: set[str] | None = None
+    registry: Registry, engine: Engine, sources: set[str] | None = None,
+    confirmed: dict[str, Confirmation] | None = None,
 ) -> dict[str, dict[str, date]]:
     """source -> {symbol: first date to fetch}: from the last stored point when there is
-    one (so a gap after downtime fills itself), else from before the earliest start."""
+    one (so a gap after downtime fills itself), else from before the earliest start. A
+    market whose final state was confirmed (``confirmed``: the series' confirmations,
+    read here when not given) is not asked for."""
     first_needed: dict[str, date] = {}
     for prediction in registry:
         for series_id in prediction.series_ids():
             start = prediction.start - history_before_start(series_id)
             first_needed[series_id] = min(start, first_needed.get(series_id, start))
     last = queries.last_timestamps(engine, first_needed)
+    if confirmed is None:
+        confirmed = queries.confirmations(engine)
+    settled = {sid for sid, seen in confirmed.items() if seen.resolution_confirmed_at}
     wanted: dict[str, dict[str, date]] = defaultdict(dict)
     for series_id, first in sorted(first_needed.items()):
         source, symbol = series_id.split(":", 1)
+        if series_id in settled:
+            continue  # read twice in the same final state: nothing left to learn
         if source in SOURCES and (sources is None or source in sources):
             stored = last.get(series_id)
             wanted[source][symbol] = stored.date() if stored else first
@@ -215,38 +247,7 @@ def refuse_implausible(engine: Engine, report: SourceReport) -> SourceReport:
 
 def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> SourceLine:
     report = refuse_implausible(engine, report)
-    queries.upsert_series(
-        engine,
-        [
-            {
-                "id": f"{report.source}:{s.symbol}",
-                "source": report.source,
-                "symbol": s.symbol,
-                "name": s.name,
-                "unit": s.unit,
-                "first_seen_at": now,
-                "state": s.state,
-                "resolved_value": s.resolved_value,
-                "meta": json.dumps(s.meta, sort_keys=True) if s.meta else None,
-            }
-            for s in report.series
-        ],
-    )
-    queries.upsert_observations(
-        engine,
-        (
-            {
-                "series_id": f"{report.source}:{s.symbol}",
-                "ts": p.ts,
-                "value": p.value,
-                "high": p.high,
-                "low": p.low,
-                "fetched_at": now,
-            }
-            for s in report.series
-            for p in s.points
-        ),
-    )
+    store_series(engine, report, now)
     # The source fails only outright; otherwise its failing symbols are kept, each with
     # its message, for `tracker health`, and the source counts as a success.
     outright = failed_outright(report)
@@ -258,6 +259,64 @@ def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> S
     line = SourceLine(report.source, len(report.series), report.points, dict(report.errors))
     _log_transition(report, before, line)
     return line
+
+
+def store_series(engine: Engine, report: SourceReport, now: datetime) -> None:
+    """Store what the source returned: each series' row and its points (a market's only
+    where its odds changed, and the series marked confirmed at ``now``)."""
+    markets = changes_only(report.source)
+    ids = [f"{report.source}:{s.symbol}" for s in report.series]
+    previous = queries.series_by_id(engine, ids) if markets else {}
+    queries.upsert_series(
+        engine,
+        [
+            {
+                "id": series_id,
+                "source": report.source,
+                "symbol": s.symbol,
+                "name": s.name,
+                "unit": s.unit,
+                "first_seen_at": now,
+                "state": s.state,
+                "resolved_value": s.resolved_value,
+                "meta": json.dumps(s.meta, sort_keys=True) if s.meta else None,
+            }
+            for series_id, s in zip(ids, report.series, strict=True)
+        ],
+    )
+    queries.upsert_observations(
+        engine,
+        (
+            {
+                "series_id": series_id,
+                "ts": p.ts,
+                "value": p.value,
+                "high": p.high,
+                "low": p.low,
+                "fetched_at": now,
+            }
+            for series_id, s in zip(ids, report.series, strict=True)
+            for p in s.points
+        ),
+        changes_only=markets,
+    )
+    if markets:  # after the points: a confirmation never vouches for odds not yet stored
+        queries.confirm_series(engine, {
+            series_id: settled_at(previous.get(series_id), s, now)
+            for series_id, s in zip(ids, report.series, strict=True)
+        }, now)
+
+
+def settled_at(previous: SeriesRow | None, read: SeriesData, now: datetime) -> datetime | None:
+    """When this market's final state was confirmed: ``now`` when this read gives the
+    same final state and value as the read before it (``previous``, the stored series),
+    or earlier if that was already confirmed; None while it is not final, or has been
+    read so only once."""
+    if previous is None or not is_final(read.state, read.resolved_value):
+        return None
+    if (previous.state, previous.resolved_value) != (read.state, read.resolved_value):
+        return None
+    return previous.resolution_confirmed_at or now
 
 
 def run_cycle(
@@ -272,7 +331,8 @@ def run_cycle(
     source backing off (Retry-After, or failing outright) is skipped until its time."""
     now = now or datetime.now(UTC)
     health = queries.source_health(engine)
-    wanted = wanted_symbols(registry, engine, sources)
+    confirmed = queries.confirmations(engine)  # as they were before this cycle's reads
+    wanted = wanted_symbols(registry, engine, sources, confirmed)
     lines = []
     for name in sorted(wanted):
         h = health.get(name)
@@ -284,23 +344,28 @@ def run_cycle(
     if wanted:
         reports, stored = asyncio.run(fetch_and_store(settings, engine, wanted, now, health))
         lines.extend(stored)
-    fill_market_gaps(settings, engine, reports, now)
+    fill_market_gaps(settings, engine, reports, now, confirmed)
     evaluations = evaluate_all(engine, registry, now, settings)
     return CycleResult(sorted(lines, key=lambda line: line.source), evaluations)
 
 
-def fill_market_gaps(settings: Settings, engine: Engine, reports, now: datetime) -> None:
+def fill_market_gaps(settings: Settings, engine: Engine, reports, now: datetime,
+                     confirmed: dict[str, Confirmation]) -> None:
     """After downtime or an outage, a market's odds during the gap come from its price
-    history: each poll stores only the current price, so a gap would otherwise stay a
-    gap. Only markets this cycle reached are filled. Prices and macro series need
+    history: each poll reads only the current price, so a gap would otherwise stay a
+    gap. A market was last seen at its newest point before this cycle, or at its last
+    confirmation (``confirmed``: as read before this cycle stored anything), whichever is
+    later. Only markets this cycle reached are filled. Prices and macro series need
     nothing: their poll fetches from the last stored point."""
     from tracker.service.backfill import fill_gaps
 
     gap = GAP_INTERVALS * settings.schedule.interval("markets")
     ids = [f"{report.source}:{s.symbol}" for report in reports
-           if group_of(report.source) == "markets" for s in report.series]
+           if changes_only(report.source) for s in report.series]
     stored = queries.last_timestamps(engine, ids, before=now - timedelta(seconds=1))
-    gaps = {sid: last for sid, last in stored.items() if now - last > gap}
+    seen = {sid: max(last, confirmed[sid].confirmed_at) if sid in confirmed else last
+            for sid, last in stored.items()}
+    gaps = {sid: last for sid, last in seen.items() if now - last > gap}
     if gaps:
         log.info("filling gaps in %d market series from their price history", len(gaps))
         fill_gaps(settings, engine, gaps, now)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tracker.freshness import last_seen
+
 if TYPE_CHECKING:
     from db.reads import SeriesOverviewRow, SourceHealthRow
 
@@ -14,7 +16,8 @@ if TYPE_CHECKING:
 def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, SourceHealthRow],
                 stale: Mapping[str, bool]) -> list[dict[str, Any]]:
     """``overview``: every series (``db.reads.series_overview``); ``health``: source ->
-    its health row (``db.reads.source_health``); ``stale``: series id -> stale or not."""
+    its health row (``db.reads.source_health``); ``stale``: series id -> stale or not.
+    A market's last value is shown as of when a poll last confirmed it."""
     rows = []
     for row in overview:
         h = health.get(row.source)
@@ -28,7 +31,7 @@ def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, Sour
                 "unit": row.unit,
                 "points": row.points,
                 "last_value": row.last_value,
-                "last_at": row.last_ts,
+                "last_at": last_seen(row.last_ts, row.confirmed_at),
                 "source_health": {
                     "ok": h.consecutive_failures == 0,
                     "last_attempt_at": h.last_attempt_at,
@@ -41,3 +44,4 @@ def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, Sour
             }
         )
     return rows
+

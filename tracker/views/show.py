@@ -62,7 +62,7 @@ def gather_prediction(engine: Engine, registry: Registry,
                 "name": series.name,
                 "points": len(series.points),
                 "last_value": series.points[-1].value if series.points else None,
-                "last_at": series.points[-1].ts if series.points else None,
+                "last_at": series.last_seen,
                 "stale": series.stale,
                 "state": series.state,
                 "side": claimed_side(prediction, sid),
@@ -132,14 +132,32 @@ def _status_changes(history: list[dict]) -> list[dict]:
     return changes
 
 
-def _chart(history: list[dict]) -> list[str]:
+def _chart(history: list[dict], until: datetime | None = None) -> list[str]:
+    """The probability (else the value) history; the newest snapshot's drawn on to
+    ``until``, when it has one."""
     with_p = [(s["at"], s["probability"]) for s in history if s["probability"] is not None]
-    if len(with_p) >= 2:
-        return ["Probability history:", *draw(with_p, CHART_WIDTH, 8, 0.0, 1.0, fmt=percent)]
+    held = until if history and history[-1]["probability"] is not None else None
+    if _drawable(with_p, held):
+        return ["Probability history:",
+                *draw(with_p, CHART_WIDTH, 8, 0.0, 1.0, fmt=percent, until=held)]
     with_value = [(s["at"], s["value"]) for s in history if s["value"] is not None]
-    if len(with_value) >= 2:
-        return ["Value history:", *draw(with_value, CHART_WIDTH, 8)]
+    held = until if history and history[-1]["value"] is not None else None
+    if _drawable(with_value, held):
+        return ["Value history:", *draw(with_value, CHART_WIDTH, 8, until=held)]
     return ["History: not enough snapshots to draw yet (one is stored per change)."]
+
+
+def _drawable(points: list, until: datetime | None) -> bool:
+    """Two snapshots, or one seen to hold until later: a line with a length."""
+    return len(points) >= 2 or (len(points) == 1 and until is not None and until > points[0][0])
+
+
+def _market_seen(series: list[dict[str, Any]]) -> datetime | None:
+    """When the odds of the prediction's markets were last seen (their snapshots are
+    stored only when they change, so the probability held until then); None without a
+    market."""
+    seen = [s["last_at"] for s in series if s["state"] is not None and s["last_at"]]
+    return max(seen, default=None)
 
 
 def _last(series: dict[str, Any]) -> str:
@@ -188,7 +206,7 @@ def render(d: dict[str, Any]) -> list[str]:
         lines.append("Status history:")
         for snap in changes:
             lines.append(f"  {timestamp(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
-    lines += _chart(d["history"])
+    lines += _chart(d["history"], _market_seen(d["series"]))
     # Claims, notes, market questions and explanations are untrusted: each line prints
     # as itself, whatever control characters they carry.
     return [visible(line) for line in lines]
