@@ -198,7 +198,7 @@ def test_the_migration_fills_in_the_count_of_points_already_stored(request, sqli
         with engine.begin() as conn:
             command.downgrade(_alembic_config(conn), "0004")
         with engine.connect() as conn:
-            assert "point_count" not in conn.execute(text("SELECT * FROM series"))
+            assert "point_count" not in conn.execute(text("SELECT * FROM series")).keys()
         engine.dispose()
         engine = open_database(url)
         assert shown_counts(engine) == {CL: 10, HG: 3, FED: 0}
