@@ -208,3 +208,19 @@ def test_a_market_call_reads_only_its_markets_last_points_of_that_day(engine, mo
 
     assert made_on_prices(engine, registry) == whole_history_prices(engine, registry)
     assert len(read) == RECENT and max(read) < datetime.combine(MADE_ON + timedelta(days=1), time(), UTC)
+
+
+def test_a_composite_is_priced_again_when_one_of_its_parts_is_edited(oil):
+    def claims(part_target):
+        return load_registry(settings_from_dict({"registry": {"bundled": False}, "prediction": [
+            OIL_OVER_90 | {"id": "oil-high", "scored": False},
+            OIL_OVER_90 | {"id": "oil-higher", "target": part_target, "scored": False},
+            {"id": "either", "who": "Tester", "made_on": MADE_ON, "claim": "one of them",
+             "kind": "any_of", "of": ["oil-high", "oil-higher"]}]}))
+
+    evaluate_all(oil, claims(120.0), NOW)
+    before = made_on_prices(oil, claims(120.0))["either"]
+    edited = claims(85.0)
+    evaluate_all(oil, edited, NOW)
+    after = queries.made_on_price_rows(oil, ["either"])["either"].price
+    assert after == whole_history_prices(oil, edited)["either"] != before
