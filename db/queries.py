@@ -661,15 +661,15 @@ def values_at(engine: Engine, prediction_ids: Iterable[str], column: str,
               when: datetime) -> dict[str, float]:
     """Each prediction's ``column`` (probability, value) as it stood at ``when``: from its
     newest snapshot at or before then that has it set (a prediction without one is left
-    out). One index search per prediction."""
+    out). One index search per prediction, by a statement built once."""
     col = _SNAP.c[column]
+    query = (select(col).where(_SNAP.c.prediction_id == bindparam("pid"), _SNAP.c.at <= when,
+                               col.is_not(None))
+             .order_by(_SNAP.c.at.desc(), _SNAP.c.id.desc()).limit(1))
     found = {}
     with engine.connect() as conn:
         for pid in prediction_ids:
-            query = (select(col).where(_SNAP.c.prediction_id == pid, _SNAP.c.at <= when,
-                                       col.is_not(None))
-                     .order_by(_SNAP.c.at.desc(), _SNAP.c.id.desc()).limit(1))
-            value = conn.execute(query).scalar()
+            value = conn.execute(query, {"pid": pid}).scalar()
             if value is not None:
                 found[pid] = value
     return found
