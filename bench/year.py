@@ -19,8 +19,18 @@ by ``db.engine.open_database``). Then ``tracker scoreboard`` and ``tracker diges
 --preview FILE`` run as subprocesses under ``/usr/bin/time -v``, ``--runs`` times each:
 the best wall time and the highest peak RSS are reported.
 
+The build ends with an evaluation, which keeps the made_on prices
+(tracker/service/made_on.py); ``--forget-prices`` deletes them before timing, to measure
+the reads of a database no evaluation has run on since the upgrade.
+
+Before and after a change: extract the older tree (``git archive COMMIT | tar -x -C
+DIR``), build with ``PYTHONPATH=DIR`` so that both the build and the timed commands run
+its code, copy the folder, ``tracker migrate`` the copy, and time each side with
+``--keep`` on its folder.
+
     .venv/bin/python bench/year.py [--markets 20] [--days 365] [--interval 5]
                                    [--years 10] [--runs 3] [--keep DIR] [--json PATH]
+                                   [--forget-prices]
 """
 
 from __future__ import annotations
@@ -194,6 +204,15 @@ def _evaluate_now(settings, registry, now: datetime) -> dict:
             "predictions": len(registry)}
 
 
+def forget_prices(db_path: Path) -> int:
+    """Delete the kept made_on prices (none before migration 0007); how many there were."""
+    conn = sqlite3.connect(db_path)
+    with conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'made_on_price'").fetchone():
+            return 0
+        return conn.execute("DELETE FROM made_on_price").rowcount
+
+
 def timed(argv: list[str], runs: int) -> dict:
     """Best wall time and highest peak RSS of ``runs`` runs under /usr/bin/time -v."""
     walls, peaks = [], []
@@ -226,6 +245,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", metavar="DIR", help="build in DIR (reused when it has a database)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--forget-prices", action="store_true",
+                        help="delete the kept made_on prices before timing")
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else tmpdir("tracker-year-")
@@ -234,6 +255,8 @@ def main() -> None:
         config, info = folder / "config.toml", {"reused": str(folder)}
     else:
         config, info = build(folder, args)
+    if args.forget_prices:
+        info["prices_forgotten"] = forget_prices(folder / "tracker.db")
     print(f"database: {json.dumps(info)}", flush=True)
     figures = {"load_average": load_average(), "build": info}
     commands = {
