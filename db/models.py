@@ -132,3 +132,21 @@ class BackfillProgress(SQLModel, table=True):
     since: datetime = Field(sa_type=UTCDateTime)
     done_until: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MadeOnPrice(SQLModel, table=True):
+    """The price a prediction had at the end of its made_on day, kept once the day is
+    past (tracker/service/made_on.py): found once, read back by one indexed lookup.
+
+    ``definition`` keys it to the registry entry it was evaluated for: an edited entry
+    has another key, and is evaluated again. A row without a price says there was none
+    then; ``evidence`` holds how many points each series it reads had in its window when
+    that was found, so the evaluation is tried again once they change (a backfill)."""
+
+    __tablename__ = "made_on_price"
+
+    prediction_id: str = Field(primary_key=True, max_length=120)
+    definition: str = Field(max_length=64)  # sha256, hex
+    price: float | None = None
+    evidence: str | None = None  # JSON: series id -> points in its window
+    checked_at: datetime = Field(sa_type=UTCDateTime)

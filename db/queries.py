@@ -10,7 +10,7 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, update
@@ -19,6 +19,7 @@ from db import changes, reads
 from db.models import (
     BackfillProgress,
     DigestLog,
+    MadeOnPrice,
     Observation,
     Resolution,
     Series,
@@ -559,3 +560,198 @@ def record_digest(engine: Engine, day: str, sent_at: datetime, message_id: str |
     row = {"digest_date": day, "sent_at": sent_at, "message_id": message_id,
            "values_json": json.dumps(values, sort_keys=True)}
     _upsert_row(engine, _DIGEST, row, "digest_date")
+
+
+# --- bounded reads: a window of points, a thinned history, kept made_on prices -------------
+# What the read commands use instead of a series' or a prediction's whole history, which
+# grows with every poll.
+
+
+def points_between(
+    engine: Engine, windows: Mapping[str, tuple[datetime | None, datetime]]
+) -> dict[str, list]:
+    """Points of many series, each in time order within its own window (first, last:
+    both included; first None: from the series' first point), as [ts, value, high, low]
+    lists. One query per distinct window."""
+    by_window: dict[tuple[datetime | None, datetime], list[str]] = defaultdict(list)
+    for series_id, window in windows.items():
+        by_window[window].append(series_id)
+    points: dict[str, list] = {series_id: [] for series_id in windows}
+    with engine.connect() as conn:
+        for (first, last), ids in by_window.items():
+            for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
+                query = (select(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low)
+                         .where(_OBS.c.series_id.in_(chunk), _OBS.c.ts <= last))
+                if first is not None:
+                    query = query.where(_OBS.c.ts >= first)
+                for series_id, *point in conn.execute(query.order_by(_OBS.c.series_id, _OBS.c.ts)):
+                    points[series_id].append(point)
+    return points
+
+
+def newest_points_until(engine: Engine, series_ids: Iterable[str], count: int,
+                        until: datetime) -> dict[str, list]:
+    """The newest ``count`` points of each series at or before ``until``, in time order,
+    as [ts, value, high, low] lists: one index search per series."""
+    found: dict[str, list] = {}
+    with engine.connect() as conn:
+        for series_id in series_ids:
+            query = (select(_OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low)
+                     .where(_OBS.c.series_id == series_id, _OBS.c.ts <= until)
+                     .order_by(_OBS.c.ts.desc()).limit(count))
+            found[series_id] = [list(row) for row in conn.execute(query)][::-1]
+    return found
+
+
+def count_points_between(
+    engine: Engine, windows: Mapping[str, tuple[datetime | None, datetime | None]]
+) -> dict[str, int]:
+    """How many points each series has within its window (first, last: both included;
+    None: unbounded on that side), counted in the index, none of them read. One query
+    per distinct window."""
+    by_window: dict[tuple[datetime | None, datetime | None], list[str]] = defaultdict(list)
+    for series_id, window in windows.items():
+        by_window[window].append(series_id)
+    counts = dict.fromkeys(windows, 0)
+    with engine.connect() as conn:
+        for (first, last), ids in by_window.items():
+            for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
+                query = (select(_OBS.c.series_id, func.count()).where(_OBS.c.series_id.in_(chunk))
+                         .group_by(_OBS.c.series_id))
+                if first is not None:
+                    query = query.where(_OBS.c.ts >= first)
+                if last is not None:
+                    query = query.where(_OBS.c.ts <= last)
+                counts.update(conn.execute(query).all())
+    return counts
+
+
+def snapshot_span(engine: Engine, prediction_id: str,
+                  column: str) -> tuple[int, datetime | None, datetime | None]:
+    """How many snapshots of a prediction have ``column`` (probability, value) set, and
+    the first and last time one does."""
+    col = _SNAP.c[column]
+    query = (select(func.count(col), func.min(_SNAP.c.at), func.max(_SNAP.c.at))
+             .where(_SNAP.c.prediction_id == prediction_id, col.is_not(None)))
+    with engine.connect() as conn:
+        count, first, last = conn.execute(query).one()
+    # min and max lose the column type on SQLite: convert through it.
+    process = _SNAP.c.at.type.process_result_value
+    return count, *(None if ts is None else process(_as_datetime(ts), engine.dialect)
+                    for ts in (first, last))
+
+
+def status_changes(engine: Engine, prediction_id: str) -> list[SnapshotRow]:
+    """The snapshots of one prediction whose status differs from the one before (the
+    first included), oldest first."""
+    before = func.lag(_SNAP.c.status).over(order_by=(_SNAP.c.at, _SNAP.c.id))
+    ranked = (select(*_columns(_SNAP, SnapshotRow), before.label("before"))
+              .where(_SNAP.c.prediction_id == prediction_id).subquery())
+    query = (select(*_columns(ranked, SnapshotRow))
+             .where(or_(ranked.c.before.is_(None), ranked.c.before != ranked.c.status))
+             .order_by(ranked.c.at, ranked.c.id))
+    with engine.connect() as conn:
+        return list(map(SnapshotRow._make, conn.execute(query)))
+
+
+def thinned_snapshots(engine: Engine, prediction_ids: Iterable[str], column: str,
+                      edges: Sequence[datetime]) -> dict[str, list[SnapshotRow]]:
+    """The snapshots of each prediction whose ``column`` (probability, value) is set,
+    thinned to what a chart of ``len(edges) - 1`` columns can draw: in each slice of time
+    (edges[i], edges[i + 1]] (the first slice also holds edges[0]) the first, the last,
+    the lowest and the highest, so a brief extreme still shows and the value each slice
+    ends on is kept. Oldest first. One statement per prediction, which picks each
+    slice's four by index searches: no row outside them leaves the database."""
+    found: dict[str, list[SnapshotRow]] = {pid: [] for pid in prediction_ids}
+    if len(edges) < 2:
+        return found
+    # The first slice starts just before edges[0], so that it holds edges[0].
+    lows = [edges[0] - timedelta(microseconds=1), *edges[1:-1]]
+    params: dict[str, Any] = {}
+    for i, (lo, hi) in enumerate(zip(lows, edges[1:], strict=True)):
+        params |= {f"lo{i}": lo, f"hi{i}": hi}
+    query = _thinned_query(len(lows), column)
+    with engine.connect() as conn:
+        for pid in found:
+            found[pid] = list(map(SnapshotRow._make, conn.execute(query, params | {"pid": pid})))
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _thinned_query(n: int, column: str):
+    """The query of thinned_snapshots for ``n`` slices, built once: parameters pid, lo0,
+    hi0, lo1, ... Text, as the slices are a list of rows SQLAlchemy compiles anew on
+    every run: WITH slices(lo, hi) AS (VALUES ...), which SQLite takes too."""
+    if column not in ("probability", "value"):
+        raise ValueError(f"no chart of snapshot.{column}")
+    rows = ", ".join(f"(:lo{i}, :hi{i})" for i in range(n))
+    within = (f"FROM snapshot WHERE prediction_id = :pid AND {column} IS NOT NULL "
+              "AND at > slices.lo AND at <= slices.hi")
+    orders = ["at, id", "at DESC, id DESC", f"{column}, at", f"{column} DESC, at"]
+    picks = ", ".join(f"(SELECT id {within} ORDER BY {order} LIMIT 1) AS p{i}"
+                      for i, order in enumerate(orders))
+    chosen = " UNION ".join(f"SELECT p{i} FROM picked" for i in range(len(orders)))
+    sql = (f"WITH slices(lo, hi) AS (VALUES {rows}), picked AS (SELECT {picks} FROM slices) "
+           f"SELECT {', '.join(SnapshotRow._fields)} FROM snapshot WHERE id IN ({chosen}) "
+           "ORDER BY at, id")
+    at = _SNAP.c.at.type
+    return (text(sql)
+            .bindparams(*(bindparam(f"{side}{i}", type_=at) for i in range(n) for side in ("lo", "hi")))
+            .columns(*(_SNAP.c[name] for name in SnapshotRow._fields)))
+
+
+def values_at(engine: Engine, prediction_ids: Iterable[str], column: str,
+              when: datetime) -> dict[str, float]:
+    """Each prediction's ``column`` (probability, value) as it stood at ``when``: from its
+    newest snapshot at or before then that has it set (a prediction without one is left
+    out). One index search per prediction, by a statement built once."""
+    col = _SNAP.c[column]
+    query = (select(col).where(_SNAP.c.prediction_id == bindparam("pid"), _SNAP.c.at <= when,
+                               col.is_not(None))
+             .order_by(_SNAP.c.at.desc(), _SNAP.c.id.desc()).limit(1))
+    found = {}
+    with engine.connect() as conn:
+        for pid in prediction_ids:
+            value = conn.execute(query, {"pid": pid}).scalar()
+            if value is not None:
+                found[pid] = value
+    return found
+
+
+class MadeOnPriceRow(NamedTuple):
+    """A kept made_on price (``db.models.MadeOnPrice``)."""
+
+    prediction_id: str
+    definition: str  # the key of the registry entry it was evaluated for
+    price: float | None  # None: there was no price then
+    evidence: str | None  # JSON: series id -> points in its window, when price is None
+    checked_at: datetime
+
+
+_MADE_ON = MadeOnPrice.__table__
+
+
+def made_on_price_rows(engine: Engine, prediction_ids: Iterable[str]) -> dict[str, MadeOnPriceRow]:
+    """The kept made_on prices of these predictions, by id: one primary-key lookup."""
+    ids = sorted(set(prediction_ids))
+    rows: dict[str, MadeOnPriceRow] = {}
+    with engine.connect() as conn:
+        for chunk in chunks(ids, IN_LIST_CHUNK):
+            query = select(*_columns(_MADE_ON, MadeOnPriceRow)).where(
+                _MADE_ON.c.prediction_id.in_(chunk))
+            rows.update((row.prediction_id, row) for row in map(MadeOnPriceRow._make, conn.execute(query)))
+    return rows
+
+
+def keep_made_on_prices(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+    """Store made_on price rows (the fields of MadeOnPriceRow), replacing a prediction's
+    row evaluated for an older definition or without a price."""
+    if not rows:
+        return
+    stmt = _insert(engine, _MADE_ON)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["prediction_id"],
+        set_={col: stmt.excluded[col] for col in MadeOnPriceRow._fields if col != "prediction_id"},
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, list(rows))

@@ -28,8 +28,9 @@ from tracker.config import load_settings
 from tracker.freshness import stale_series
 from tracker.registry import load_registry
 from tracker.service import poll
-from tracker.service.evaluation import evaluate_all, made_on_prices
+from tracker.service.evaluation import evaluate_all
 from tracker.service.freshness import staleness
+from tracker.service.made_on import made_on_prices
 from tracker.sources.polymarket import parse_markets
 from tracker.views.show import gather_prediction, render
 

@@ -9,15 +9,20 @@ from datetime import datetime
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
+def column_ends(first: datetime, last: datetime, width: int) -> list[datetime]:
+    """The ends of ``width`` equal slices of the time from ``first`` to ``last``: the
+    moments a chart of ``width`` columns shows. A history read thinned to these slices
+    (db.queries.thinned_snapshots) draws as the whole of it does."""
+    span = last - first
+    return [first + span * (column + 1) / width for column in range(width)]
+
+
 def step_values(points: Sequence[tuple[datetime, float]], width: int) -> list[float]:
     """The value in force at the end of each of ``width`` equal slices of the time span
     (a snapshot holds until the next one: the series is a step function)."""
-    first, last = points[0][0], points[-1][0]
-    span = (last - first).total_seconds()
     values, i = [], 0
-    for column in range(width):
-        moment = first.timestamp() + span * (column + 1) / width
-        while i + 1 < len(points) and points[i + 1][0].timestamp() <= moment:
+    for moment in column_ends(points[0][0], points[-1][0], width):
+        while i + 1 < len(points) and points[i + 1][0] <= moment:
             i += 1
         values.append(points[i][1])
     return values

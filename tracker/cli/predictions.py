@@ -179,7 +179,7 @@ def scoreboard(app: App) -> list[PersonScore]:
     unpriced calls, and Brier scores beside the price on the day of the call."""
     from db import queries
     from tracker.scoreboard import score
-    from tracker.service.evaluation import made_on_prices
+    from tracker.service.made_on import made_on_prices
 
     latest = {pid: (snap.status, snap.probability, snap.model)
               for pid, snap in queries.latest_snapshots(app.engine).items()}

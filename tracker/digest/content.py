@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from db import queries
+from tracker.chart import column_ends
 from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
-from tracker.service.evaluation import made_on_prices
 from tracker.service.freshness import staleness
+from tracker.service.made_on import made_on_prices
 from tracker.verdicts import SETTLED
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
 CHART_DAYS = 30
+CHART_SLICES = 150  # a chart is read thinned to four points a slice: one a pixel (charts.py)
 
 
 @dataclass
@@ -41,7 +43,8 @@ class Line:
     change_since_last: float | None = None  # probability now minus in the last digest
     change_day: float | None = None  # probability now minus 24 hours ago
     change_since_made: float | None = None  # probability now minus the price on made_on
-    history: list[tuple[datetime, float]] = field(default_factory=list)  # for its chart
+    # For its chart, thinned to what it draws: read for the lines the digest charts.
+    history: list[tuple[datetime, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -84,9 +87,15 @@ class Digest:
                 for pid, line in every.items()}
 
 
-def _probability_at(history, when: datetime) -> float | None:
-    before = [p for at, p in history if at <= when]
-    return before[-1] if before else None
+def _chart_histories(engine: Engine, prediction_ids: list[str], latest: dict,
+                     now: datetime) -> dict[str, list[tuple[datetime, float]]]:
+    """Each prediction's probability over the last CHART_DAYS (to its newest snapshot,
+    should that be later than ``now``), thinned to CHART_SLICES slices of time."""
+    chart_from = now - timedelta(days=CHART_DAYS)
+    end = max([now, *(latest[pid].at for pid in prediction_ids)])
+    edges = [chart_from, *column_ends(chart_from, end, CHART_SLICES)]
+    thinned = queries.thinned_snapshots(engine, prediction_ids, "probability", edges)
+    return {pid: [(row.at, row.probability) for row in rows] for pid, rows in thinned.items()}
 
 
 def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: date,
@@ -96,28 +105,26 @@ def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: d
     previous = queries.last_digest_before(engine, day)
     shown_before = json.loads(previous.values_json) if previous and previous.values_json else {}
     priced = made_on_prices(engine, registry)
-    chart_from = now - timedelta(days=CHART_DAYS)
+    day_ago = queries.values_at(engine, [p.id for p in registry if p.id in latest], "probability",
+                                now - timedelta(days=1))
 
     lines = []
     for prediction in registry:
         snap = latest.get(prediction.id)
         if snap is None:
             continue
-        history = [(s.at, s.probability) for s in queries.snapshot_history(engine, prediction.id)
-                   if s.probability is not None]
         before = shown_before.get(prediction.id, {})
         p = snap.probability
         line = Line(
             id=prediction.id, who=prediction.who, claim=prediction.claim, status=snap.status,
             probability=p, explanation=snap.explanation,
             previous_status=before.get("status"),
-            history=[(at, v) for at, v in history if at >= chart_from],
         )
         if p is not None:
             if before.get("probability") is not None:
                 line.change_since_last = p - before["probability"]
-            day_ago = _probability_at(history, now - timedelta(days=1))
-            line.change_day = None if day_ago is None else p - day_ago
+            if prediction.id in day_ago:
+                line.change_day = p - day_ago[prediction.id]
             if prediction.id in priced:
                 line.change_since_made = p - priced[prediction.id]
         lines.append((prediction, line))
@@ -137,6 +144,9 @@ def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: d
         if line.change_since_last is not None and abs(line.change_since_last) >= MOVE_THRESHOLD:
             movers.append(line)
     movers.sort(key=lambda line: -abs(line.change_since_last))
+    drawn = {line.id: line for line in resolved + flips + movers}
+    for pid, history in _chart_histories(engine, list(drawn), latest, now).items():
+        drawn[pid].history = history
 
     scores = score(registry, {pid: (s.status, s.probability, s.model) for pid, s in latest.items()},
                    priced)

@@ -212,22 +212,8 @@ def _evaluate_all(
                 }
             )
     queries.add_snapshots(engine, new_rows)
+    # Imported here: made_on.py evaluates with this module's functions.
+    from tracker.service.made_on import keep_prices
+
+    keep_prices(engine, registry, now)
     return results
-
-
-def made_on_prices(engine: Engine, registry: Registry) -> dict[str, float]:
-    """What the market or model gave each open prediction at the end of its made_on day,
-    from stored history (run `tracker backfill` first for a price a year back). A
-    prediction already settled that day, or with no data then, gets no price."""
-    inputs = load_inputs(engine, registry.series_ids(), datetime.now(UTC),
-                         since=needed_since(registry))
-    prices: dict[str, float] = {}
-    for day in sorted({p.made_on for p in registry}):
-        when = datetime.combine(day + timedelta(days=1), time(), UTC) - timedelta(seconds=1)
-        results = evaluate_registry(registry, inputs_as_of(inputs, when), when)
-        for prediction in registry:
-            result = results[prediction.id]
-            priced = result.status in OPEN_STATUSES and result.probability is not None
-            if prediction.made_on == day and priced:
-                prices[prediction.id] = result.probability
-    return prices

@@ -1,6 +1,10 @@
 """`tracker show ID`: everything about one prediction, gathered once, rendered as text or
 JSON. The history chart draws the probability where the prediction has one, else the
-headline value."""
+headline value.
+
+Nothing here reads a whole history: each input series gives its newest points and a count
+of the points in the evaluation's window; a long snapshot history gives its status changes
+and what its chart draws, thinned in the database (``_history``)."""
 
 from __future__ import annotations
 
@@ -11,29 +15,35 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from db import queries
-from tracker.chart import draw
+from tracker.chart import column_ends, draw
 from tracker.formats import percent, timestamp
+from tracker.freshness import RECENT, last_seen
+from tracker.registry.labels import label
 from tracker.registry.rules import describe_rule
-from tracker.service.evaluation import load_inputs, needed_since
+from tracker.service.evaluation import needed_since
+from tracker.service.freshness import staleness
 from tracker.textsafe import visible
 from tracker.verdicts import SETTLED
-
-if TYPE_CHECKING:
-    from tracker.registry import Registry
-    from tracker.registry.schema import PredictionBase
 from tracker.views.status import side_price
 
+if TYPE_CHECKING:
+    from db.reads import SnapshotRow
+    from tracker.registry import Registry
+    from tracker.registry.schema import PredictionBase
+
 CHART_WIDTH = 60
+HISTORY_IN_FULL = 4 * CHART_WIDTH  # snapshots shown one by one; a longer history is thinned
 
 
 def gather_prediction(engine: Engine, registry: Registry,
                       prediction: PredictionBase) -> dict[str, Any]:
     now = datetime.now(UTC)
-    history = queries.snapshot_history(engine, prediction.id)
+    snapshots = queries.latest_snapshots(engine)
+    latest = snapshots.get(prediction.id)
+    history = _history(engine, prediction.id, latest)
     verdicts = queries.resolutions(engine)
     verdict = verdicts.get(prediction.id)
-    inputs = load_inputs(engine, prediction.series_ids(), now, since=needed_since([prediction]))
-    latest = history[-1] if history else None
+    inputs = _inputs(engine, prediction, now)
     return {
         "id": prediction.id,
         "who": prediction.who,
@@ -42,7 +52,7 @@ def gather_prediction(engine: Engine, registry: Registry,
         "made_on": prediction.made_on.isoformat(),
         "start": prediction.start.isoformat(),
         "deadline": prediction.deadline.isoformat(),
-        "rule": describe_rule(prediction, {sid: series.name for sid, series in inputs.items()}),
+        "rule": describe_rule(prediction, {series["id"]: series["name"] for series in inputs}),
         "notes": prediction.notes,
         "scored": prediction.scored,
         "part_of": registry.part_of.get(prediction.id, []),
@@ -56,28 +66,63 @@ def gather_prediction(engine: Engine, registry: Registry,
         "manual_verdict": {
             "outcome": verdict.outcome, "note": verdict.note, "resolved_at": verdict.resolved_at,
         } if verdict else None,
-        "series": [
-            {
-                "id": sid,
-                "name": series.name,
-                "points": len(series.points),
-                "last_value": series.points[-1].value if series.points else None,
-                "last_at": series.last_seen,
-                "stale": series.stale,
-                "state": series.state,
-                "side": claimed_side(prediction, sid),
-            }
-            for sid, series in inputs.items()
-        ],
+        "series": inputs,
         "parts": list(getattr(prediction, "of", [])),
-        "part_verdicts": part_verdicts(registry, prediction, queries.latest_snapshots(engine),
-                                       verdicts),
+        "part_verdicts": part_verdicts(registry, prediction, snapshots, verdicts),
         "history": [
             {"at": s.at, "status": s.status, "probability": s.probability, "value": s.value,
              "explanation": s.explanation}
             for s in history
         ],
     }
+
+
+def _inputs(engine: Engine, prediction: PredictionBase, now: datetime) -> list[dict[str, Any]]:
+    """Each series the prediction reads: its newest point in the evaluation's window, how
+    many points that window holds (counted, not read), whether it is stale, its state."""
+    ids = list(dict.fromkeys(prediction.series_ids()))
+    since = needed_since([prediction])
+    rows = queries.series_by_id(engine, ids)
+    newest = queries.newest_points(engine, ids, RECENT)
+    stale = staleness(engine, ids, now, newest=newest)
+    counts = queries.count_points_between(engine, {sid: (since[sid], None) for sid in ids})
+    inputs = []
+    for sid in ids:
+        row = rows.get(sid)
+        last = newest[sid][-1] if newest[sid] and newest[sid][-1].ts >= since[sid] else None
+        inputs.append({
+            "id": sid,
+            "name": label(sid, row.name if row else None),
+            "points": counts[sid],
+            "last_value": last.value if last else None,
+            # a market is stored only when it changes: its value was seen until its confirmation
+            "last_at": last_seen(last.ts, row.confirmed_at if row else None) if last else None,
+            "stale": stale[sid],
+            "state": row.state if row else None,
+            "side": claimed_side(prediction, sid),
+        })
+    return inputs
+
+
+def _history(engine: Engine, prediction_id: str, latest: SnapshotRow | None) -> list[SnapshotRow]:
+    """The prediction's snapshots, oldest first: all of them when they are few
+    (HISTORY_IN_FULL); else every status change, the ``latest``, and the snapshots its
+    chart draws (``_chart``), thinned to the chart's columns: it draws the same."""
+    if latest is None:
+        return []
+    total, _, _ = queries.snapshot_span(engine, prediction_id, "status")  # set on every one
+    if total <= HISTORY_IN_FULL:
+        return queries.snapshot_history(engine, prediction_id)
+    kept = {row.id: row for row in queries.status_changes(engine, prediction_id)}
+    kept[latest.id] = latest
+    for column in ("probability", "value"):
+        count, first, last = queries.snapshot_span(engine, prediction_id, column)
+        if count >= 2:
+            edges = [first, *column_ends(first, last, CHART_WIDTH)]
+            thinned = queries.thinned_snapshots(engine, [prediction_id], column, edges)
+            kept |= {row.id: row for row in thinned[prediction_id]}
+            break
+    return sorted(kept.values(), key=lambda row: (row.at, row.id))
 
 
 def claimed_side(prediction: PredictionBase, series_id: str) -> str | None:
