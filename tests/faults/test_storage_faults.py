@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.replay import ReplayServer, Reply
-from tests.sources_fixtures import YAHOO_CHART, replay_config
+from tests.sources_fixtures import YAHOO_CHART, copy_database, replay_config
 from tests.test_daemon import wait_for
 from tests.test_daemon_reliability import Daemon, fast_config
 
@@ -106,9 +106,7 @@ def setup(tmp_path, made_once):
     data that must never be lost, the test's own to break."""
     server, made = made_once
     config = storage_config(tmp_path, server.url)
-    for suffix in ("", "-wal"):  # a WAL left behind holds committed rows too
-        if Path(f"{made}{suffix}").exists():
-            shutil.copy2(f"{made}{suffix}", f"{database(config)}{suffix}")
+    copy_database(made, tmp_path)
     yield config
 
 
