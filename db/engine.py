@@ -2,8 +2,10 @@
 
 SQLite gets WAL (readers never block the writer), busy_timeout (writers wait instead of
 failing with 'database is locked'), synchronous=NORMAL (safe in WAL, much faster) and
-foreign keys, on every connection. Its connections open the file with ``mode=rw``: once a
-database is open, a deleted file is an error, never a new empty one written in its place.
+foreign keys, on every connection; a new file is created in WAL mode already, so that
+processes opening it together never race to switch it. Its connections open the file with
+``mode=rw``: once a database is open, a deleted file is an error, never a new empty one
+written in its place.
 
 Who may change the schema (``open_database``'s ``access``): only the daemon and
 ``tracker migrate`` upgrade it (``UPGRADE``), so a standby of another version can never
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -93,9 +96,40 @@ def make_engine(url: str) -> Engine:
 
 
 def _create_private(path: Path) -> None:
-    """Create a new SQLite file readable by its owner only (SQLite gives its -wal and
-    -shm files the same mode); an existing file is left as it is."""
+    """Create a new SQLite database readable by its owner only (SQLite gives its -wal and
+    -shm files the same mode), already in WAL mode; an existing file is left as it is.
+
+    The file appears under its name only once it is a WAL database: it is written under a
+    temporary name and linked into place. SQLite switches a file to WAL with a write that
+    does not wait out the busy timeout, so processes opening a new empty file together
+    (the daemon, a standby, readers) would race to switch it, and all but one could fail
+    with 'database is locked'. Opening a file that is WAL already changes nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".new")  # mode 0600
+    except OSError as exc:  # say which file could not be created, not the temporary's name
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    os.close(handle)
+    try:
+        connection = sqlite3.connect(temporary)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+        finally:
+            connection.close()  # the last connection removes the -wal and -shm files
+        try:
+            os.link(temporary, path)  # never replaces a file another process made first
+        except FileExistsError:
+            pass
+        except OSError:  # a filesystem without hard links: an empty file, switched on open
+            _create_empty(path)
+    finally:
+        os.unlink(temporary)
+
+
+def _create_empty(path: Path) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:

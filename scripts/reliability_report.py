@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/reliability_report.py
 
-Every fault test records what it injected and what survived (tests/faults/conftest.py);
+Every fault test records what it injected and what survived (tests/fault_record.py);
 this script runs tests/faults with $TRACKER_FAULT_RESULTS pointing at a scratch file,
 then renders the records as tables: faults tried, survived, points lost, duplicates.
 """

@@ -19,6 +19,8 @@ from db.engine import open_database
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+pytest_plugins = ["tests.fault_record"]  # the fault_result fixture and the run's record
+
 
 @pytest.fixture(autouse=True)
 def _cache_home(tmp_path_factory, monkeypatch):

@@ -4,6 +4,7 @@ replay server. The payloads and where each came from: tests/fixtures/*/SOURCES.m
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from tests.replay import FIXTURES, Reply
@@ -74,3 +75,12 @@ def replay_config(
         + predictions
     )
     return path
+
+
+def copy_database(made: Path, folder: Path) -> None:
+    """Copy the SQLite database ``made`` (with a WAL beside it: it holds committed rows too)
+    into ``folder`` under the same name, for a test to change a database a module made
+    once. No process may have it open."""
+    for suffix in ("", "-wal"):
+        if Path(f"{made}{suffix}").exists():
+            shutil.copy2(f"{made}{suffix}", folder / f"{made.name}{suffix}")

@@ -18,10 +18,10 @@ SYMBOL, FIXTURE = YAHOO_CHART
 class Daemon:
     """A `tracker run` subprocess whose log lines are collected as they come."""
 
-    def __init__(self, config, env=None, args=()):
+    def __init__(self, config, env=None, args=(), start=("-m", "tracker.cli")):
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tracker.cli", "--config", str(config), "run", *args],
+            [sys.executable, *start, "--config", str(config), "run", *args],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
             env={**os.environ, **(env or {})},
         )
@@ -137,12 +137,25 @@ def test_a_standby_takes_over_when_the_postgres_leader_dies(tmp_path, postgres_u
                 assert standby.stop() == 0, standby.log
 
 
-def test_a_poll_that_will_not_finish_is_abandoned_after_30_s_with_json_logs(tmp_path):
+# `tracker run` with a shorter grace after SIGTERM than its 30 s (STOP_GRACE, which the
+# deployment files' stop timeouts are checked against): the same code, seconds sooner.
+WITH_GRACE = """
+import sys
+import jobs.scheduler
+jobs.scheduler.STOP_GRACE = float(sys.argv.pop(1))
+sys.argv[0] = "tracker"
+from tracker.cli import main
+main()
+"""
+
+
+def test_a_poll_that_will_not_finish_is_abandoned_after_the_grace_with_json_logs(tmp_path):
+    grace = 3
     with ReplayServer() as server:
         server.add(f"/v8/finance/chart/{SYMBOL}", Reply.file(FIXTURE, delay=45.0))
         config = fast_config(tmp_path, server.url, every="1h")
         config.write_text(config.read_text().replace('timeout = "10s"', 'timeout = "60s"'))
-        daemon = Daemon(config, args=["--log-json"])
+        daemon = Daemon(config, args=["--log-json"], start=("-c", WITH_GRACE, str(grace)))
         try:
             assert wait_for(lambda: server.requests), daemon.log
             asked_at = time.monotonic()
@@ -152,7 +165,7 @@ def test_a_poll_that_will_not_finish_is_abandoned_after_30_s_with_json_logs(tmp_
         finally:
             daemon.stop(signal.SIGKILL)
     assert code == 0, daemon.log
-    assert 29 < waited < 40
+    assert grace - 1 < waited < grace + 10
     records = [json.loads(line) for line in daemon.lines]  # every line is one JSON object
-    assert any("did not finish in 30 s: abandoned" in r["message"] for r in records)
+    assert any(f"did not finish in {grace} s: abandoned" in r["message"] for r in records)
     assert {"time", "level", "logger", "message"} <= set(records[0])

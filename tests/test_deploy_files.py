@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from jobs.scheduler import STOP_GRACE  # the daemon's wait for its running poll after SIGTERM
+
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "deploy" / "tracker.service"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "compose.yaml"
 
-STOP_GRACE = 30  # seconds the daemon may take to finish its running poll after SIGTERM
 MIN_STOP_TIMEOUT = 35  # the supervisor must wait at least this long before SIGKILL
 
 

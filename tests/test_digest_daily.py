@@ -14,7 +14,7 @@ from db import queries
 from db.engine import open_database
 from jobs.digest import DigestJob, due, schedule, send_time
 from tests.replay import ReplayServer
-from tests.sources_fixtures import gamma_markets, market, replay_config
+from tests.sources_fixtures import copy_database, gamma_markets, market, replay_config
 from tests.test_poll_end_to_end import tracker
 from tracker.config import load_settings
 from tracker.registry import load_registry
@@ -55,12 +55,23 @@ def digest_config(tmp_path, url, port, timezone="America/Los_Angeles", send_at="
     return config
 
 
-@pytest.fixture
-def polled(tmp_path, inbox):
+@pytest.fixture(scope="module")
+def polled_once(tmp_path_factory):
+    """The database a real `tracker poll` made from the recorded market."""
+    folder = tmp_path_factory.mktemp("polled")
     with ReplayServer() as server:
         server.add("/markets", gamma_markets("markets_open_xi.json"))
-        config = digest_config(tmp_path, server.url, inbox.port)
+        config = digest_config(folder, server.url, port=25)  # polling sends no mail
         assert tracker(config, "poll").returncode == 0
+    return folder / "tracker.db"
+
+
+@pytest.fixture
+def polled(tmp_path, inbox, polled_once):
+    """A config sending to the test's inbox, and a copy of that database (its server gone,
+    as it was once the poll had run)."""
+    config = digest_config(tmp_path, "http://127.0.0.1:9", inbox.port)
+    copy_database(polled_once, tmp_path)
     return config
 
 

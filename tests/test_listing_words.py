@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.replay import ReplayServer
-from tests.sources_fixtures import composite, gamma_markets, market, replay_config
+from tests.sources_fixtures import composite, copy_database, gamma_markets, market, replay_config
 from tests.test_poll_end_to_end import tracker
 from tracker.config import settings_from_dict
 from tracker.registry import load_registry
@@ -32,13 +32,24 @@ reason = "a judgement call"
 )
 
 
-@pytest.fixture
-def polled(tmp_path, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "220")  # a wide terminal: no cell wraps
+@pytest.fixture(scope="module")
+def polled_once(tmp_path_factory):
+    """The database a real `tracker poll` made from the recorded market."""
+    folder = tmp_path_factory.mktemp("polled")
     with ReplayServer() as server:
         server.add("/markets", gamma_markets("markets_open_xi.json"))
-        config = replay_config(tmp_path, server.url, predictions=PREDICTIONS)
+        config = replay_config(folder, server.url, predictions=PREDICTIONS)
         assert tracker(config, "poll").returncode == 0
+    return folder / "tracker.db"
+
+
+@pytest.fixture
+def polled(tmp_path, monkeypatch, polled_once):
+    """A config and a copy of that database (its server gone, as it was once the poll had
+    run), read on a wide terminal: no cell wraps."""
+    monkeypatch.setenv("COLUMNS", "220")
+    config = replay_config(tmp_path, "http://127.0.0.1:9", predictions=PREDICTIONS)
+    copy_database(polled_once, tmp_path)
     return config
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.replay import ReplayServer, Reply
-from tests.sources_fixtures import gamma_markets, market, replay_config
+from tests.sources_fixtures import copy_database, gamma_markets, market, replay_config
 from tests.test_poll_end_to_end import tracker
 
 PREDICTIONS = (
@@ -36,13 +36,24 @@ reason = "a judgement call"
 )
 
 
-@pytest.fixture
-def polled(tmp_path):
+@pytest.fixture(scope="module")
+def polled_once(tmp_path_factory):
+    """The database a real `tracker poll` made from the recorded markets and chart."""
+    folder = tmp_path_factory.mktemp("polled")
     with ReplayServer() as server:
         server.add("/markets", gamma_markets("markets_open_xi.json", "markets_ethiopia_resolved.json"))
         server.add("/v8/finance/chart/BATS.L", Reply.file("yahoo/BATS.L_1d_period.json"))
-        config = replay_config(tmp_path, server.url, predictions=PREDICTIONS)
+        config = replay_config(folder, server.url, predictions=PREDICTIONS)
         assert tracker(config, "poll").returncode == 0
+    return folder / "tracker.db"
+
+
+@pytest.fixture
+def polled(tmp_path, polled_once):
+    """A config and a copy of that database, the test's own to change (its server gone,
+    as it was once the poll had run)."""
+    config = replay_config(tmp_path, "http://127.0.0.1:9", predictions=PREDICTIONS)
+    copy_database(polled_once, tmp_path)
     return config
 
 

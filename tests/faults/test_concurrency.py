@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -29,8 +31,10 @@ from tests.test_daemon import wait_for
 from tests.test_daemon_reliability import Daemon
 
 READERS = 10
-READ_FOR = 15.0  # seconds the readers keep starting new reads
-READ_TIMEOUT = 60.0  # one read may take this long on a loaded machine before it counts as failed
+# The readers keep starting new reads for at least READ_FOR seconds, and until the daemon
+# has written WRITES_DURING poll cycles meanwhile (at most READ_AT_MOST seconds).
+READ_FOR, WRITES_DURING, READ_AT_MOST = 5.0, 5, 60.0
+READ_TIMEOUT = 60  # one read may take this long on a loaded machine before it counts as failed
 COMMANDS = (("status", "--json"), ("series", "--json"))
 SERIES = {f"polymarket:{slug}" for slug in SLUGS.values()} | {f"yahoo:{SYMBOL}"}
 
@@ -64,36 +68,110 @@ class Read:
         return None
 
 
-def read_once(config, command: tuple[str, ...]) -> Read:
+# A reader process: imports the CLI and what a read needs once, then runs each command
+# line it is sent (a JSON list a line on stdin) in a child forked for it: a process of its
+# own that loads the config and opens the database afresh, as `tracker` does, without
+# paying for the imports again, so that the reads are many and their time is spent on the
+# database. Each answer is one JSON line: exit code, stdout, stderr, seconds.
+READER = """
+import json, os, signal, sys, tempfile, time, traceback
+import db.engine, db.queries, tracker.cli, tracker.views.series, tracker.views.status
+print("ready", flush=True)
+for line in sys.stdin:
     started = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(int(sys.argv[1]))  # a read that hangs is killed, and counts as failed
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            sys.argv = ["tracker", *json.loads(line)]
+            try:
+                tracker.cli.main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        out.seek(0)
+        err.seek(0)
+        answer = {"code": os.waitstatus_to_exitcode(status), "stdout": out.read().decode(),
+                  "stderr": err.read().decode(), "seconds": time.monotonic() - started}
+    print(json.dumps(answer), flush=True)
+"""
+
+
+class Reader:
+    """A READER process, for one thread of the test."""
+
+    def __init__(self, config):
+        self.config = config
+        self.proc = subprocess.Popen([sys.executable, "-c", READER, str(READ_TIMEOUT)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ready(self) -> bool:
+        """Wait until it has imported what it needs."""
+        return self.proc.stdout.readline() == "ready\n"
+
+    def read(self, command: tuple[str, ...]) -> Read:
+        self.proc.stdin.write(json.dumps(["--config", str(self.config), *command]) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            return Read(command[0], None, "", f"the reader process ended ({self.proc.wait()})")
+        answer = json.loads(line)
+        return Read(command[0], answer["code"], answer["stdout"], answer["stderr"],
+                    answer["seconds"])
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=READ_TIMEOUT)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+@contextmanager
+def started_readers(config) -> Iterator[list[Reader]]:
+    """READERS reader processes, every one ready to read."""
+    readers = [Reader(config) for _ in range(READERS)]
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "tracker.cli", "--config", str(config), *command],
-            capture_output=True, text=True, timeout=READ_TIMEOUT, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return Read(command[0], None, "", f"did not finish in {READ_TIMEOUT:.0f} s", READ_TIMEOUT)
-    return Read(command[0], done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+        assert all(reader.ready() for reader in readers), "a reader process did not start"
+        yield readers
+    finally:
+        for reader in readers:
+            reader.close()
 
 
-def read_in_loops(config, seconds: float) -> list[Read]:
-    """READERS threads, each running the CLI in a loop (status and series in turn)
-    until ``seconds`` have passed; every run they made."""
+def read_in_loops(readers: list[Reader], enough: Callable[[], bool]) -> tuple[list[Read], float]:
+    """A thread per reader, reading in a loop (status and series in turn) for READ_FOR
+    seconds and then until ``enough()`` (at most READ_AT_MOST seconds): every read they
+    made, and for how long they read."""
     reads: list[Read] = []
-    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+
+    def reading() -> bool:
+        spent = time.monotonic() - started
+        return spent < READ_FOR or (spent < READ_AT_MOST and not enough())
 
     def loop(index: int) -> None:
         n = index
-        while time.monotonic() < stop_at:
-            reads.append(read_once(config, COMMANDS[n % len(COMMANDS)]))
+        while reading():
+            reads.append(readers[index].read(COMMANDS[n % len(COMMANDS)]))
             n += 1
 
-    threads = [threading.Thread(target=loop, args=(i,)) for i in range(READERS)]
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(len(readers))]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=seconds + 2 * READ_TIMEOUT)
-    return reads
+        thread.join(timeout=READ_AT_MOST + 2 * READ_TIMEOUT)
+    return reads, time.monotonic() - started
 
 
 def point_duplicates(url: str) -> int:
@@ -135,9 +213,11 @@ def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, databa
         try:
             first = daemon.saw("polymarket: ok", timeout=30) and daemon.saw("yahoo: ok", timeout=30)
             assert first, daemon.log
-            before = market_cycles(server)
-            reads = read_in_loops(config, READ_FOR)
-            written = market_cycles(server) - before
+            with started_readers(config) as readers:
+                before = market_cycles(server)
+                reads, seconds = read_in_loops(
+                    readers, lambda: market_cycles(server) - before >= WRITES_DURING)
+                written = market_cycles(server) - before
             still_running = daemon.proc.poll() is None
         finally:
             code = daemon.stop()
@@ -149,15 +229,15 @@ def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, databa
         "concurrency", f"{READERS} CLI readers while the daemon writes every second", backend,
         survived=not failed and still_running and code == 0 and dups == 0 and not miscounted,
         lost=len(failed), duplicates=dups,
-        note=f"{len(reads)} reads in {READ_FOR:.0f} s, {len(failed)} failed "
-             f"(each {statistics.median(r.seconds for r in reads):.1f} s median, "
-             f"{max(r.seconds for r in reads):.1f} s at most, process start included); "
+        note=f"{len(reads)} reads in {seconds:.0f} s, {len(failed)} failed "
+             f"(each {statistics.median(r.seconds for r in reads):.2f} s median, "
+             f"{max(r.seconds for r in reads):.2f} s at most, fork included); "
              f"{written} poll cycles written meanwhile",
     )
 
     assert not failed, f"{len(failed)} of {len(reads)} reads failed: {failed[:5]}"
     assert len(reads) >= READERS  # every reader ran at least once
-    assert written >= 5, f"the daemon polled only {written} times in {READ_FOR:.0f} s"
+    assert written >= WRITES_DURING, f"the daemon polled only {written} times in {seconds:.0f} s"
     assert still_running and code == 0, daemon.log
     for bad in ("database is locked", "Traceback", "failed"):
         assert bad not in daemon.log, daemon.log

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.replay import ReplayServer, Reply
-from tests.sources_fixtures import YAHOO_CHART, replay_config
+from tests.sources_fixtures import YAHOO_CHART, copy_database, replay_config
 from tests.test_daemon import wait_for
 from tests.test_daemon_reliability import Daemon, fast_config
 
@@ -76,20 +76,38 @@ def said_one_line(proc, code: int) -> bool:
             and "Traceback" not in proc.stderr)
 
 
-@pytest.fixture
-def setup(tmp_path):
+def storage_config(folder: Path, url: str) -> Path:
     """A config reading a Yahoo and a FRED series (460 days: more than a page of SQLite)
-    from a replay server, and its database at the newest schema holding a manual
-    verdict: the data that must never be lost."""
+    from the replay server at ``url``, its database in ``folder``."""
+    return replay_config(folder, url, symbols=[SYMBOL], fred_ids=["DFEDTARU"])
+
+
+@pytest.fixture(scope="module")
+def made_once(tmp_path_factory):
+    """The replay server, and a database that real `tracker poll` and `tracker resolve`
+    made through it: at the newest schema, holding a manual verdict. Made once for the
+    module; each test gets a copy (see ``setup``)."""
+    folder = tmp_path_factory.mktemp("made-once")
     with ReplayServer() as server:
         server.add(f"/v8/finance/chart/{SYMBOL}", Reply.file(CHART))
         server.add("/graph/fredgraph.csv", Reply.file("fred/DFEDTARU_daily_2025-07_2026-10.csv"))
-        config = replay_config(tmp_path, server.url, symbols=[SYMBOL], fred_ids=["DFEDTARU"])
+        config = storage_config(folder, server.url)
+        env = {"XDG_CACHE_HOME": str(folder / "cache")}  # not the user's: no test's yet
         # Creates it, as it did before; FRED's history is left for a backfill to store.
-        assert tracker(config, "poll", "--source", "yahoo").returncode == 0
-        done = tracker(config, "resolve", "watch-0", "right", "--note", "kept")
+        assert tracker(config, "poll", "--source", "yahoo", env=env).returncode == 0
+        done = tracker(config, "resolve", "watch-0", "right", "--note", "kept", env=env)
         assert done.returncode == 0, done.stderr
-        yield config
+        yield server, database(config)
+
+
+@pytest.fixture
+def setup(tmp_path, made_once):
+    """A config reading from the replay server, and a copy of the database made once: the
+    data that must never be lost, the test's own to break."""
+    server, made = made_once
+    config = storage_config(tmp_path, server.url)
+    copy_database(made, tmp_path)
+    yield config
 
 
 def database(config: Path) -> Path:

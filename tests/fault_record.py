@@ -3,7 +3,11 @@ and scripts/reliability_report.py turns a run's records into docs/reliability.md
 
 A test calls ``fault_result(area, fault, target, survived=..., lost=..., duplicates=...)``
 once per fault it injects. With $TRACKER_FAULT_RESULTS set, the records of the whole run
-are written there as JSON when the session ends."""
+are written there as JSON when the session ends.
+
+A plugin (tests/conftest.py names it) rather than tests/faults/conftest.py: under
+pytest-xdist the records are made in the workers and written by the controller, which
+loads a conftest below tests/ only when it is named on the command line."""
 
 from __future__ import annotations
 
@@ -30,6 +34,16 @@ def fault_result(request):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: its records go to the controller
+        workeroutput["fault_records"] = _RECORDS
+        return
     path = os.environ.get("TRACKER_FAULT_RESULTS")
     if path and _RECORDS:
         Path(path).write_text(json.dumps(_RECORDS, indent=1))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller, as each worker ends: keep the records it made."""
+    _RECORDS.extend(getattr(node, "workeroutput", {}).get("fault_records", []))
