@@ -82,6 +82,14 @@ def _confirmed_point(series_id: str, at: datetime, value: float) -> dict[str, An
             "fetched_at": at, "first_seen_at": at}
 
 
+def range_params(spans: list[tuple[str, tuple[datetime, datetime]]]) -> dict[str, Any]:
+    """The parameters s0, lo0, hi0, s1, ... of a query over one timestamp range per series."""
+    params: dict[str, Any] = {}
+    for i, (sid, (lo, hi)) in enumerate(spans):
+        params |= {f"s{i}": sid, f"lo{i}": lo, f"hi{i}": hi}
+    return params
+
+
 def read_around(conn, ranges: dict[str, tuple[datetime, datetime]]) -> Around:
     """What ``only_changes`` needs to know of each series, for batches spanning
     ``ranges`` (series id -> first and last timestamp)."""
@@ -90,9 +98,7 @@ def read_around(conn, ranges: dict[str, tuple[datetime, datetime]]) -> Around:
     spans = sorted(ranges.items())
     for start in range(0, len(spans), CHUNK):
         chunk = spans[start:start + CHUNK]
-        params = {}
-        for i, (sid, (lo, hi)) in enumerate(chunk):
-            params |= {f"s{i}": sid, f"lo{i}": lo, f"hi{i}": hi}
+        params = range_params(chunk)
         for series_id, ts, value, is_newest in conn.execute(_around_query(len(chunk)), params):
             around.stored[series_id][ts] = value
             if is_newest:

@@ -240,10 +240,7 @@ def _count_in_ranges(conn, ranges: dict[str, tuple[datetime, datetime]]) -> dict
     spans = sorted(ranges.items())
     for start in range(0, len(spans), COUNT_CHUNK):
         chunk = spans[start:start + COUNT_CHUNK]
-        params = {}
-        for i, (sid, (lo, hi)) in enumerate(chunk):
-            params |= {f"s{i}": sid, f"lo{i}": lo, f"hi{i}": hi}
-        counts.update(conn.execute(_count_query(len(chunk)), params).all())
+        counts.update(conn.execute(_count_query(len(chunk)), changes.range_params(chunk)).all())
     return counts
 
 
