@@ -70,7 +70,11 @@ class Observation(SQLModel, table=True):
 class Snapshot(SQLModel, table=True):
     """A prediction's evaluated state at one time; stored when something changed."""
 
-    __table_args__ = (Index("ix_snapshot_prediction_at", "prediction_id", "at"),)
+    __table_args__ = (
+        Index("ix_snapshot_prediction_at", "prediction_id", "at"),
+        # The newest snapshot of a prediction is its highest id: one probe of this index.
+        Index("ix_snapshot_prediction_id", "prediction_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     prediction_id: str = Field(max_length=120)

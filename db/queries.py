@@ -34,6 +34,8 @@ from db.reads import (
     StoredPoint,
     chunks,
 )
+from db.types import UTCDateTime
+from tracker.points import Point
 
 UPSERT_BATCH = 50_000
 COUNT_CHUNK = 300  # series per count query in upsert_observations: 3 parameters each
@@ -330,25 +332,30 @@ def series_points(engine: Engine, series_id: str, since: datetime | None = None)
         return conn.execute(query.order_by(_OBS.c.ts)).all()
 
 
-def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str, list]:
-    """Points of many series, each in time order from its own start (None: all of it),
-    as [ts, value, high, low] lists.
+def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str, list[Point]]:
+    """Points of many series, each in time order from its own start (None: all of it).
     One query per distinct start rather than one per series: a poll evaluates hundreds
-    of series, and most of them share a start."""
+    of series, and most of them share a start. The rows skip SQLAlchemy's per-row type
+    processing (db/reads.py builds the Points): a poll reads tens of thousands."""
     by_start: dict[datetime | None, list[str]] = defaultdict(list)
     for series_id, start in since.items():
         by_start[start].append(series_id)
-    points: dict[str, list] = {series_id: [] for series_id in since}
+    points: dict[str, list[Point]] = {series_id: [] for series_id in since}
     with engine.connect() as conn:
         for start, ids in by_start.items():
             for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
-                query = select(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value, _OBS.c.high,
-                               _OBS.c.low).where(_OBS.c.series_id.in_(chunk))
+                params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(chunk)}
                 if start is not None:
-                    query = query.where(_OBS.c.ts >= start)
-                for series_id, *point in conn.execute(query.order_by(_OBS.c.series_id, _OBS.c.ts)).all():
-                    points[series_id].append(point)  # [ts, value, high, low]
+                    params["since"] = start
+                statement = _points_statement(len(chunk), start is not None)
+                reads.collect_points(conn.execute(statement, params).all(), points)
     return points
+
+
+@functools.lru_cache(maxsize=64)
+def _points_statement(n: int, bounded: bool):
+    statement = text(reads.points_since_sql(n, bounded))
+    return statement.bindparams(bindparam("since", type_=UTCDateTime)) if bounded else statement
 
 
 def newest_points(engine: Engine, series_ids: Iterable[str], count: int) -> dict[str, list[StoredPoint]]:

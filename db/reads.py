@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from tracker.points import Point
+
 Run = Callable[[str, Mapping[str, Any]], Iterable[Sequence[Any]]]
 
 NEWEST_CHUNK = 200  # UNION ALL terms per statement: SQLite allows 500
@@ -63,11 +65,21 @@ class SnapshotRow(NamedTuple):
 
 
 SNAPSHOT_COLUMNS = ", ".join(f"s.{name}" for name in SnapshotRow._fields)
+# A skip scan: the recursive part steps from one prediction id to the next through the
+# index, and each step finds that prediction's highest snapshot id by one more probe
+# (ix_snapshot_prediction_id). A GROUP BY would visit every snapshot ever stored.
 LATEST_SNAPSHOTS = f"""
+    WITH RECURSIVE predictions(prediction_id) AS (
+      SELECT min(prediction_id) FROM snapshot
+      UNION ALL
+      SELECT (SELECT min(prediction_id) FROM snapshot
+              WHERE snapshot.prediction_id > predictions.prediction_id)
+      FROM predictions WHERE predictions.prediction_id IS NOT NULL
+    )
     SELECT {SNAPSHOT_COLUMNS}
-    FROM snapshot AS s
-    JOIN (SELECT max(id) AS id FROM snapshot GROUP BY prediction_id) AS newest
-      ON newest.id = s.id
+    FROM predictions JOIN snapshot AS s
+      ON s.id = (SELECT max(id) FROM snapshot
+                 WHERE snapshot.prediction_id = predictions.prediction_id)
 """
 
 
@@ -221,3 +233,29 @@ def newest_points(run: Run, series_ids: Iterable[str], count: int,
             found[series_id].append(make_point(
                 (utc(ts), value, high, low, utc(fetched_at), utc(first_seen_at))))
     return {sid: rows[::-1] for sid, rows in found.items()}  # read newest first
+
+
+# --- the points of many series, each from its own start ---------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def points_since_sql(n: int, bounded: bool) -> str:
+    """The points of ``n`` series (parameters s0, s1, ...), from ``:since`` when
+    ``bounded``, in time order per series. Through SQLAlchemy the caller binds ``since``
+    with the column's type, so each backend compares it in its stored form."""
+    ids = ", ".join(f":s{i}" for i in range(n))
+    since = " AND ts >= :since" if bounded else ""
+    return ("SELECT series_id, ts, value, high, low FROM observation "
+            f"WHERE series_id IN ({ids}){since} ORDER BY series_id, ts")
+
+
+def collect_points(rows: Iterable[Sequence[Any]], into: dict[str, list[Point]]) -> None:
+    """Append each (series_id, ts, value, high, low) row to its series' list as a Point.
+    Daily series share their dates, so each stored timestamp is parsed once per read:
+    the parse, not the query, was most of the cost of a long read."""
+    parsed: dict[Any, datetime] = {}
+    for series_id, ts, value, high, low in rows:
+        when = parsed.get(ts)
+        if when is None:
+            when = parsed[ts] = utc(ts)
+        into[series_id].append(Point(when, value, high, low))

@@ -77,7 +77,7 @@ def load_inputs(
     newest = queries.newest_points(engine, series_ids, RECENT)
     loaded = queries.points_since(engine, {sid: since.get(sid) for sid in series_ids
                                            if sid not in newest_only})
-    points = {series_id: points_of(loaded.get(series_id, newest[series_id]))
+    points = {series_id: loaded[series_id] if series_id in loaded else points_of(newest[series_id])
               for series_id in series_ids}
     confirmed = queries.confirmations(engine)
     stale = staleness(engine, series_ids, now, settings, newest=newest, confirmed=confirmed)
