@@ -75,3 +75,23 @@ def test_an_open_manual_claim_says_it_awaits_a_verdict_and_a_new_reason_is_store
         "awaits a manual resolution (tracker resolve): a judgement call",
         "awaits a manual resolution (tracker resolve): no public series counts this",
     ]
+
+
+def test_status_reads_each_claims_newest_snapshot_among_many(any_engine):
+    """The newest snapshot of each claim is the one stored last, whatever its time says
+    and however the claims' snapshots interleave, on SQLite and PostgreSQL."""
+    claims = ["b-claim", "a-claim", "c-claim", "a-claim-2"]
+    rows, expected = [], {}
+    for i in range(40):
+        claim = claims[(i * 7) % len(claims)]
+        # Times run backwards for one claim: the last stored still wins.
+        at = T0 - timedelta(hours=i) if claim == "c-claim" else T0 + timedelta(hours=i)
+        rows.append({"prediction_id": claim, "at": at, "status": "on_track",
+                     "probability": i / 100, "explanation": f"step {i}"})
+        expected[claim] = f"step {i}"
+    for row in rows:  # one at a time, so ids follow the order stored
+        queries.add_snapshots(any_engine, [row])
+
+    latest = queries.latest_snapshots(any_engine)
+
+    assert {claim: snap.explanation for claim, snap in latest.items()} == expected
