@@ -51,7 +51,7 @@ def prob_right(log_spread: float, sigma: float, years: float, over: bool) -> flo
 
 def spread_vol(side: list[SeriesInput], bench: list[SeriesInput]) -> tuple[float | None, int]:
     """(Annualised volatility of the daily log spread, steps used); None without steps."""
-    history = common_log_returns([s.points for s in side + bench], SPREAD_WINDOW)
+    history = common_log_returns([s.daily_closes for s in side + bench], SPREAD_WINDOW)
     k = len(side)
     spreads = [
         sum(row[:k]) / k - sum(row[k:]) / (len(row) - k) for row in history.rows

@@ -29,6 +29,7 @@ holds its position today.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -79,10 +80,19 @@ def prob_position(
     (driftless): the series ends best when every rival's lead (today's plus the path's)
     is at most zero.
     """
+    return _simulated(tuple(history.rows), tuple(current), steps, best, paths, seed)
+
+
+# The simulation is deterministic (a fixed seed), and between two daily closes the
+# daemon asks the same question at every poll: the same inputs get the kept answer.
+# Bounded: a few entries per rank claim.
+@functools.lru_cache(maxsize=256)
+def _simulated(rows: tuple[tuple[float, ...], ...], current: tuple[float, ...], steps: int,
+               best: bool, paths: int, seed: int) -> float:
     import numpy as np  # here, not at the top: the CLI starts without it
 
-    rows = np.asarray(history.rows, dtype=float)
-    relative = rows[:, 1:] - rows[:, :1]
+    history = np.asarray(rows, dtype=float)
+    relative = history[:, 1:] - history[:, :1]
     days = relative - relative.mean(axis=0)
     leads = np.asarray(current[1:], dtype=float) - current[0]
     rng = np.random.default_rng(seed)
@@ -171,7 +181,7 @@ def evaluate(prediction: Rank, inputs: dict[str, SeriesInput], now: datetime) ->
         f"{name} is {where} since {start}, {signed(mine)} "
         f"({foil_name} {verb}, {signed(rets[foil])})"
     )
-    history = common_log_returns([s.points for s in series], HISTORY)
+    history = common_log_returns([s.daily_closes for s in series], HISTORY)
     if len(history.rows) < MIN_COMMON_STEPS:  # a monthly series among daily ones
         history = coarse_log_returns([s.points for s in series], HISTORY)
     years = years_until_end_of(deadline, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from tracker import units
@@ -54,6 +55,12 @@ class SeriesInput:
     def show(self, value: float) -> str:
         """A value of this series in its unit: $58.10, 3.75%, 6,845.5."""
         return units.show(value, self.unit or units.unit_of(self.series_id))
+
+    @cached_property
+    def daily_closes(self) -> dict[date, float]:
+        """Each date's positive close, the last positive point of the date: worked out
+        once per evaluation, however many relative claims line this series up."""
+        return {p.ts.date(): p.value for p in self.points if p.value > 0}
 
     def between(self, first: date, last: date) -> list[Point]:
         return [p for p in self.points if first <= p.ts.date() <= last]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,8 +29,13 @@ DAYS_PER_YEAR = 365.25
 
 def close_on_or_before(points: Sequence[Point], day: date) -> Point | None:
     """The last point dated on or before ``day`` (points in time order)."""
-    i = bisect_right(points, day, key=lambda p: p.ts.date())
+    i = _through(points, day)
     return points[i - 1] if i else None
+
+
+def _through(points: Sequence[Point], day: date) -> int:
+    """How many points are dated on or before ``day`` (points in time order)."""
+    return bisect_right(points, day, key=lambda p: p.ts.date())
 
 
 def simple_return(base: float, end: float) -> float:
@@ -92,8 +97,7 @@ def legs(
             problems.append(f"{s.name} closed at {base.value:g} on {base.ts.date()}: no return")
             continue
         end = close_on_or_before(s.points, deadline)  # not None: base is on or before it
-        until_deadline = [p for p in s.points if p.ts.date() <= deadline]
-        if past_deadline and not covers(until_deadline, deadline):
+        if past_deadline and not covers(s.points[:_through(s.points, deadline)], deadline):
             short.append(s.name)
             continue
         if not past_deadline and (why := guards.why_stale(s)):
@@ -121,12 +125,11 @@ class CommonReturns:
         return sum(self.years)
 
 
-def common_log_returns(series: Sequence[Sequence[Point]], window: int) -> CommonReturns:
-    """The last ``window`` log returns (at most) of each series, taken between
-    consecutive dates on which every series has a positive close (a series' last point
-    of a date stands for that date). A day missing from one series is skipped for all,
-    so the move across it lands in the next step."""
-    closes = [{p.ts.date(): p.value for p in points if p.value > 0} for points in series]
+def common_log_returns(closes: Sequence[Mapping[date, float]], window: int) -> CommonReturns:
+    """The last ``window`` log returns (at most) of each series, given its
+    ``SeriesInput.daily_closes``, taken between consecutive dates on which every series has a
+    positive close. A day missing from one series is skipped for all, so the move
+    across it lands in the next step."""
     if not closes:
         return CommonReturns([], [], [])
     shared = set(closes[0]).intersection(*closes[1:])
