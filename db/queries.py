@@ -284,7 +284,7 @@ def _as_datetime(value: Any) -> datetime:
 
 def all_series_ids(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(select(_SERIES.c.id).order_by(_SERIES.c.id)).scalars())
+        return [id_ for (id_,) in _runner(conn)(reads.SERIES_IDS, {})]
 
 
 class SeriesRow(NamedTuple):
@@ -414,13 +414,7 @@ def source_health(engine: Engine) -> dict[str, SourceHealthRow]:
         return reads.source_health(_runner(conn))
 
 
-def symbol_errors(health_row) -> dict[str, str]:
-    """A source_health row's failing symbols, each with its message. Rows written before
-    the messages were kept hold a plain list: those symbols get the source's last error."""
-    stored = json.loads(health_row.failing_symbols) if health_row.failing_symbols else {}
-    if isinstance(stored, list):
-        return dict.fromkeys(stored, health_row.last_error or "failed")
-    return stored
+symbol_errors = reads.symbol_errors  # written once, in db/reads.py
 
 
 def record_source_result(
@@ -715,29 +709,16 @@ def values_at(engine: Engine, prediction_ids: Iterable[str], column: str,
     return found
 
 
-class MadeOnPriceRow(NamedTuple):
-    """A kept made_on price (``db.models.MadeOnPrice``)."""
-
-    prediction_id: str
-    definition: str  # the key of the registry entry it was evaluated for
-    price: float | None  # None: there was no price then
-    evidence: str | None  # JSON: series id -> points in its window, when price is None
-    checked_at: datetime
+MadeOnPriceRow = reads.MadeOnPriceRow
 
 
 _MADE_ON = MadeOnPrice.__table__
 
 
 def made_on_price_rows(engine: Engine, prediction_ids: Iterable[str]) -> dict[str, MadeOnPriceRow]:
-    """The kept made_on prices of these predictions, by id: one primary-key lookup."""
-    ids = sorted(set(prediction_ids))
-    rows: dict[str, MadeOnPriceRow] = {}
+    """The kept made_on prices of these predictions, by id: primary-key lookups."""
     with engine.connect() as conn:
-        for chunk in chunks(ids, IN_LIST_CHUNK):
-            query = select(*_columns(_MADE_ON, MadeOnPriceRow)).where(
-                _MADE_ON.c.prediction_id.in_(chunk))
-            rows.update((row.prediction_id, row) for row in map(MadeOnPriceRow._make, conn.execute(query)))
-    return rows
+        return reads.made_on_price_rows(_runner(conn), prediction_ids)
 
 
 def keep_made_on_prices(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:

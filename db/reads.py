@@ -82,6 +82,9 @@ def latest_snapshots(run: Run) -> dict[str, SnapshotRow]:
     return {row.prediction_id: row for row in map(snapshot_row, run(LATEST_SNAPSHOTS, {}))}
 
 
+SERIES_IDS = "SELECT id FROM series ORDER BY id"  # every stored series, by id
+
+
 # --- every series with its newest point -------------------------------------------------
 
 
@@ -221,3 +224,49 @@ def newest_points(run: Run, series_ids: Iterable[str], count: int,
             found[series_id].append(make_point(
                 (utc(ts), value, high, low, utc(fetched_at), utc(first_seen_at))))
     return {sid: rows[::-1] for sid, rows in found.items()}  # read newest first
+
+
+def symbol_errors(health_row: SourceHealthRow) -> dict[str, str]:
+    """A source_health row's failing symbols, each with its message. Rows written before
+    the messages were kept hold a plain list: those symbols get the source's last error."""
+    import json
+
+    stored = json.loads(health_row.failing_symbols) if health_row.failing_symbols else {}
+    if isinstance(stored, list):
+        return dict.fromkeys(stored, health_row.last_error or "failed")
+    return stored
+
+
+# --- the kept made_on prices ------------------------------------------------------------------
+
+
+class MadeOnPriceRow(NamedTuple):
+    """A kept made_on price (``db.models.MadeOnPrice``)."""
+
+    prediction_id: str
+    definition: str  # the key of the registry entry it was evaluated for
+    price: float | None  # None: there was no price then
+    evidence: str | None  # JSON: series id -> points in its window, when price is None
+    checked_at: datetime
+
+
+IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
+
+
+@functools.lru_cache(maxsize=8)
+def made_on_price_sql(n: int) -> str:
+    """The kept prices of ``n`` predictions (parameters p0, p1, ...): primary-key lookups."""
+    marks = ", ".join(f":p{i}" for i in range(n))
+    return (f"SELECT {', '.join(MadeOnPriceRow._fields)} FROM made_on_price "
+            f"WHERE prediction_id IN ({marks})")
+
+
+def made_on_price_rows(run: Run, prediction_ids: Iterable[str]) -> dict[str, MadeOnPriceRow]:
+    """The kept made_on prices of these predictions, by id."""
+    rows: dict[str, MadeOnPriceRow] = {}
+    for chunk in chunks(sorted(set(prediction_ids)), IN_LIST_CHUNK):
+        params = {f"p{i}": pid for i, pid in enumerate(chunk)}
+        for pid, definition, price, evidence, checked_at in run(made_on_price_sql(len(chunk)),
+                                                                 params):
+            rows[pid] = MadeOnPriceRow(pid, definition, price, evidence, utc(checked_at))
+    return rows
