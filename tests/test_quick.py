@@ -103,7 +103,8 @@ def test_the_quick_answer_is_the_full_clis_answer(setup):
 HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "click", "rich", "httpx")
 
 
-LEAN = [[command, *json] for command in ("status", "series", "health", "scoreboard")
+LEAN = [[*command, *json] for command in (["status"], ["series"], ["health"], ["scoreboard"],
+                                          ["show", OIL], ["show", "mine"])
         for json in ([], ["--json"])] + [["check"]]
 
 
@@ -350,5 +351,24 @@ def test_a_changed_registry_or_config_makes_the_lean_path_decline(setup, argv):
     assert lean_answer(argv) is not None
     registry = setup / "mine.toml"
     registry.write_text(registry.read_text() + "\n")
-    reads_registry = argv[0] in ("status", "scoreboard", "check")
+    reads_registry = argv[0] in ("status", "scoreboard", "check", "show")
     assert (lean_answer(argv) is None) == reads_registry
+
+
+def test_show_declines_when_a_series_name_it_quotes_changed(setup):
+    """The rule quotes a market's question as stored: a new one is the full CLI's to say."""
+    market, claim = "polymarket:billionaire-one-time-wealth-tax-on-california-ballot", "wealth-tax-makes-ballot"
+    engine = open_database(database(setup))
+    queries.upsert_series(engine, [{"id": market, "source": "polymarket", "symbol": "x",
+                                    "name": "Old question", "unit": None,
+                                    "first_seen_at": datetime.now(UTC), "state": "open",
+                                    "resolved_value": None, "meta": None}])
+    engine.dispose()
+    assert "Old question" in tracker("show", claim, cwd=setup).stdout
+    assert "Old question" in lean_answer(["show", claim]).stdout
+    with sqlite3.connect(setup / "t.db") as db:
+        db.execute("UPDATE series SET name = 'New question' WHERE id = ?", (market,))
+    assert lean_answer(["show", claim]) is None
+    shown = tracker("show", claim, cwd=setup)
+    assert "New question" in shown.stdout
+    assert lean_answer(["show", claim]).stdout == shown.stdout

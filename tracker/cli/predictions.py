@@ -59,9 +59,15 @@ def _print_details(details: dict[str, Any], **_) -> None:
 @listing(text=_print_details)
 def show(app: App, prediction_id: str) -> dict[str, Any]:
     """One prediction in full: rule, inputs, status history and its odds drawn."""
+    from db import queries
+    from tracker.quick import remember
     from tracker.views.show import gather_prediction
 
-    return gather_prediction(app.engine, app.registry, known_prediction(app, prediction_id))
+    found = gather_prediction(app.engine, app.registry, known_prediction(app, prediction_id))
+    names = {sid: row.name for sid, row in
+             queries.series_by_id(app.engine, app.registry.series_ids()).items()}
+    remember("show", app.settings, app.registry, stored_names=names)  # the next `show` is quick
+    return found
 
 
 # ---- resolve -------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def answer(line: CommandLine) -> Answer | None:
         if connection is None:
             return None
         try:
-            found = READS[line.command](connection.execute, entry, line)
+            found = READS[line.command](_runner(connection), entry, line)
         finally:
             connection.close()
     except (OSError, ValueError, KeyError, TypeError, sqlite3.Error, Declined):
@@ -44,6 +44,11 @@ def answer(line: CommandLine) -> Answer | None:
     if line.as_json:
         return Answer(dumps(found) + "\n")
     return Answer(TEXT[line.command](found, entry))
+
+
+def _runner(connection: sqlite3.Connection) -> Run:
+    """How db/reads.py's reads run on the connection: timestamps as SQLite stores them."""
+    return lambda sql, params: connection.execute(sql, reads.sqlite_params(params))
 
 
 def _terminal() -> dict[str, Any]:
@@ -149,10 +154,35 @@ def _scoreboard_text(found: list[dict], entry: dict) -> str:
     return scoreboard_text(entry["rows"], **_terminal())
 
 
+# ---- show ---------------------------------------------------------------------------------
+
+def _show(run: Run, entry: dict, line: CommandLine) -> dict:
+    """Declined for an id the cache does not know (the full CLI says so), and when a
+    series' stored name changed since (the rule quotes a market's question)."""
+    from tracker.views.show import gather
+
+    spec = entry["predictions"].get(line.argument)
+    if spec is None:
+        raise Declined(f"no prediction {line.argument!r} cached")
+    rows = reads.series_by_id(run, [series["id"] for series in spec["series"]])
+    for series in spec["series"]:
+        row = rows.get(series["id"])
+        if (row.name if row else None) != series["stored_name"]:
+            raise Declined(f"{series['id']}: its name changed")
+    return gather(run, spec, datetime.now(UTC), rows)
+
+
+def _show_text(found: dict, entry: dict) -> str:
+    from tracker.views.show import render
+
+    return "\n".join(render(found)) + "\n"
+
+
 READS: dict[str, Callable[[Run, dict, CommandLine], Any]] = {
     "status": _status, "series": _series, "health": _health, "scoreboard": _scoreboard,
+    "show": _show,
 }
 TEXT: dict[str, Callable[[Any, dict], str]] = {
     "status": _status_text, "series": _series_text, "health": _health_text,
-    "scoreboard": _scoreboard_text,
+    "scoreboard": _scoreboard_text, "show": _show_text,
 }

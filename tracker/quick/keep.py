@@ -72,5 +72,12 @@ def _check(settings: Settings, registry: Registry, answer: tuple[str, str, int])
     return {"stdout": stdout, "stderr": stderr, "code": code}
 
 
+def _show(settings: Settings, registry: Registry, stored_names: dict[str, str | None]) -> dict:
+    """What `show` needs of each prediction (``tracker.views.show.show_spec``), by id."""
+    from tracker.views.show import show_spec
+
+    return {"predictions": {p.id: show_spec(registry, p, stored_names) for p in registry}}
+
+
 CONTENT = {"status": _status, "series": _series, "health": _series,
-           "scoreboard": _scoreboard, "check": _check}
+           "scoreboard": _scoreboard, "check": _check, "show": _show}
