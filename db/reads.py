@@ -1,19 +1,21 @@
-"""The reads that both the full CLI and the quick path make, each written once: its SQL
+"""The reads that both the full CLI and the lean path make, each written once: its SQL
 text, its typed row and the builder of that row.
 
 ``db/queries.py`` runs them through SQLAlchemy, on SQLite and PostgreSQL alike, so the
-SQL here is portable. ``tracker/quick.py`` runs them on SQLite through the standard
-library's sqlite3, to answer ``status --json`` and ``series --json`` without importing
-SQLAlchemy or pydantic: so this module imports only the standard library. Each read
-takes ``run(sql, params)``, which executes the SQL on a connection and returns its rows
-as tuples; parameters are named (``:s0``), a style both drivers accept.
+SQL here is portable. ``tracker/quick/`` runs them on SQLite through the standard
+library's sqlite3, to answer the read commands without importing SQLAlchemy or
+pydantic: so this module imports only the standard library. Each read takes
+``run(sql, params)``, which executes the SQL on a connection and returns its rows as
+tuples; parameters are named (``:s0``), a style both drivers accept, and timestamps in
+them are aware datetimes, which the runner binds as the database stores them
+(``sqlite_params``).
 
 The builders turn stored timestamps into aware UTC datetimes whichever way the driver
 gives them (see ``utc``), so both paths print the same bytes.
 """
 
 # No `from __future__ import annotations` here: with it, NamedTuple compiles each field's
-# annotation string when the class is made, a cost the quick path pays on every run.
+# annotation string when the class is made, a cost the lean path pays on every run.
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta

@@ -53,7 +53,7 @@ def emit_json(data: Any) -> None:
 
 
 def print_text(text: str) -> None:
-    """Text that ends in a newline, as the lean path (tracker/quick.py) prints it."""
+    """Text that ends in a newline, as the lean path (tracker/quick/) prints it."""
     click.echo(text, nl=False, color=True)  # colours were decided by ``terminal``
 
 

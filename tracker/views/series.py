@@ -1,6 +1,6 @@
 """What ``tracker series`` shows: each stored series with its newest point, its point
 count, whether it is stale, and its source's health. Plain data in, rows out, so the full
-CLI and the quick path (tracker/quick.py) print the same."""
+CLI and the lean path (tracker/quick/) print the same."""
 
 from __future__ import annotations
 

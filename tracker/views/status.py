@@ -1,5 +1,5 @@
 """What ``tracker status`` shows: each prediction with its newest snapshot. Plain data in,
-rows out, so the full CLI and the quick path (tracker/quick.py) print the same."""
+rows out, so the full CLI and the lean path (tracker/quick/) print the same."""
 
 from __future__ import annotations
 

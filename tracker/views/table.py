@@ -1,5 +1,5 @@
 """Tables as plain text, fitted to the terminal's width: what `status`, `series` and
-`scoreboard` print, from the full CLI and the lean path alike (tracker/quick.py), so both
+`scoreboard` print, from the full CLI and the lean path alike (tracker/quick/), so both
 print the same bytes. Standard library only: a general layout engine (rich) took longer
 to import and to lay out a few hundred rows than the query took to read them.
 
