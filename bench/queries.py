@@ -12,8 +12,9 @@ subprocesses, best of 5, each as a ratio to ``python -c pass`` measured in the s
   them again: the lean path (tracker/quick/) answers from the cache the previous run
   left. Target: at most 5x ``python -c pass``.
 - the same through the full CLI (``python -m tracker.cli``), which never takes the lean
-  path: what every run cost before it, and what the first run after the config or the
-  registry changed still costs;
+  path: what the first run after the config or the registry changed costs;
+- with ``--baseline DIR``, the same through an earlier commit's code (extracted into DIR,
+  run with the same interpreter and packages): the before figures, in the same run;
 - ``python -c pass`` and ``tracker --help`` (start-up);
 - where the full CLI's time goes, step by step, and ``python -X importtime`` of the
   full CLI and of a lean ``status``.
@@ -24,7 +25,7 @@ is run fewer times (said so in the output). ``--profile`` adds a cProfile of eac
 ``--json`` command (``python -m cProfile -m tracker.cli``).
 
     .venv/bin/python bench/queries.py [--points 25000] [--budget 90] [--profile]
-                                       [--keep DIR]
+                                       [--keep DIR] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def build(folder: Path, n_points: int) -> tuple[Path, dict]:
 
 
 def timed_runs(argv: list[str], runs: int, budget: float, check=None, env=None,
-               before=None) -> tuple[list[float], str]:
+               before=None, cwd=None) -> tuple[list[float], str]:
     """Run argv up to ``runs`` times (fewer when the budget is spent); wall times.
     ``before`` runs ahead of each run, untimed."""
     times: list[float] = []
@@ -153,7 +154,8 @@ def timed_runs(argv: list[str], runs: int, budget: float, check=None, env=None,
         if before:
             before()
         start = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env,
+                              cwd=cwd)
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
@@ -241,18 +243,23 @@ def cprofile(argv: list[str], folder: Path, name: str, top: int = 25) -> str:
     return out.getvalue()
 
 
-def commands_to_time(cfg: list[str]) -> list[tuple[str, list[str]]]:
+BEFORE = " (before)"
+
+
+def commands_to_time(cfg: list[str], baseline: bool) -> list[tuple[str, list[str]]]:
     """(label, argv) of each run timed: the lean path of each read command, text and JSON,
-    then the same through the full CLI."""
-    lean, full = [], []
+    then the same through the full CLI; with a ``baseline``, through the code there."""
+    lean, full, before = [], [], []
     for command in READ_COMMANDS:
         for as_json in ([], ["--json"]) if command != ["check"] else ([],):
             words = " ".join([*command, *as_json])
             lean.append((f"tracker {words}", [TRACKER, *cfg, *command, *as_json]))
             full.append((f"tracker {words} (full CLI)",
                          [sys.executable, "-m", "tracker.cli", *cfg, *command, *as_json]))
+            before.append((f"tracker {words}{BEFORE}",
+                           [sys.executable, "-m", "tracker.entry", *cfg, *command, *as_json]))
     return [("python -c pass", [sys.executable, "-c", "pass"]),
-            ("tracker --help", [TRACKER, "--help"]), *lean, *full]
+            ("tracker --help", [TRACKER, "--help"]), *lean, *full, *(before if baseline else [])]
 
 
 def check_output(label: str, stdout: str, info: dict) -> None:
@@ -279,21 +286,24 @@ def report(labels: list[str], measured: dict[str, float], results: dict) -> None
         line = f"  {label}: {best:.3f} s, {ratio:.1f}x"
         if label == "tracker --help":
             line += " (start-up, for reference)"
-        elif "(full CLI)" not in label:
+        elif "(full CLI)" not in label and BEFORE not in label:
             line += f" {verdict(ratio <= TARGET_VS_PYTHON)}"
         print(line)
         results[label] |= {"vs_python": ratio}
 
 
 def time_commands(cfg: list[str], args, env: dict, info: dict, results: dict) -> None:
-    commands = commands_to_time(cfg)
+    commands = commands_to_time(cfg, bool(args.baseline))
     measured, outputs = {}, {}
     for label, argv in commands:
+        # The baseline's code comes first on the path, from its own folder.
+        where = ({"env": env | {"PYTHONPATH": str(Path(args.baseline).resolve())},
+                  "cwd": args.baseline} if label.endswith(BEFORE) else {"env": env})
         if "(full CLI)" not in label and label.startswith("tracker "):
-            subprocess.run(argv, capture_output=True, env=env, check=False)  # leaves the cache
+            subprocess.run(argv, capture_output=True, check=False, **where)  # leaves the cache
         times, outputs[label] = timed_runs(argv, args.runs, args.budget,
                                            lambda out, label=label: check_output(label, out, info),
-                                           env)
+                                           **where)
         measured[label] = min(times)
         note = "" if len(times) == args.runs else f" (only {len(times)} run(s): the {args.budget:g} s budget)"
         print(f"{label}: best of {len(times)} {min(times):.3f} s; runs "
@@ -315,6 +325,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile each command once")
     parser.add_argument("--keep", metavar="DIR", help="build in DIR (reused when it has a database)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time each command with the code in DIR, an earlier commit's "
+                             "tree (git archive REV | tar -x -C DIR): the before figures")
     args = parser.parse_args()
     print(f"load average at start: {load_average()} ({os.cpu_count()} CPUs)")
 
