@@ -24,7 +24,8 @@ class Declined(Exception):
 
 
 def answer(line: CommandLine) -> Answer | None:
-    """``line``'s answer, or None whenever the full CLI must give it."""
+    """``line``'s answer, or None whenever the full CLI must give it: whatever goes wrong
+    here, the full CLI answers (with its own error message when there is one)."""
     try:
         config_path, _required = find_config(line.config)
         entry = cache.load(COMMANDS[line.command], config_path)
@@ -39,11 +40,11 @@ def answer(line: CommandLine) -> Answer | None:
             found = READS[line.command](_runner(connection), entry, line)
         finally:
             connection.close()
-    except (OSError, ValueError, KeyError, TypeError, sqlite3.Error, Declined):
+        if line.as_json:
+            return Answer(dumps(found) + "\n")
+        return Answer(TEXT[line.command](found, entry))
+    except Exception:  # noqa: BLE001 (Declined, a stale or odd cache, a database error)
         return None
-    if line.as_json:
-        return Answer(dumps(found) + "\n")
-    return Answer(TEXT[line.command](found, entry))
 
 
 def _runner(connection: sqlite3.Connection) -> Run:
