@@ -1,25 +1,31 @@
-"""Benchmark (issue 8): the read commands on a big database, as a user runs them.
+"""Benchmark (issues 8 and 16): the read commands on a big database, as a user runs them.
 
 Builds a SQLite database of 200 series x 25,000 daily points = 5,000,000 points (schema
 by ``db.engine.open_database``, points bulk-inserted with ``sqlite3`` straight into the
 project's ``observation`` table), a registry file with one prediction per series, source
 health rows, and snapshots from the project's own evaluation (``evaluate_all``, timed
-and reported on the way). Then, as subprocesses, best of 5:
+and reported on the way; it also keeps each prediction's made_on price). Then, as
+subprocesses, best of 5, each as a ratio to ``python -c pass`` measured in the same run:
 
-- ``tracker --config X status --json`` and ``tracker --config X series --json``:
-  targets under 0.5 s, and within 3x of ``python -c pass``. Each twice: as a user runs
-  it again (the quick path, tracker/quick.py, answers from its cache), and with the
-  cache removed before every run (the full CLI: the first run after the config or the
-  registry changed). The cache lives in a folder of the benchmark's own;
+- ``tracker --config X COMMAND`` and ``... COMMAND --json`` for ``status``, ``series``,
+  ``health``, ``scoreboard``, ``show ID`` and ``check`` (no --json), as a user runs
+  them again: the lean path (tracker/quick/) answers from the cache the previous run
+  left. Target: at most 5x ``python -c pass``.
+- the same through the full CLI (``python -m tracker.cli``), which never takes the lean
+  path: what the first run after the config or the registry changed costs;
+- with ``--baseline DIR``, the same through an earlier commit's code (extracted into DIR,
+  run with the same interpreter and packages): the before figures, in the same run;
 - ``python -c pass`` and ``tracker --help`` (start-up);
-- ``python -X importtime -c "import tracker.cli"`` and the same for ``status --json``:
-  the top offenders.
+- where the full CLI's time goes, step by step, and ``python -X importtime`` of the
+  full CLI and of a lean ``status``.
 
-A command whose runs exceed the time budget is run fewer times (said so in the output).
-``--profile`` adds a cProfile of each command (``python -m cProfile -m tracker.cli``).
+Text output is read on a terminal COLUMNS wide (120). The script checks that the lean
+path and the full CLI print the same bytes. A command whose runs exceed the time budget
+is run fewer times (said so in the output). ``--profile`` adds a cProfile of each full
+``--json`` command (``python -m cProfile -m tracker.cli``).
 
     .venv/bin/python bench/queries.py [--points 25000] [--budget 90] [--profile]
-                                       [--keep DIR]
+                                       [--keep DIR] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -44,8 +50,9 @@ from loopback import load_average, registry_toml, symbols_for, tmpdir, write_con
 
 BIN = Path(sys.executable).parent
 TRACKER = str(BIN / "tracker")
-TARGET_SECONDS = 0.5
-TARGET_VS_PYTHON = 3.0
+TARGET_VS_PYTHON = 5.0
+SHOWN = "bench-yahoo-000"  # the prediction `show` tells
+READ_COMMANDS = [["status"], ["series"], ["health"], ["scoreboard"], ["show", SHOWN], ["check"]]
 NO_SERVER = {s: "http://127.0.0.1:9" for s in ("yahoo", "fred", "polymarket", "kalshi")}
 
 
@@ -137,7 +144,7 @@ def build(folder: Path, n_points: int) -> tuple[Path, dict]:
 
 
 def timed_runs(argv: list[str], runs: int, budget: float, check=None, env=None,
-               before=None) -> tuple[list[float], str]:
+               before=None, cwd=None) -> tuple[list[float], str]:
     """Run argv up to ``runs`` times (fewer when the budget is spent); wall times.
     ``before`` runs ahead of each run, untimed."""
     times: list[float] = []
@@ -147,7 +154,8 @@ def timed_runs(argv: list[str], runs: int, budget: float, check=None, env=None,
         if before:
             before()
         start = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env,
+                              cwd=cwd)
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
@@ -235,8 +243,80 @@ def cprofile(argv: list[str], folder: Path, name: str, top: int = 25) -> str:
     return out.getvalue()
 
 
+BEFORE = " (before)"
+
+
+def commands_to_time(cfg: list[str], baseline: bool) -> list[tuple[str, list[str]]]:
+    """(label, argv) of each run timed: the lean path of each read command, text and JSON,
+    then the same through the full CLI; with a ``baseline``, through the code there."""
+    lean, full, before = [], [], []
+    for command in READ_COMMANDS:
+        for as_json in ([], ["--json"]) if command != ["check"] else ([],):
+            words = " ".join([*command, *as_json])
+            lean.append((f"tracker {words}", [TRACKER, *cfg, *command, *as_json]))
+            full.append((f"tracker {words} (full CLI)",
+                         [sys.executable, "-m", "tracker.cli", *cfg, *command, *as_json]))
+            before.append((f"tracker {words}{BEFORE}",
+                           [sys.executable, "-m", "tracker.entry", *cfg, *command, *as_json]))
+    return [("python -c pass", [sys.executable, "-c", "pass"]),
+            ("tracker --help", [TRACKER, "--help"]), *lean, *full, *(before if baseline else [])]
+
+
+def check_output(label: str, stdout: str, info: dict) -> None:
+    """What each command prints holds what the database holds."""
+    if "--json" not in label:
+        return
+    found = json.loads(stdout)
+    if label.startswith(("tracker status", "tracker series")):
+        assert len(found) == 200
+    if label.startswith("tracker series"):
+        assert sum(row["points"] for row in found) == info["points"]  # the kept counts add up
+    if label.startswith("tracker show"):
+        assert found["id"] == SHOWN
+
+
+def report(labels: list[str], measured: dict[str, float], results: dict) -> None:
+    """Each command's best time and its ratio to `python -c pass`, against the target."""
+    base = measured["python -c pass"]
+    print(f"\nratios to python -c pass ({base:.3f} s), target <= {TARGET_VS_PYTHON:g}x for the "
+          "lean path:")
+    for label in labels[1:]:
+        best = measured[label]
+        ratio = best / base
+        line = f"  {label}: {best:.3f} s, {ratio:.1f}x"
+        if label == "tracker --help":
+            line += " (start-up, for reference)"
+        elif "(full CLI)" not in label and BEFORE not in label:
+            line += f" {verdict(ratio <= TARGET_VS_PYTHON)}"
+        print(line)
+        results[label] |= {"vs_python": ratio}
+
+
+def time_commands(cfg: list[str], args, env: dict, info: dict, results: dict) -> None:
+    commands = commands_to_time(cfg, bool(args.baseline))
+    measured, outputs = {}, {}
+    for label, argv in commands:
+        # The baseline's code comes first on the path, from its own folder.
+        where = ({"env": env | {"PYTHONPATH": str(Path(args.baseline).resolve())},
+                  "cwd": args.baseline} if label.endswith(BEFORE) else {"env": env})
+        if "(full CLI)" not in label and label.startswith("tracker "):
+            subprocess.run(argv, capture_output=True, check=False, **where)  # leaves the cache
+        times, outputs[label] = timed_runs(argv, args.runs, args.budget,
+                                           lambda out, label=label: check_output(label, out, info),
+                                           **where)
+        measured[label] = min(times)
+        note = "" if len(times) == args.runs else f" (only {len(times)} run(s): the {args.budget:g} s budget)"
+        print(f"{label}: best of {len(times)} {min(times):.3f} s; runs "
+              + ", ".join(f"{t:.3f}" for t in times) + note)
+        results[label] = {"best": min(times), "runs": times}
+    for label, _argv in commands:  # the lean answer is the full CLI's
+        if f"{label} (full CLI)" in outputs:
+            assert outputs[label] == outputs[f"{label} (full CLI)"], f"{label}: the outputs differ"
+    report([label for label, _ in commands], measured, results)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="read-command benchmark (issue 8)")
+    parser = argparse.ArgumentParser(description="read-command benchmark (issues 8 and 16)")
     parser.add_argument("--series-points", "--points", dest="points", type=int, default=25_000,
                         help="points per series (200 series)")
     parser.add_argument("--runs", type=int, default=5)
@@ -245,6 +325,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile each command once")
     parser.add_argument("--keep", metavar="DIR", help="build in DIR (reused when it has a database)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time each command with the code in DIR, an earlier commit's "
+                             "tree (git archive REV | tar -x -C DIR): the before figures")
     args = parser.parse_args()
     print(f"load average at start: {load_average()} ({os.cpu_count()} CPUs)")
 
@@ -264,84 +347,32 @@ def main() -> None:
           f"{info['snapshots']} snapshots")
     results = {"build": info}
 
-    def status_check(stdout):
-        assert len(json.loads(stdout)) == 200
-
-    def series_check(stdout):
-        rows = json.loads(stdout)
-        assert len(rows) == 200
-        assert sum(row["points"] for row in rows) == info["points"]  # the kept counts add up
-
     cfg = ["--config", str(config)]
-    cache = folder / "cache"  # the quick path's cache, apart from the user's own
-    env = os.environ | {"XDG_CACHE_HOME": str(cache)}
+    cache = folder / "cache"  # the lean path's cache, apart from the user's own
+    shutil.rmtree(cache, ignore_errors=True)
+    env = os.environ | {"XDG_CACHE_HOME": str(cache), "COLUMNS": "120"}
+    time_commands(cfg, args, env, info, results)
 
-    def no_cache():
-        shutil.rmtree(cache, ignore_errors=True)
-
-    commands = [
-        ("python -c pass", [sys.executable, "-c", "pass"], None, None),
-        ("tracker --help", [TRACKER, "--help"], None, None),
-        ("tracker status --json (full CLI, no cache)", [TRACKER, *cfg, "status", "--json"], status_check, no_cache),
-        ("tracker series --json (full CLI, no cache)", [TRACKER, *cfg, "series", "--json"], series_check, no_cache),
-        ("tracker status --json", [TRACKER, *cfg, "status", "--json"], status_check, None),
-        ("tracker series --json", [TRACKER, *cfg, "series", "--json"], series_check, None),
-    ]
-    measured, outputs = {}, {}
-    for label, argv, check, before in commands:
-        times, outputs[label] = timed_runs(argv, args.runs, args.budget, check, env, before)
-        measured[label] = min(times)
-        note = "" if len(times) == args.runs else f" (only {len(times)} run(s): the {args.budget:g} s budget)"
-        print(f"{label}: best of {len(times)} {min(times):.3f} s; runs "
-              + ", ".join(f"{t:.3f}" for t in times) + note)
-        results[label] = {"best": min(times), "runs": times}
-    for command in ("status", "series"):  # the quick answer is the full CLI's
-        quick, full = f"tracker {command} --json", f"tracker {command} --json (full CLI, no cache)"
-        assert outputs[quick] == outputs[full], f"{command}: the quick path's answer differs"
-
-    base = measured["python -c pass"]
-    print()
-    for label, _argv, _check, _before in commands[1:]:
-        best = measured[label]
-        ratio = best / base
-        line = f"{label}: {best:.3f} s"
-        if label != "tracker --help":
-            line += (f" vs target {TARGET_SECONDS} s: {best / TARGET_SECONDS:.2f} of it "
-                     f"{verdict(best < TARGET_SECONDS)};")
-        line += f" {ratio:.1f}x python -c pass ({base:.3f} s)"
-        if label == "tracker --help":
-            line += " (start-up, for reference)"
-        else:
-            line += f", target <= {TARGET_VS_PYTHON:g}x {verdict(ratio <= TARGET_VS_PYTHON)}"
-        print(line)
-        results[label] |= {"vs_python": ratio}
-
-    print("\nwhere the time goes, step by step in a fresh interpreter (best of 3 per step):")
+    print("\nwhere the full CLI's time goes, step by step in a fresh interpreter (best of 3 per step):")
     runs = [breakdown(config) for _ in range(3)]
     steps = {name: min(r[name] for r in runs if name in r) for name in runs[0]}
     for name, seconds in steps.items():
         print(f"  {seconds * 1000:9.1f} ms  {name}")
-    status_path = sum(v for k, v in steps.items() if not k.startswith("series:"))
-    print(f"  {status_path * 1000:9.1f} ms  the steps `status --json` takes (all but series:)")
     results["breakdown"] = steps
 
     print()
     text, total = importtime(["-c", "import tracker.cli"])
     print(f"python -X importtime -c 'import tracker.cli': {total * 1000:.0f} ms of imports")
     print(text)
-    text, total = importtime(["-m", "tracker.cli", *cfg, "status", "--json"])
-    print(f"\npython -X importtime -m tracker.cli status --json: {total * 1000:.0f} ms of imports")
+    text, total = importtime(["-m", "tracker.entry", *cfg, "status"], env=env)
+    print(f"\npython -X importtime -m tracker.entry status (the lean path): {total * 1000:.0f} ms of imports")
     print(text)
-    results["importtime_status_ms"] = total * 1000
-    text, total = importtime(["-m", "tracker.entry", *cfg, "series", "--json"], env=env)
-    print(f"\npython -X importtime -m tracker.entry series --json (the quick path): {total * 1000:.0f} ms of imports")
-    print(text)
-    results["importtime_quick_series_ms"] = total * 1000
+    results["importtime_lean_status_ms"] = total * 1000
 
     if args.profile:
-        for label, argv in (("status", [*cfg, "status", "--json"]), ("series", [*cfg, "series", "--json"])):
-            print(f"\ncProfile of tracker {label} --json:")
-            print(cprofile(argv, folder, label))
+        for command in READ_COMMANDS[:-1]:  # check has no --json
+            print(f"\ncProfile of the full tracker {' '.join(command)} --json:")
+            print(cprofile([*cfg, *command, "--json"], folder, command[0]))
 
     print(f"load average at end: {load_average()}")
     if args.json:

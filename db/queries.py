@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, update
@@ -286,24 +287,10 @@ def _as_datetime(value: Any) -> datetime:
 
 def all_series_ids(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(select(_SERIES.c.id).order_by(_SERIES.c.id)).scalars())
+        return [id_ for (id_,) in _runner(conn)(reads.SERIES_IDS, {})]
 
 
-class SeriesRow(NamedTuple):
-    """A stored series (``db.models.Series``)."""
-
-    id: str
-    source: str
-    symbol: str
-    name: str | None
-    unit: str | None
-    first_seen_at: datetime
-    state: str | None  # a market's: open, closed, resolved...; None for other series
-    resolved_value: float | None
-    meta: str | None  # JSON
-    point_count: int
-    confirmed_at: datetime | None  # markets: the latest fetch that returned the series
-    resolution_confirmed_at: datetime | None  # markets: final state read twice; not polled
+SeriesRow = reads.SeriesRow
 
 
 def series_by_id(engine: Engine, series_ids: Iterable[str]) -> dict[str, SeriesRow]:
@@ -311,9 +298,8 @@ def series_by_id(engine: Engine, series_ids: Iterable[str]) -> dict[str, SeriesR
     ids = list(series_ids)
     if not ids:
         return {}
-    query = select(*_columns(_SERIES, SeriesRow)).where(_SERIES.c.id.in_(ids))
     with engine.connect() as conn:
-        return {row.id: row for row in map(SeriesRow._make, conn.execute(query))}
+        return reads.series_by_id(_runner(conn), ids)
 
 
 def _columns(table, row_type: type[tuple]) -> list:
@@ -373,8 +359,18 @@ def series_overview(engine: Engine) -> list[SeriesOverviewRow]:
 
 
 def _runner(conn) -> reads.Run:
-    """How a read of db/reads.py runs its SQL text on this connection."""
+    """How a read of db/reads.py runs its SQL text on this connection. Timestamps go to
+    SQLite as the text it stores (db/types.py), to PostgreSQL as they are."""
+    if conn.dialect.name == "sqlite":
+        return lambda sql, params: conn.execute(_statement(sql), reads.sqlite_params(params))
     return lambda sql, params: conn.execute(_statement(sql), params)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[reads.Run]:
+    """A connection to run the reads of db/reads.py on, as ``run(sql, params)``."""
+    with engine.connect() as conn:
+        yield _runner(conn)
 
 
 # The text() of each SQL string, built once (newest_points has one per chunk size).
@@ -400,10 +396,8 @@ def add_snapshots(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
 
 def snapshot_history(engine: Engine, prediction_id: str) -> list[SnapshotRow]:
     """Every snapshot of one prediction, oldest first."""
-    query = (select(*_columns(_SNAP, SnapshotRow))
-             .where(_SNAP.c.prediction_id == prediction_id).order_by(_SNAP.c.id))
     with engine.connect() as conn:
-        return list(map(SnapshotRow._make, conn.execute(query)))
+        return reads.snapshot_history(_runner(conn), prediction_id)
 
 
 def _json_or_none(value: Any) -> str | None:
@@ -421,13 +415,7 @@ def source_health(engine: Engine) -> dict[str, SourceHealthRow]:
         return reads.source_health(_runner(conn))
 
 
-def symbol_errors(health_row) -> dict[str, str]:
-    """A source_health row's failing symbols, each with its message. Rows written before
-    the messages were kept hold a plain list: those symbols get the source's last error."""
-    stored = json.loads(health_row.failing_symbols) if health_row.failing_symbols else {}
-    if isinstance(stored, list):
-        return dict.fromkeys(stored, health_row.last_error or "failed")
-    return stored
+symbol_errors = reads.symbol_errors  # written once, in db/reads.py
 
 
 def record_source_result(
@@ -471,20 +459,13 @@ def record_source_result(
 # --- manual resolutions ----------------------------------------------------------------------
 
 
-class ResolutionRow(NamedTuple):
-    """A manual verdict (``db.models.Resolution``)."""
-
-    prediction_id: str
-    outcome: str  # right | wrong | void
-    note: str
-    resolved_at: datetime
+ResolutionRow = reads.ResolutionRow
 
 
 def resolutions(engine: Engine) -> dict[str, ResolutionRow]:
     """Every manual verdict, by prediction id."""
     with engine.connect() as conn:
-        rows = conn.execute(select(*_columns(_RESOLUTION, ResolutionRow)))
-        return {row.prediction_id: row for row in map(ResolutionRow._make, rows)}
+        return reads.resolutions(_runner(conn))
 
 
 def set_resolution(engine: Engine, prediction_id: str, outcome: str, note: str, at: datetime) -> None:
@@ -610,98 +591,31 @@ def newest_points_until(engine: Engine, series_ids: Iterable[str], count: int,
 def count_points_between(
     engine: Engine, windows: Mapping[str, tuple[datetime | None, datetime | None]]
 ) -> dict[str, int]:
-    """How many points each series has within its window (first, last: both included;
-    None: unbounded on that side), counted in the index, none of them read. One query
-    per distinct window."""
-    by_window: dict[tuple[datetime | None, datetime | None], list[str]] = defaultdict(list)
-    for series_id, window in windows.items():
-        by_window[window].append(series_id)
-    counts = dict.fromkeys(windows, 0)
+    """How many points each series has within its window (``reads.count_points_between``)."""
     with engine.connect() as conn:
-        for (first, last), ids in by_window.items():
-            for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
-                query = (select(_OBS.c.series_id, func.count()).where(_OBS.c.series_id.in_(chunk))
-                         .group_by(_OBS.c.series_id))
-                if first is not None:
-                    query = query.where(_OBS.c.ts >= first)
-                if last is not None:
-                    query = query.where(_OBS.c.ts <= last)
-                counts.update(conn.execute(query).all())
-    return counts
+        return reads.count_points_between(_runner(conn), windows)
 
 
 def snapshot_span(engine: Engine, prediction_id: str,
                   column: str) -> tuple[int, datetime | None, datetime | None]:
     """How many snapshots of a prediction have ``column`` (probability, value) set, and
     the first and last time one does."""
-    col = _SNAP.c[column]
-    query = (select(func.count(col), func.min(_SNAP.c.at), func.max(_SNAP.c.at))
-             .where(_SNAP.c.prediction_id == prediction_id, col.is_not(None)))
     with engine.connect() as conn:
-        count, first, last = conn.execute(query).one()
-    # min and max lose the column type on SQLite: convert through it.
-    process = _SNAP.c.at.type.process_result_value
-    return count, *(None if ts is None else process(_as_datetime(ts), engine.dialect)
-                    for ts in (first, last))
+        return reads.snapshot_span(_runner(conn), prediction_id, column)
 
 
 def status_changes(engine: Engine, prediction_id: str) -> list[SnapshotRow]:
     """The snapshots of one prediction whose status differs from the one before (the
     first included), oldest first."""
-    before = func.lag(_SNAP.c.status).over(order_by=(_SNAP.c.at, _SNAP.c.id))
-    ranked = (select(*_columns(_SNAP, SnapshotRow), before.label("before"))
-              .where(_SNAP.c.prediction_id == prediction_id).subquery())
-    query = (select(*_columns(ranked, SnapshotRow))
-             .where(or_(ranked.c.before.is_(None), ranked.c.before != ranked.c.status))
-             .order_by(ranked.c.at, ranked.c.id))
     with engine.connect() as conn:
-        return list(map(SnapshotRow._make, conn.execute(query)))
+        return reads.status_changes(_runner(conn), prediction_id)
 
 
 def thinned_snapshots(engine: Engine, prediction_ids: Iterable[str], column: str,
                       edges: Sequence[datetime]) -> dict[str, list[SnapshotRow]]:
-    """The snapshots of each prediction whose ``column`` (probability, value) is set,
-    thinned to what a chart of ``len(edges) - 1`` columns can draw: in each slice of time
-    (edges[i], edges[i + 1]] (the first slice also holds edges[0]) the first, the last,
-    the lowest and the highest, so a brief extreme still shows and the value each slice
-    ends on is kept. Oldest first. One statement per prediction, which picks each
-    slice's four by index searches: no row outside them leaves the database."""
-    found: dict[str, list[SnapshotRow]] = {pid: [] for pid in prediction_ids}
-    if len(edges) < 2:
-        return found
-    # The first slice starts just before edges[0], so that it holds edges[0].
-    lows = [edges[0] - timedelta(microseconds=1), *edges[1:-1]]
-    params: dict[str, Any] = {}
-    for i, (lo, hi) in enumerate(zip(lows, edges[1:], strict=True)):
-        params |= {f"lo{i}": lo, f"hi{i}": hi}
-    query = _thinned_query(len(lows), column)
+    """Each prediction's snapshots thinned to a chart's columns (``reads.thinned_snapshots``)."""
     with engine.connect() as conn:
-        for pid in found:
-            found[pid] = list(map(SnapshotRow._make, conn.execute(query, params | {"pid": pid})))
-    return found
-
-
-@functools.lru_cache(maxsize=16)
-def _thinned_query(n: int, column: str):
-    """The query of thinned_snapshots for ``n`` slices, built once: parameters pid, lo0,
-    hi0, lo1, ... Text, as the slices are a list of rows SQLAlchemy compiles anew on
-    every run: WITH slices(lo, hi) AS (VALUES ...), which SQLite takes too."""
-    if column not in ("probability", "value"):
-        raise ValueError(f"no chart of snapshot.{column}")
-    rows = ", ".join(f"(:lo{i}, :hi{i})" for i in range(n))
-    within = (f"FROM snapshot WHERE prediction_id = :pid AND {column} IS NOT NULL "
-              "AND at > slices.lo AND at <= slices.hi")
-    orders = ["at, id", "at DESC, id DESC", f"{column}, at", f"{column} DESC, at"]
-    picks = ", ".join(f"(SELECT id {within} ORDER BY {order} LIMIT 1) AS p{i}"
-                      for i, order in enumerate(orders))
-    chosen = " UNION ".join(f"SELECT p{i} FROM picked" for i in range(len(orders)))
-    sql = (f"WITH slices(lo, hi) AS (VALUES {rows}), picked AS (SELECT {picks} FROM slices) "
-           f"SELECT {', '.join(SnapshotRow._fields)} FROM snapshot WHERE id IN ({chosen}) "
-           "ORDER BY at, id")
-    at = _SNAP.c.at.type
-    return (text(sql)
-            .bindparams(*(bindparam(f"{side}{i}", type_=at) for i in range(n) for side in ("lo", "hi")))
-            .columns(*(_SNAP.c[name] for name in SnapshotRow._fields)))
+        return reads.thinned_snapshots(_runner(conn), prediction_ids, column, edges)
 
 
 def values_at(engine: Engine, prediction_ids: Iterable[str], column: str,
@@ -722,29 +636,16 @@ def values_at(engine: Engine, prediction_ids: Iterable[str], column: str,
     return found
 
 
-class MadeOnPriceRow(NamedTuple):
-    """A kept made_on price (``db.models.MadeOnPrice``)."""
-
-    prediction_id: str
-    definition: str  # the key of the registry entry it was evaluated for
-    price: float | None  # None: there was no price then
-    evidence: str | None  # JSON: series id -> points in its window, when price is None
-    checked_at: datetime
+MadeOnPriceRow = reads.MadeOnPriceRow
 
 
 _MADE_ON = MadeOnPrice.__table__
 
 
 def made_on_price_rows(engine: Engine, prediction_ids: Iterable[str]) -> dict[str, MadeOnPriceRow]:
-    """The kept made_on prices of these predictions, by id: one primary-key lookup."""
-    ids = sorted(set(prediction_ids))
-    rows: dict[str, MadeOnPriceRow] = {}
+    """The kept made_on prices of these predictions, by id: primary-key lookups."""
     with engine.connect() as conn:
-        for chunk in chunks(ids, IN_LIST_CHUNK):
-            query = select(*_columns(_MADE_ON, MadeOnPriceRow)).where(
-                _MADE_ON.c.prediction_id.in_(chunk))
-            rows.update((row.prediction_id, row) for row in map(MadeOnPriceRow._make, conn.execute(query)))
-    return rows
+        return reads.made_on_price_rows(_runner(conn), prediction_ids)
 
 
 def keep_made_on_prices(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:

@@ -1,22 +1,24 @@
-"""The reads that both the full CLI and the quick path make, each written once: its SQL
+"""The reads that both the full CLI and the lean path make, each written once: its SQL
 text, its typed row and the builder of that row.
 
 ``db/queries.py`` runs them through SQLAlchemy, on SQLite and PostgreSQL alike, so the
-SQL here is portable. ``tracker/quick.py`` runs them on SQLite through the standard
-library's sqlite3, to answer ``status --json`` and ``series --json`` without importing
-SQLAlchemy or pydantic: so this module imports only the standard library. Each read
-takes ``run(sql, params)``, which executes the SQL on a connection and returns its rows
-as tuples; parameters are named (``:s0``), a style both drivers accept.
+SQL here is portable. ``tracker/quick/`` runs them on SQLite through the standard
+library's sqlite3, to answer the read commands without importing SQLAlchemy or
+pydantic: so this module imports only the standard library. Each read takes
+``run(sql, params)``, which executes the SQL on a connection and returns its rows as
+tuples; parameters are named (``:s0``), a style both drivers accept, and timestamps in
+them are aware datetimes, which the runner binds as the database stores them
+(``sqlite_params``).
 
 The builders turn stored timestamps into aware UTC datetimes whichever way the driver
 gives them (see ``utc``), so both paths print the same bytes.
 """
 
 # No `from __future__ import annotations` here: with it, NamedTuple compiles each field's
-# annotation string when the class is made, a cost the quick path pays on every run.
+# annotation string when the class is made, a cost the lean path pays on every run.
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from tracker.points import Point
@@ -92,6 +94,9 @@ def snapshot_row(raw: Sequence[Any]) -> SnapshotRow:
 def latest_snapshots(run: Run) -> dict[str, SnapshotRow]:
     """The newest snapshot of every prediction, keyed by prediction id."""
     return {row.prediction_id: row for row in map(snapshot_row, run(LATEST_SNAPSHOTS, {}))}
+
+
+SERIES_IDS = "SELECT id FROM series ORDER BY id"  # every stored series, by id
 
 
 # --- every series with its newest point -------------------------------------------------
@@ -259,3 +264,234 @@ def collect_points(rows: Iterable[Sequence[Any]], into: dict[str, list[Point]]) 
         if when is None:
             when = parsed[ts] = utc(ts)
         into[series_id].append(Point(when, value, high, low))
+
+
+# --- how a source's symbols failed ----------------------------------------------------------
+
+
+def symbol_errors(health_row: SourceHealthRow) -> dict[str, str]:
+    """A source_health row's failing symbols, each with its message. Rows written before
+    the messages were kept hold a plain list: those symbols get the source's last error."""
+    import json
+
+    stored = json.loads(health_row.failing_symbols) if health_row.failing_symbols else {}
+    if isinstance(stored, list):
+        return dict.fromkeys(stored, health_row.last_error or "failed")
+    return stored
+
+
+# --- the kept made_on prices ------------------------------------------------------------------
+
+
+class MadeOnPriceRow(NamedTuple):
+    """A kept made_on price (``db.models.MadeOnPrice``)."""
+
+    prediction_id: str
+    definition: str  # the key of the registry entry it was evaluated for
+    price: float | None  # None: there was no price then
+    evidence: str | None  # JSON: series id -> points in its window, when price is None
+    checked_at: datetime
+
+
+IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
+
+
+@functools.lru_cache(maxsize=8)
+def made_on_price_sql(n: int) -> str:
+    """The kept prices of ``n`` predictions (parameters p0, p1, ...): primary-key lookups."""
+    marks = ", ".join(f":p{i}" for i in range(n))
+    return (f"SELECT {', '.join(MadeOnPriceRow._fields)} FROM made_on_price "
+            f"WHERE prediction_id IN ({marks})")
+
+
+def made_on_price_rows(run: Run, prediction_ids: Iterable[str]) -> dict[str, MadeOnPriceRow]:
+    """The kept made_on prices of these predictions, by id."""
+    rows: dict[str, MadeOnPriceRow] = {}
+    for chunk in chunks(sorted(set(prediction_ids)), IN_LIST_CHUNK):
+        params = {f"p{i}": pid for i, pid in enumerate(chunk)}
+        for pid, definition, price, evidence, checked_at in run(made_on_price_sql(len(chunk)),
+                                                                 params):
+            rows[pid] = MadeOnPriceRow(pid, definition, price, evidence, utc(checked_at))
+    return rows
+
+
+# --- timestamps as parameters ------------------------------------------------------------------
+
+
+def stored_text(moment: datetime) -> str:
+    """A timestamp as SQLite stores it (db/types.py): naive UTC text to the microsecond,
+    which compares as text in the stored order."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def sqlite_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``params`` with each timestamp as SQLite stores it (PostgreSQL's driver takes the
+    aware datetime itself)."""
+    if not any(isinstance(value, datetime) for value in params.values()):
+        return params
+    return {name: stored_text(value) if isinstance(value, datetime) else value
+            for name, value in params.items()}
+
+
+# --- stored series by id -------------------------------------------------------------------------
+
+
+class SeriesRow(NamedTuple):
+    """A stored series (``db.models.Series``)."""
+
+    id: str
+    source: str
+    symbol: str
+    name: str | None
+    unit: str | None
+    first_seen_at: datetime
+    state: str | None  # a market's: open, closed, resolved...; None for other series
+    resolved_value: float | None
+    meta: str | None  # JSON
+    point_count: int
+    confirmed_at: datetime | None  # markets: the latest fetch that returned the series
+    resolution_confirmed_at: datetime | None  # markets: final state read twice; not polled
+
+
+def in_list(prefix: str, n: int) -> str:
+    """``:p0, :p1, ...``: the parameters of an IN list."""
+    return ", ".join(f":{prefix}{i}" for i in range(n))
+
+
+def series_by_id(run: Run, series_ids: Iterable[str]) -> dict[str, SeriesRow]:
+    """The stored series among these ids (name, unit, market state, meta), by id."""
+    found: dict[str, SeriesRow] = {}
+    for chunk in chunks(list(dict.fromkeys(series_ids)), IN_LIST_CHUNK):
+        sql = (f"SELECT {', '.join(SeriesRow._fields)} FROM series "
+               f"WHERE id IN ({in_list('s', len(chunk))})")
+        for raw in run(sql, {f"s{i}": sid for i, sid in enumerate(chunk)}):
+            (id_, source, symbol, name, unit, first_seen_at, state, resolved_value, meta,
+             point_count, confirmed_at, settled) = raw
+            found[id_] = SeriesRow(id_, source, symbol, name, unit, utc(first_seen_at), state,
+                                   resolved_value, meta, point_count, utc(confirmed_at),
+                                   utc(settled))
+    return found
+
+
+# --- points counted in a window -----------------------------------------------------------------
+
+
+def count_points_between(run: Run, windows: Mapping[str, tuple[datetime | None, datetime | None]]
+                         ) -> dict[str, int]:
+    """How many points each series has within its window (first, last: both included;
+    None: unbounded on that side), counted in the index, none of them read. One query
+    per distinct window."""
+    by_window: dict[tuple[datetime | None, datetime | None], list[str]] = {}
+    for series_id, window in windows.items():
+        by_window.setdefault(window, []).append(series_id)
+    counts = dict.fromkeys(windows, 0)
+    for (first, last), ids in by_window.items():
+        for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
+            params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(chunk)}
+            sql = f"SELECT series_id, count(*) FROM observation WHERE series_id IN ({in_list('s', len(chunk))})"
+            if first is not None:
+                sql += " AND ts >= :first"
+                params["first"] = first
+            if last is not None:
+                sql += " AND ts <= :last"
+                params["last"] = last
+            counts.update((sid, count) for sid, count in run(sql + " GROUP BY series_id", params))
+    return counts
+
+
+# --- manual verdicts ---------------------------------------------------------------------------
+
+
+class ResolutionRow(NamedTuple):
+    """A manual verdict (``db.models.Resolution``)."""
+
+    prediction_id: str
+    outcome: str  # right | wrong | void
+    note: str
+    resolved_at: datetime
+
+
+RESOLUTIONS = f"SELECT {', '.join(ResolutionRow._fields)} FROM resolution"
+
+
+def resolutions(run: Run) -> dict[str, ResolutionRow]:
+    """Every manual verdict, by prediction id."""
+    return {pid: ResolutionRow(pid, outcome, note, utc(at))
+            for pid, outcome, note, at in run(RESOLUTIONS, {})}
+
+
+# --- one prediction's snapshots ------------------------------------------------------------------
+
+SNAPSHOT_FIELDS = ", ".join(SnapshotRow._fields)
+SNAPSHOT_HISTORY = f"SELECT {SNAPSHOT_FIELDS} FROM snapshot WHERE prediction_id = :pid ORDER BY id"
+# The snapshots whose status differs from the one before (the first included).
+STATUS_CHANGES = f"""
+    SELECT {SNAPSHOT_FIELDS} FROM (
+      SELECT {SNAPSHOT_FIELDS}, lag(status) OVER (ORDER BY at, id) AS before
+      FROM snapshot WHERE prediction_id = :pid) AS ranked
+    WHERE before IS NULL OR before != status
+    ORDER BY at, id
+"""
+CHARTED = ("status", "probability", "value")  # the columns a snapshot's span is asked of
+
+
+def snapshot_history(run: Run, prediction_id: str) -> list[SnapshotRow]:
+    """Every snapshot of one prediction, oldest first."""
+    return list(map(snapshot_row, run(SNAPSHOT_HISTORY, {"pid": prediction_id})))
+
+
+def status_changes(run: Run, prediction_id: str) -> list[SnapshotRow]:
+    """The snapshots of one prediction whose status differs from the one before (the
+    first included), oldest first."""
+    return list(map(snapshot_row, run(STATUS_CHANGES, {"pid": prediction_id})))
+
+
+def snapshot_span(run: Run, prediction_id: str,
+                  column: str) -> tuple[int, datetime | None, datetime | None]:
+    """How many snapshots of a prediction have ``column`` (status, probability, value)
+    set, and the first and last time one does."""
+    if column not in CHARTED:
+        raise ValueError(f"no span of snapshot.{column}")
+    sql = (f"SELECT count({column}), min(at), max(at) FROM snapshot "
+           f"WHERE prediction_id = :pid AND {column} IS NOT NULL")
+    ((count, first, last),) = run(sql, {"pid": prediction_id})
+    return count, utc(first), utc(last)
+
+
+@functools.lru_cache(maxsize=16)
+def thinned_sql(n: int, column: str) -> str:
+    """The query of thinned_snapshots for ``n`` slices: parameters pid, lo0, hi0, lo1, ...
+    WITH slices(lo, hi) AS (VALUES ...), which SQLite takes too."""
+    if column not in ("probability", "value"):
+        raise ValueError(f"no chart of snapshot.{column}")
+    rows = ", ".join(f"(:lo{i}, :hi{i})" for i in range(n))
+    within = (f"FROM snapshot WHERE prediction_id = :pid AND {column} IS NOT NULL "
+              "AND at > slices.lo AND at <= slices.hi")
+    orders = ["at, id", "at DESC, id DESC", f"{column}, at", f"{column} DESC, at"]
+    picks = ", ".join(f"(SELECT id {within} ORDER BY {order} LIMIT 1) AS p{i}"
+                      for i, order in enumerate(orders))
+    chosen = " UNION ".join(f"SELECT p{i} FROM picked" for i in range(len(orders)))
+    return (f"WITH slices(lo, hi) AS (VALUES {rows}), picked AS (SELECT {picks} FROM slices) "
+            f"SELECT {SNAPSHOT_FIELDS} FROM snapshot WHERE id IN ({chosen}) ORDER BY at, id")
+
+
+def thinned_snapshots(run: Run, prediction_ids: Iterable[str], column: str,
+                      edges: Sequence[datetime]) -> dict[str, list[SnapshotRow]]:
+    """The snapshots of each prediction whose ``column`` (probability, value) is set,
+    thinned to what a chart of ``len(edges) - 1`` columns can draw: in each slice of time
+    (edges[i], edges[i + 1]] (the first slice also holds edges[0]) the first, the last,
+    the lowest and the highest, so a brief extreme still shows and the value each slice
+    ends on is kept. Oldest first. One statement per prediction, which picks each
+    slice's four by index searches: no row outside them leaves the database."""
+    found: dict[str, list[SnapshotRow]] = {pid: [] for pid in prediction_ids}
+    if len(edges) < 2:
+        return found
+    # The first slice starts just before edges[0], so that it holds edges[0].
+    lows = [edges[0] - timedelta(microseconds=1), *edges[1:-1]]
+    params: dict[str, Any] = {}
+    for i, (lo, hi) in enumerate(zip(lows, edges[1:], strict=True)):
+        params |= {f"lo{i}": lo, f"hi{i}": hi}
+    sql = thinned_sql(len(lows), column)
+    for pid in found:
+        found[pid] = list(map(snapshot_row, run(sql, params | {"pid": pid})))
+    return found

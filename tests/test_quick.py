@@ -1,5 +1,6 @@
-"""The quick `tracker status --json` and `tracker series --json`: the same output as the
-full CLI, and they step aside whenever what they cached could be out of date."""
+"""The lean path of the read commands (tracker/quick/): the same output as the full CLI,
+text and JSON, byte for byte; nothing heavy imported; and it steps aside whenever what it
+cached could be out of date."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from db import queries
 from db.engine import open_database
-from tracker.quick import COMMANDS, quick_answer
+from tracker.quick import lean_answer, quick_answer
 
 OIL = "chamath-oil-45-before-65"
 FED = "sacks-fed-cuts-75bp-by-june"
@@ -27,9 +28,18 @@ MY_REGISTRY = (
 )
 
 
+JSON_COMMANDS = ("status", "series")  # answered by the lean path before it was lean
+
+
 def tracker(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The installed entry point, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "tracker.entry", *args], capture_output=True,
+                          text=True, cwd=cwd, env=os.environ.copy(), check=False)
+
+
+def full_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The full CLI, never the lean path."""
+    return subprocess.run([sys.executable, "-m", "tracker.cli", *args], capture_output=True,
                           text=True, cwd=cwd, env=os.environ.copy(), check=False)
 
 
@@ -93,14 +103,20 @@ def test_the_quick_answer_is_the_full_clis_answer(setup):
 HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "click", "rich", "httpx")
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_a_quick_answer_imports_nothing_heavy(setup, command):
-    """Its whole point: no SQLAlchemy or pydantic (db/reads.py and db/__init__.py stay
-    standard library only)."""
+LEAN = [[*command, *json] for command in (["status"], ["series"], ["health"], ["scoreboard"],
+                                          ["show", OIL], ["show", "mine"])
+        for json in ([], ["--json"])] + [["check"]]
+
+
+@pytest.mark.parametrize("argv", LEAN, ids=" ".join)
+def test_a_lean_answer_imports_nothing_heavy(setup, argv):
+    """Its whole point: no SQLAlchemy, pydantic or rich (db/reads.py and db/__init__.py
+    stay standard library only)."""
     add_series(database(setup))
-    assert tracker(command, "--json", cwd=setup).returncode == 0
-    script = ("import sys; from tracker.quick import quick_answer; "
-              f"assert quick_answer([{command!r}, '--json']) is not None; "
+    keep_made_on_prices(database(setup))
+    assert tracker(*argv, cwd=setup).returncode == 0
+    script = ("import sys; from tracker.quick import lean_answer; "
+              f"assert lean_answer({argv!r}) is not None; "
               f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=setup, env=os.environ.copy(), check=False)
@@ -116,11 +132,14 @@ def test_the_config_option_is_understood(setup):
     assert quick_answer(["status", "--json"]) is None  # no ./config.toml: a different setup
 
 
-@pytest.mark.parametrize("argv", [["status"], ["status", "--json", "-v"], ["scoreboard", "--json"],
-                                  ["--json", "status"], ["--config"], []])
+@pytest.mark.parametrize("argv", [["status", "--json", "-v"], ["scoreboard", "--json", "x"],
+                                  ["--json", "status"], ["--config"], [], ["check", "--online"],
+                                  ["check", "--json"], ["status", "--help"], ["show"],
+                                  ["show", "--json"], ["show", "a", "b"], ["poll"]])
 def test_other_command_lines_go_to_the_full_cli(setup, argv):
-    assert tracker("status", "--json", cwd=setup).returncode == 0
-    assert quick_answer(argv) is None
+    for command in ("status", "scoreboard", "check"):
+        assert tracker(command, cwd=setup).returncode == 0
+    assert lean_answer(argv) is None
 
 
 def test_a_changed_registry_file_is_seen_at_once(setup):
@@ -230,12 +249,126 @@ def test_postgresql_prints_what_sqlite_prints(setup, postgres_url, monkeypatch):
     UTC timestamps, from either driver."""
     now = datetime.now(UTC)
     add_series(database(setup), now)
-    on_sqlite = {command: full_then_quick(command, setup) for command in COMMANDS}
+    on_sqlite = {command: full_then_quick(command, setup) for command in JSON_COMMANDS}
     add_snapshots(postgres_url)
     add_series(postgres_url, now)
     india = make_url(postgres_url).update_query_dict({"options": "-c TimeZone=Asia/Kolkata"})
     monkeypatch.setenv("TRACKER_DATABASE_URL", india.render_as_string(hide_password=False))
-    for command in COMMANDS:
+    for command in JSON_COMMANDS:
         shown = tracker(command, "--json", cwd=setup)
         assert (shown.returncode, shown.stdout) == (0, on_sqlite[command] + "\n"), shown.stderr
         assert quick_answer([command, "--json"]) is None  # PostgreSQL: never the quick path
+
+
+def keep_made_on_prices(url: str) -> None:
+    """What every evaluation does: keep the price each prediction had on its made_on day."""
+    from tracker.config import load_settings
+    from tracker.registry import load_registry
+    from tracker.service.made_on import keep_prices
+
+    registry = load_registry(load_settings(None))
+    engine = open_database(url)
+    keep_prices(engine, registry, datetime.now(UTC))
+    engine.dispose()
+
+
+def add_trouble(url: str) -> None:
+    """A source failing on one symbol of its own, another backing off after failures."""
+    engine = open_database(url)
+    now = datetime.now(UTC)
+    queries.record_source_result(engine, "kalshi", now, None, {"NEVER-POLLED": "gone \x1b[2J"})
+    queries.record_source_result(engine, "polymarket", now, "HTTP 503", [],
+                                 now + timedelta(hours=1))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("argv", LEAN, ids=" ".join)
+def test_the_lean_answer_is_the_full_clis_byte_for_byte(setup, argv, monkeypatch):
+    """Text and JSON, on a terminal 100 columns wide: what the full CLI prints, the lean
+    path prints, through the entry point a user runs."""
+    monkeypatch.setenv("COLUMNS", "100")
+    url = database(setup)
+    add_series(url)
+    add_trouble(url)
+    keep_made_on_prices(url)
+    queries.set_resolution(engine := open_database(url), FED, "right", "by hand",
+                           datetime.now(UTC))
+    engine.dispose()
+    full = full_cli(*argv, cwd=setup)  # leaves the lean path's cache
+    assert full.returncode == 0 and full.stdout, full.stderr
+    lean = lean_answer(argv)
+    assert lean is not None, "the full run should have left a current cache"
+    assert (lean.stdout, lean.stderr, lean.code) == (full.stdout, full.stderr, 0)
+    again = tracker(*argv, cwd=setup)
+    assert (again.returncode, again.stdout, again.stderr) == (0, full.stdout, full.stderr)
+
+
+def test_the_text_tables_keep_untrusted_text_inert(setup, monkeypatch):
+    """A failing symbol's message carries a terminal command: shown escaped, both ways."""
+    add_series(database(setup))
+    add_trouble(database(setup))
+    full = full_cli("health", cwd=setup)
+    assert "\x1b" not in full.stdout and "gone \\x1b[2J" in full.stdout
+    assert lean_answer(["health"]).stdout == full.stdout
+
+
+def test_a_scoreboard_without_a_kept_price_is_the_full_clis(setup):
+    """A made_on price not kept yet is evaluated by the full CLI: the lean path declines."""
+    assert tracker("scoreboard", cwd=setup).returncode == 0
+    assert lean_answer(["scoreboard"]) is None
+    keep_made_on_prices(database(setup))
+    assert lean_answer(["scoreboard"]) is not None
+    (setup / "mine.toml").write_text(MY_REGISTRY.replace("2026-01-02", "2026-01-03"))
+    assert lean_answer(["scoreboard"]) is None  # another definition: its price is not kept
+
+
+BROKEN = MY_REGISTRY.replace('kind = "threshold"', 'kind = "guess"')
+
+
+def test_check_gives_the_full_clis_verdict_and_exit_status(setup):
+    ok = full_cli("check", cwd=setup)
+    assert ok.returncode == 0 and ok.stdout.startswith("ok: ")
+    assert lean_answer(["check"]) == (ok.stdout, "", 0)
+    (setup / "mine.toml").write_text(BROKEN)
+    assert lean_answer(["check"]) is None  # the registry changed: the full CLI validates it
+    bad = tracker("check", cwd=setup)
+    assert bad.returncode == 2 and "unknown kind 'guess'" in bad.stderr
+    assert lean_answer(["check"]) == ("", bad.stderr, 2)
+    again = tracker("check", cwd=setup)
+    assert (again.returncode, again.stdout, again.stderr) == (2, "", bad.stderr)
+
+
+@pytest.mark.parametrize("argv", LEAN, ids=" ".join)
+def test_a_changed_registry_or_config_makes_the_lean_path_decline(setup, argv):
+    add_series(database(setup))
+    keep_made_on_prices(database(setup))
+    assert tracker(*argv, cwd=setup).returncode == 0
+    assert lean_answer(argv) is not None
+    with open(setup / "config.toml", "a") as config:
+        config.write("\n")
+    assert lean_answer(argv) is None
+    assert tracker(*argv, cwd=setup).returncode == 0
+    assert lean_answer(argv) is not None
+    registry = setup / "mine.toml"
+    registry.write_text(registry.read_text() + "\n")
+    reads_registry = argv[0] in ("status", "scoreboard", "check", "show")
+    assert (lean_answer(argv) is None) == reads_registry
+
+
+def test_show_declines_when_a_series_name_it_quotes_changed(setup):
+    """The rule quotes a market's question as stored: a new one is the full CLI's to say."""
+    market, claim = "polymarket:billionaire-one-time-wealth-tax-on-california-ballot", "wealth-tax-makes-ballot"
+    engine = open_database(database(setup))
+    queries.upsert_series(engine, [{"id": market, "source": "polymarket", "symbol": "x",
+                                    "name": "Old question", "unit": None,
+                                    "first_seen_at": datetime.now(UTC), "state": "open",
+                                    "resolved_value": None, "meta": None}])
+    engine.dispose()
+    assert "Old question" in tracker("show", claim, cwd=setup).stdout
+    assert "Old question" in lean_answer(["show", claim]).stdout
+    with sqlite3.connect(setup / "t.db") as db:
+        db.execute("UPDATE series SET name = 'New question' WHERE id = ?", (market,))
+    assert lean_answer(["show", claim]) is None
+    shown = tracker("show", claim, cwd=setup)
+    assert "New question" in shown.stdout
+    assert lean_answer(["show", claim]).stdout == shown.stdout

@@ -1,5 +1,5 @@
 """When is a series too old to judge by? Pure functions, with only the standard library:
-the full CLI and the quick `tracker series --json` path (tracker/quick.py) both call
+the full CLI and the quick `tracker series --json` path (tracker/quick/) both call
 ``stale_series`` on the rows they read.
 
 Two tests, either one makes a series stale:

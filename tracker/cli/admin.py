@@ -22,19 +22,24 @@ if TYPE_CHECKING:
 @handle_errors
 def check(app: App, online: bool) -> None:
     """Validate the config and the registry, and say what is wrong."""
+    from tracker.quick import remember
     from tracker.registry.loader import check_registry
     from tracker.textsafe import visible
 
     settings = app.settings
     registry, problems = check_registry(settings)
-    for problem in problems:
-        click.echo(visible(problem), err=True)  # quotes registry text
-    if problems:
-        sys.exit(EXIT_USAGE)
-    origin = settings.path or "defaults (no config file)"
-    click.echo(
-        f"ok: {origin}; {len(registry)} predictions reading {len(registry.series_ids())} series"
-    )
+    if problems:  # they quote registry text
+        answer = ("", "".join(f"{visible(problem)}\n" for problem in problems), EXIT_USAGE)
+    else:
+        origin = settings.path or "defaults (no config file)"
+        answer = ((f"ok: {origin}; {len(registry)} predictions reading "
+                  f"{len(registry.series_ids())} series\n"), "", 0)
+    remember("check", settings, registry, answer=answer)  # so the next `check` is quick
+    stdout, stderr, code = answer
+    click.echo(stderr, nl=False, err=True)
+    click.echo(stdout, nl=False)
+    if code:
+        sys.exit(code)
     if online:
         _check_links(app, registry)
 

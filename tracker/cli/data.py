@@ -11,8 +11,7 @@ import click
 
 from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import EXIT_FAILED, handle_errors
-from tracker.cli.output import listing, print_table, table
-from tracker.formats import number, when
+from tracker.cli.output import listing, print_text, terminal
 
 
 def _check_sources(names: tuple[str, ...]) -> None:
@@ -87,46 +86,10 @@ def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) ->
 # ---- series --------------------------------------------------------------------------
 
 def _print_series(rows: list[dict[str, Any]], *, app: App, **_) -> None:
-    from rich.text import Text
-
-    from tracker.textsafe import text, visible
-
-    shown = table(("Series", "Name", "Last", "When", "Points", "Source health"),
-                  right=("Last", "Points"))
-    for row in rows:  # a market's name and a source's error are untrusted: never markup
-        health = row["source_health"]
-        if health is None:
-            state = Text("-")
-        elif health["ok"]:
-            state = Text.assemble(("ok", "green"), f" {when(health['last_success_at'])}")
-        else:
-            state = Text.assemble((f"failing x{health['consecutive_failures']}", "red"),
-                                  f": {visible(health['last_error'])}")
-        last_at = Text(when(row["last_at"]))
-        if row["stale"]:
-            last_at.append(" ").append("stale", style="red")
-        shown.add_row(
-            text(row["id"]), text(row["name"] or ""), number(row["last_value"]), last_at,
-            str(row["points"]), state,
-        )
-    if rows:
-        print_table(shown)
-    else:
-        click.echo("no series stored yet: run `tracker poll`")
-    _print_failing_sources(app)
-
-
-def _print_failing_sources(app: App) -> None:
     from db import queries
-    from tracker.textsafe import visible
+    from tracker.views.series import series_text
 
-    for name, h in sorted(queries.source_health(app.engine).items()):
-        if h.consecutive_failures:
-            last_ok = when(h.last_success_at) if h.last_success_at else "never"
-            click.echo(
-                f"{name}: failing, {h.consecutive_failures} polls in a row "
-                f"(last ok: {last_ok}): {visible(h.last_error)}"
-            )
+    print_text(series_text(rows, queries.source_health(app.engine), **terminal()))
 
 
 @cli.command()
@@ -134,44 +97,21 @@ def _print_failing_sources(app: App) -> None:
 def series(app: App) -> list[dict[str, Any]]:
     """Every stored series: last value, when, point count and source health."""
     from db import queries
-    from tracker.quick import remember_series
+    from tracker.quick import remember
     from tracker.views.series import series_rows
 
     rows = series_rows(queries.series_overview(app.engine), queries.source_health(app.engine),
                        _stale_series(app))
-    remember_series(app.settings)  # so the next `series --json` is quick
+    remember("series", app.settings)  # so the next `series` is quick
     return rows
 
 
 # ---- health --------------------------------------------------------------------------
 
 def _print_health(found: dict[str, Any], **_) -> None:
-    if not found["sources"]:
-        click.echo("no poll has run yet: run `tracker poll` or `tracker run`")
-    for source in found["sources"]:
-        _print_source_health(source, datetime.now(UTC))
-    stale = found["stale_series"]
-    click.echo(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
+    from tracker.views.health import health_text
 
-
-def _print_source_health(s: dict[str, Any], now: datetime) -> None:
-    """A source's lines in `tracker health`. Symbols of a working source that failed on
-    their own (unknown, delisted) are listed under it, one line each."""
-    from tracker.textsafe import visible
-
-    if s["ok"]:
-        problems = s["symbol_errors"]
-        failing = f"; {len(problems)} symbol{'s' if len(problems) > 1 else ''} failing" if problems else ""
-        click.echo(f"{s['source']}: ok, last success {when(s['last_success_at'])}{failing}")
-        for symbol, message in sorted(problems.items()):
-            click.echo(visible(f"  {s['source']}:{symbol}: {message}"))
-        return
-    click.echo(f"{s['source']}: FAILING since {when(s['failing_since'])} "
-               f"({s['consecutive_failures']} polls in a row; last success "
-               f"{when(s['last_success_at']) if s['last_success_at'] else 'never'})")
-    click.echo(f"  last error: {visible(s['last_error'])}")
-    if s["next_allowed_at"] and s["next_allowed_at"] > now:
-        click.echo(f"  backing off: next try after {when(s['next_allowed_at'])}")
+    print_text(health_text(found, datetime.now(UTC)))
 
 
 @cli.command()
@@ -180,6 +120,9 @@ def health(app: App) -> dict[str, Any]:
     """Each source: last attempt and success, failures and since when, the last error,
     when it will be asked again; and the series that are stale."""
     from db import queries
+    from tracker.quick import remember
     from tracker.views.health import health_report
 
-    return health_report(queries.source_health(app.engine), _stale_series(app))
+    found = health_report(queries.source_health(app.engine), _stale_series(app))
+    remember("health", app.settings)  # so the next `health` is quick
+    return found

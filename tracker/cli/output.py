@@ -1,7 +1,7 @@
 """What the listing commands share. A listing command returns what it found; ``listing``
 gives it ``--json`` (that, as JSON on stdout and nothing else there) and otherwise hands
-it to a function that prints it for people, often as a table. Tables are drawn by rich,
-imported only when one is printed."""
+it to a function that prints it for people, often as a table, drawn by the same plain
+writer the lean path uses (tracker/views/table.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from tracker.cli.app import App, pass_app
 from tracker.cli.errors import handle_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Sequence
-
-    from rich.table import Table
+    from collections.abc import Callable
 
 
 def listing(text: Callable[..., None], as_data: Callable[[Any], Any] | None = None):
@@ -54,20 +52,13 @@ def emit_json(data: Any) -> None:
     click.echo(dumps(data))
 
 
-def table(columns: Sequence[str], right: Collection[str] = (), no_wrap: bool = False,
-          **style: Any) -> Table:
-    """An empty table with these columns, left-aligned but for those in ``right``, its
-    header in bold unless ``style`` says otherwise. Cells from untrusted text go in as
-    ``tracker.textsafe.text``, never as strings rich would read as markup."""
-    from rich.table import Table
-
-    made = Table(**{"header_style": "bold", **style})
-    for name in columns:
-        made.add_column(name, justify="right" if name in right else "left", no_wrap=no_wrap)
-    return made
+def print_text(text: str) -> None:
+    """Text that ends in a newline, as the lean path (tracker/quick/) prints it."""
+    click.echo(text, nl=False, color=True)  # colours were decided by ``terminal``
 
 
-def print_table(made: Table) -> None:
-    from rich.console import Console
+def terminal() -> dict[str, Any]:
+    """How a table fits stdout: its width, and whether it takes colours."""
+    from tracker.views.table import terminal_width, wants_colour
 
-    Console(soft_wrap=False).print(made)
+    return {"width": terminal_width(), "colour": wants_colour()}

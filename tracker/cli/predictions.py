@@ -10,12 +10,9 @@ import click
 
 from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import EXIT_USAGE, fail, handle_errors
-from tracker.cli.output import listing, print_table, table
-from tracker.formats import brier, n_of, number, percent, record, when
+from tracker.cli.output import listing, print_text, terminal
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from tracker.registry.schema import PredictionBase
     from tracker.scoreboard import PersonScore
 
@@ -30,55 +27,10 @@ def known_prediction(app: App, prediction_id: str) -> PredictionBase:
 
 # ---- status --------------------------------------------------------------------------
 
-STATUS_STYLE = {
-    "right": "bold green",
-    "wrong": "bold red",
-    "on_track": "green",
-    "off_track": "yellow",
-    "no_data": "dim",
-    "open": "cyan",
-    "void": "magenta",
-}
-
-
 def _print_status(rows: list[dict[str, Any]], **_) -> None:
-    from tracker.textsafe import text
+    from tracker.views.status import status_text
 
-    shown = table(("Who", "Claim", "Status", "P", "Value", "As of"), right=("P", "Value"))
-    for row in rows:  # Text, not markup: claims and market titles are untrusted
-        shown.add_row(
-            text(row["who"]),
-            _claim_cell(row),
-            text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
-            percent(row["probability"]),
-            _value(row["value"], row["side"]),
-            when(row["as_of"]),
-        )
-    print_table(shown)
-
-
-def _claim_cell(row: dict[str, Any]) -> Text:
-    """The claim; for a part of a composite, which one; then the id and explanation."""
-    from tracker.textsafe import text, visible
-
-    cell = text(row["claim"])
-    if row["part_of"]:
-        cell.append(f"\n{visible(_part_of(row['part_of']))}", style="italic")
-    cell.append(f"\n{visible(row['id'])}: {visible(row['explanation'])}", style="dim")
-    return cell
-
-
-def _part_of(composites: list[str]) -> str:
-    return f"part of {', '.join(composites)}"
-
-
-def _value(value: float | None, side: str | None) -> str:
-    """The headline value; for a market, the price of the side claimed, named: 'no 86%'."""
-    from tracker.views.status import side_price
-
-    if side is None or value is None:
-        return number(value)
-    return f"{side} {percent(side_price(value, side))}"
+    print_text(status_text(rows, **terminal()))
 
 
 @cli.command()
@@ -86,11 +38,11 @@ def _value(value: float | None, side: str | None) -> str:
 def status(app: App) -> list[dict[str, Any]]:
     """Every prediction: who, claim, status, probability, value, as of."""
     from db import queries
-    from tracker.quick import remember_status
+    from tracker.quick import remember
     from tracker.views.status import status_rows, summaries
 
     rows = status_rows(summaries(app.registry), queries.latest_snapshots(app.engine))
-    remember_status(app.settings, app.registry)  # so the next `status --json` is quick
+    remember("status", app.settings, app.registry)  # so the next `status` is quick
     return rows
 
 
@@ -107,9 +59,15 @@ def _print_details(details: dict[str, Any], **_) -> None:
 @listing(text=_print_details)
 def show(app: App, prediction_id: str) -> dict[str, Any]:
     """One prediction in full: rule, inputs, status history and its odds drawn."""
+    from db import queries
+    from tracker.quick import remember
     from tracker.views.show import gather_prediction
 
-    return gather_prediction(app.engine, app.registry, known_prediction(app, prediction_id))
+    found = gather_prediction(app.engine, app.registry, known_prediction(app, prediction_id))
+    names = {sid: row.name for sid, row in
+             queries.series_by_id(app.engine, app.registry.series_ids()).items()}
+    remember("show", app.settings, app.registry, stored_names=names)  # the next `show` is quick
+    return found
 
 
 # ---- resolve -------------------------------------------------------------------------
@@ -142,34 +100,10 @@ def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: 
 
 # ---- scoreboard ----------------------------------------------------------------------
 
-SCOREBOARD_COLUMNS = ("Who", "Expected\nhit rate", "Data\nR/W", "Hand\nR/W", "Void", "Open",
-                      "Unpriced", "Brier\ncall/price")
-SCOREBOARD_KEY = (
-    "Expected hit rate: calls right plus the chances of those open, of the calls\n"
-    "resolved or with a chance; ties go to the larger n. Unpriced: open calls with\n"
-    "no chance (no data, or awaiting `tracker resolve`), left out of the rate. R/W:\n"
-    "right/wrong, by data or by hand. Brier: the calls taken as certain, then the\n"
-    "price on the day of the call (lower is better), over resolved priced calls. n:\n"
-    "the calls behind a figure. --json adds edge, boldness and yield against that\n"
-    "price."
-)
-
-
 def _print_scoreboard(rows: list[PersonScore], **_) -> None:
-    from tracker.textsafe import text
+    from tracker.views.scoreboard import scoreboard_text
 
-    shown = table(SCOREBOARD_COLUMNS, right=SCOREBOARD_COLUMNS[1:], no_wrap=True,
-                  header_style="bold underline", box=None, pad_edge=False, padding=(0, 1))
-    for row in rows:
-        shown.add_row(
-            text(row.who), f"{percent(row.expected_hit_rate)} {n_of(row.rate_n)}",
-            record(row.right_by_data, row.wrong_by_data),
-            record(row.right_by_hand, row.wrong_by_hand),
-            str(row.void), str(row.open), str(row.unpriced),
-            f"{brier(row.brier, row.price_brier)} {n_of(len(row.briers))}",
-        )
-    print_table(shown)
-    click.echo(SCOREBOARD_KEY)
+    print_text(scoreboard_text(rows, **terminal()))
 
 
 @cli.command()
@@ -178,9 +112,12 @@ def scoreboard(app: App) -> list[PersonScore]:
     """Per person, best first by expected hit rate: verdicts by data and by hand, open and
     unpriced calls, and Brier scores beside the price on the day of the call."""
     from db import queries
+    from tracker.quick import remember
     from tracker.scoreboard import score
     from tracker.service.made_on import made_on_prices
 
     latest = {pid: (snap.status, snap.probability, snap.model)
               for pid, snap in queries.latest_snapshots(app.engine).items()}
-    return score(app.registry, latest, made_on_prices(app.engine, app.registry))
+    rows = score(app.registry, latest, made_on_prices(app.engine, app.registry))
+    remember("scoreboard", app.settings, app.registry)  # so the next `scoreboard` is quick
+    return rows

@@ -4,7 +4,7 @@ history. Parsing functions in each module are pure, so they are tested on record
 payloads.
 
 This registry is standard library only and loads no source: the quick path
-(tracker/quick.py) reads names and groups here, and ``load_source(name)`` imports a
+(tracker/quick/) reads names and groups here, and ``load_source(name)`` imports a
 source's module only when it is asked for.
 """
 

@@ -1,2 +1,2 @@
 """The rows and lines each view shows (status, series, health, show), built once for the
-CLI, the quick path and the digest."""
+CLI, the lean path (tracker/quick/) and the digest."""

@@ -1,6 +1,6 @@
 """What ``tracker series`` shows: each stored series with its newest point, its point
 count, whether it is stale, and its source's health. Plain data in, rows out, so the full
-CLI and the quick path (tracker/quick.py) print the same."""
+CLI and the lean path (tracker/quick/) print the same."""
 
 from __future__ import annotations
 
@@ -45,3 +45,36 @@ def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, Sour
         )
     return rows
 
+
+
+def series_text(rows: list[dict[str, Any]], health: Mapping[str, SourceHealthRow],
+                colour: bool = False, width: int | None = None) -> str:
+    """The series table, then a line per failing source. A market's name and a source's
+    error are untrusted: made visible (tracker/textsafe.py) before they are placed."""
+    from tracker.formats import number, when
+    from tracker.textsafe import visible
+    from tracker.views.table import render
+
+    cells = []
+    for row in rows:
+        h = row["source_health"]
+        if h is None:
+            state = "-"
+        elif h["ok"]:
+            state = [[("ok", "green"), (f" {when(h['last_success_at'])}", "")]]
+        else:
+            state = [[(f"failing x{h['consecutive_failures']}", "red"),
+                      (f": {visible(h['last_error'])}", "")]]
+        last_at = [[(when(row["last_at"]), "")] + ([(" ", ""), ("stale", "red")]
+                                                   if row["stale"] else [])]
+        cells.append([visible(row["id"]), visible(row["name"] or ""), number(row["last_value"]),
+                      last_at, str(row["points"]), state])
+    text = (render(("Series", "Name", "Last", "When", "Points", "Source health"), cells,
+                   right=("Last", "Points"), colour=colour, width=width)
+            if rows else "no series stored yet: run `tracker poll`\n")
+    for name, h in sorted(health.items()):
+        if h.consecutive_failures:
+            last_ok = when(h.last_success_at) if h.last_success_at else "never"
+            text += (f"{name}: failing, {h.consecutive_failures} polls in a row "
+                     f"(last ok: {last_ok}): {visible(h.last_error)}\n")
+    return text

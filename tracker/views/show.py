@@ -2,9 +2,13 @@
 JSON. The history chart draws the probability where the prediction has one, else the
 headline value.
 
-Nothing here reads a whole history: each input series gives its newest points and a count
-of the points in the evaluation's window; a long snapshot history gives its status changes
-and what its chart draws, thinned in the database (``_history``)."""
+What it needs from the registry is plain data (``show_spec``), so the lean path
+(tracker/quick/) can keep it and gather the same from the database through sqlite3
+(``gather``, with db/reads.py's reads). Nothing here reads a whole history: each input
+series gives its newest points and a count of the points in the evaluation's window; a
+long snapshot history gives its status changes and what its chart draws, thinned in the
+database (``_history``). Only the standard library at import: the full CLI's helpers are
+imported by the functions that use them."""
 
 from __future__ import annotations
 
@@ -12,22 +16,20 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
-from db import queries
+from db import reads
 from tracker.chart import column_ends, draw
 from tracker.formats import percent, timestamp
-from tracker.freshness import RECENT, last_seen
-from tracker.registry.labels import label
-from tracker.registry.rules import describe_rule
-from tracker.service.evaluation import needed_since
-from tracker.service.freshness import staleness
+from tracker.freshness import RECENT, last_seen, stale_series
 from tracker.textsafe import visible
 from tracker.verdicts import SETTLED
 from tracker.views.status import side_price
 
 if TYPE_CHECKING:
-    from db.reads import SnapshotRow
+    from collections.abc import Callable, Mapping
+
+    from sqlalchemy import Engine
+
+    from db.reads import Run, SeriesRow, SnapshotRow
     from tracker.registry import Registry
     from tracker.registry.schema import PredictionBase
 
@@ -37,26 +39,65 @@ HISTORY_IN_FULL = 4 * CHART_WIDTH  # snapshots shown one by one; a longer histor
 
 def gather_prediction(engine: Engine, registry: Registry,
                       prediction: PredictionBase) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    snapshots = queries.latest_snapshots(engine)
-    latest = snapshots.get(prediction.id)
-    history = _history(engine, prediction.id, latest)
-    verdicts = queries.resolutions(engine)
-    verdict = verdicts.get(prediction.id)
-    inputs = _inputs(engine, prediction, now)
+    """What `show` tells of ``prediction``, read through SQLAlchemy (the full CLI)."""
+    from db.queries import reading
+
+    with reading(engine) as run:
+        rows = reads.series_by_id(run, prediction.series_ids())
+        spec = show_spec(registry, prediction, {sid: row.name for sid, row in rows.items()})
+        return gather(run, spec, datetime.now(UTC), rows)
+
+
+def show_spec(registry: Registry, prediction: PredictionBase,
+              stored_names: Mapping[str, str | None]) -> dict[str, Any]:
+    """What `show` needs of the registry, as plain data: the prediction's fields, its rule
+    (which names its series by ``stored_names``, the names stored for them), each series'
+    window and claimed side, and the parts of every composite it is built from."""
+    from tracker.registry.labels import label
+    from tracker.registry.rules import describe_rule
+    from tracker.service.evaluation import needed_since
+
+    ids = list(dict.fromkeys(prediction.series_ids()))
+    since = needed_since([prediction])
+    names = {sid: label(sid, stored_names.get(sid)) for sid in ids}
     return {
-        "id": prediction.id,
-        "who": prediction.who,
-        "claim": prediction.claim,
-        "kind": prediction.kind,
-        "made_on": prediction.made_on.isoformat(),
-        "start": prediction.start.isoformat(),
-        "deadline": prediction.deadline.isoformat(),
-        "rule": describe_rule(prediction, {series["id"]: series["name"] for series in inputs}),
-        "notes": prediction.notes,
-        "scored": prediction.scored,
-        "part_of": registry.part_of.get(prediction.id, []),
-        "side": getattr(prediction, "side", None),
+        "id": prediction.id, "who": prediction.who, "claim": prediction.claim,
+        "kind": prediction.kind, "made_on": prediction.made_on.isoformat(),
+        "start": prediction.start.isoformat(), "deadline": prediction.deadline.isoformat(),
+        "rule": describe_rule(prediction, names), "notes": prediction.notes,
+        "scored": prediction.scored, "part_of": registry.part_of.get(prediction.id, []),
+        "side": getattr(prediction, "side", None), "parts": list(getattr(prediction, "of", [])),
+        "series": [{"id": sid, "name": names[sid], "stored_name": stored_names.get(sid),
+                    "since": since[sid].isoformat(), "side": claimed_side(prediction, sid)}
+                   for sid in ids],
+        "part_ids": _part_tree(registry, prediction),
+    }
+
+
+def _part_tree(registry: Registry, prediction: PredictionBase) -> dict[str, list[str]]:
+    """The parts of ``prediction`` and of each part it is built from, recursively: the
+    ids the registry holds only (a part it does not hold has none)."""
+    tree, todo = {}, [prediction]
+    while todo:
+        current = todo.pop()
+        if current.id in tree:
+            continue
+        tree[current.id] = list(current.part_ids())
+        todo += [part for pid in tree[current.id] if (part := registry.get(pid)) is not None]
+    return tree
+
+
+def gather(run: Run, spec: dict[str, Any], now: datetime,
+           rows: Mapping[str, SeriesRow]) -> dict[str, Any]:
+    """What `show` tells: ``spec`` (``show_spec``) with what the database holds now.
+    ``rows``: the prediction's stored series (``reads.series_by_id``)."""
+    snapshots = reads.latest_snapshots(run)
+    latest = snapshots.get(spec["id"])
+    verdicts = reads.resolutions(run)
+    verdict = verdicts.get(spec["id"])
+    fields = ("id", "who", "claim", "kind", "made_on", "start", "deadline", "rule", "notes",
+              "scored", "part_of", "side")
+    return {name: spec[name] for name in fields} | {
         "status": latest.status if latest else "no_data",
         "probability": latest.probability if latest else None,
         "value": latest.value if latest else None,
@@ -66,60 +107,60 @@ def gather_prediction(engine: Engine, registry: Registry,
         "manual_verdict": {
             "outcome": verdict.outcome, "note": verdict.note, "resolved_at": verdict.resolved_at,
         } if verdict else None,
-        "series": inputs,
-        "parts": list(getattr(prediction, "of", [])),
-        "part_verdicts": part_verdicts(registry, prediction, snapshots, verdicts),
+        "series": _inputs(run, spec["series"], rows, now),
+        "parts": spec["parts"],
+        "part_verdicts": part_verdicts(spec["part_ids"].get, spec["id"], snapshots, verdicts),
         "history": [
             {"at": s.at, "status": s.status, "probability": s.probability, "value": s.value,
              "explanation": s.explanation}
-            for s in history
+            for s in _history(run, spec["id"], latest)
         ],
     }
 
 
-def _inputs(engine: Engine, prediction: PredictionBase, now: datetime) -> list[dict[str, Any]]:
+def _inputs(run: Run, series: list[dict[str, Any]], rows: Mapping[str, SeriesRow],
+            now: datetime) -> list[dict[str, Any]]:
     """Each series the prediction reads: its newest point in the evaluation's window, how
     many points that window holds (counted, not read), whether it is stale, its state."""
-    ids = list(dict.fromkeys(prediction.series_ids()))
-    since = needed_since([prediction])
-    rows = queries.series_by_id(engine, ids)
-    newest = queries.newest_points(engine, ids, RECENT)
-    stale = staleness(engine, ids, now, newest=newest)
-    counts = queries.count_points_between(engine, {sid: (since[sid], None) for sid in ids})
+    ids = [s["id"] for s in series]
+    since = {s["id"]: datetime.fromisoformat(s["since"]) for s in series}
+    newest = reads.newest_points(run, ids, RECENT)
+    stale = stale_series(newest, now, confirmed=reads.confirmations(run))
+    counts = reads.count_points_between(run, {sid: (since[sid], None) for sid in ids})
     inputs = []
-    for sid in ids:
-        row = rows.get(sid)
+    for s in series:
+        sid, row = s["id"], rows.get(s["id"])
         last = newest[sid][-1] if newest[sid] and newest[sid][-1].ts >= since[sid] else None
         inputs.append({
             "id": sid,
-            "name": label(sid, row.name if row else None),
+            "name": s["name"],
             "points": counts[sid],
             "last_value": last.value if last else None,
             # a market is stored only when it changes: its value was seen until its confirmation
             "last_at": last_seen(last.ts, row.confirmed_at if row else None) if last else None,
             "stale": stale[sid],
             "state": row.state if row else None,
-            "side": claimed_side(prediction, sid),
+            "side": s["side"],
         })
     return inputs
 
 
-def _history(engine: Engine, prediction_id: str, latest: SnapshotRow | None) -> list[SnapshotRow]:
+def _history(run: Run, prediction_id: str, latest: SnapshotRow | None) -> list[SnapshotRow]:
     """The prediction's snapshots, oldest first: all of them when they are few
     (HISTORY_IN_FULL); else every status change, the ``latest``, and the snapshots its
     chart draws (``_chart``), thinned to the chart's columns: it draws the same."""
     if latest is None:
         return []
-    total, _, _ = queries.snapshot_span(engine, prediction_id, "status")  # set on every one
+    total, _, _ = reads.snapshot_span(run, prediction_id, "status")  # set on every one
     if total <= HISTORY_IN_FULL:
-        return queries.snapshot_history(engine, prediction_id)
-    kept = {row.id: row for row in queries.status_changes(engine, prediction_id)}
+        return reads.snapshot_history(run, prediction_id)
+    kept = {row.id: row for row in reads.status_changes(run, prediction_id)}
     kept[latest.id] = latest
     for column in ("probability", "value"):
-        count, first, last = queries.snapshot_span(engine, prediction_id, column)
+        count, first, last = reads.snapshot_span(run, prediction_id, column)
         if count >= 2:
             edges = [first, *column_ends(first, last, CHART_WIDTH)]
-            thinned = queries.thinned_snapshots(engine, [prediction_id], column, edges)
+            thinned = reads.thinned_snapshots(run, [prediction_id], column, edges)
             kept |= {row.id: row for row in thinned[prediction_id]}
             break
     return sorted(kept.values(), key=lambda row: (row.at, row.id))
@@ -135,12 +176,13 @@ def claimed_side(prediction: PredictionBase, series_id: str) -> str | None:
     return None
 
 
-def part_verdicts(registry: Registry, prediction: PredictionBase, snapshots, verdicts,
-                  depth: int = 0) -> list[dict]:
+def part_verdicts(parts_of: Callable[[str], list[str] | None], prediction_id: str,
+                  snapshots, verdicts, depth: int = 0) -> list[dict]:
     """Each part of a composite (and the parts of a part), with how its verdict came: from
-    data, by hand (a manual verdict, whose snapshot model is "manual"), or still open."""
+    data, by hand (a manual verdict, whose snapshot model is "manual"), or still open.
+    ``parts_of``: a prediction's part ids, None when the registry does not hold it."""
     rows = []
-    for part_id in prediction.part_ids():
+    for part_id in parts_of(prediction_id) or []:
         snap = snapshots.get(part_id)
         status = snap.status if snap else "no_data"
         by_hand = snap is not None and snap.model == "manual"
@@ -153,9 +195,8 @@ def part_verdicts(registry: Registry, prediction: PredictionBase, snapshots, ver
             "note": verdict.note if verdict else "",
             "explanation": snap.explanation if snap else "not evaluated yet",
         })
-        part = registry.get(part_id)
-        if part is not None and not by_hand:
-            rows += part_verdicts(registry, part, snapshots, verdicts, depth + 1)
+        if not by_hand:
+            rows += part_verdicts(parts_of, part_id, snapshots, verdicts, depth + 1)
     return rows
 
 

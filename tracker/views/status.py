@@ -1,5 +1,5 @@
 """What ``tracker status`` shows: each prediction with its newest snapshot. Plain data in,
-rows out, so the full CLI and the quick path (tracker/quick.py) print the same."""
+rows out, so the full CLI and the lean path (tracker/quick/) print the same."""
 
 from __future__ import annotations
 
@@ -61,3 +61,53 @@ def status_rows(predictions: list[dict[str, Any]],
             }
         )
     return rows
+
+
+# ---- as text -----------------------------------------------------------------------------
+
+STATUS_STYLE = {
+    "right": "bold green",
+    "wrong": "bold red",
+    "on_track": "green",
+    "off_track": "yellow",
+    "no_data": "dim",
+    "open": "cyan",
+    "void": "magenta",
+}
+COLUMNS = ("Who", "Claim", "Status", "P", "Value", "As of")
+
+
+def status_text(rows: list[dict[str, Any]], colour: bool = False, width: int | None = None) -> str:
+    """The status table. Claims, names and explanations are untrusted: each is made
+    visible (tracker/textsafe.py) before the table places it."""
+    from tracker.formats import percent, when
+    from tracker.textsafe import visible
+    from tracker.views.table import render
+
+    cells = [
+        [visible(row["who"]), _claim_cell(row),
+         [[(visible(row["status"]), STATUS_STYLE.get(row["status"], ""))]],
+         percent(row["probability"]), _value(row["value"], row["side"]), when(row["as_of"])]
+        for row in rows
+    ]
+    return render(COLUMNS, cells, right=("P", "Value"), colour=colour, width=width)
+
+
+def _claim_cell(row: dict[str, Any]) -> list:
+    """The claim; for a part of a composite, which one; then the id and explanation."""
+    from tracker.textsafe import visible
+
+    lines = [[(visible(row["claim"]), "")]]
+    if row["part_of"]:
+        lines.append([(visible(f"part of {', '.join(row['part_of'])}"), "italic")])
+    lines.append([(f"{visible(row['id'])}: {visible(row['explanation'])}", "dim")])
+    return lines
+
+
+def _value(value: float | None, side: str | None) -> str:
+    """The headline value; for a market, the price of the side claimed, named: 'no 86%'."""
+    from tracker.formats import number, percent
+
+    if side is None or value is None:
+        return number(value)
+    return f"{side} {percent(side_price(value, side))}"

@@ -1,0 +1,83 @@
+"""What a full run leaves for the lean path (tracker/quick/): for each command, the few
+things it needs from the config and the registry, as plain data. Runs inside the full
+CLI, after its validation, so it may import what the full CLI imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tracker.quick import COMMANDS, cache
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.registry import Registry
+
+
+def keep(command: str, settings: Settings, registry: Registry | None, **found: Any) -> None:
+    """Cache what a lean ``command`` needs; nothing when it reads the database and that is
+    not a SQLite file (the lean path reads only those), or a file cannot be read."""
+    from tracker.registry.loader import registry_files
+
+    database = sqlite_file(settings.database.url)
+    if database is None and command != "check":
+        return
+    try:
+        files = registry_files(settings) if registry is not None else []
+    except (OSError, ValueError):
+        return
+    content = CONTENT[command](settings, registry, **found)
+    cache.store(COMMANDS[command], settings.path, files, content, database)
+
+
+def sqlite_file(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    from db.engine import normalise_url
+
+    parsed = make_url(normalise_url(url))
+    if (parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:")
+            or parsed.query):
+        return None
+    return Path(parsed.database).resolve()
+
+
+def _status(settings: Settings, registry: Registry) -> dict:
+    """The registry's fields a status row shows, in registry order."""
+    from tracker.views.status import summaries
+
+    return {"predictions": summaries(registry)}
+
+
+def _series(settings: Settings, registry: None) -> dict:
+    """Each source group's poll interval (for staleness): `series` and `health`."""
+    from tracker.sources import SOURCES, group_of
+
+    return {"intervals": {group: settings.schedule.interval(group).total_seconds()
+                          for group in {group_of(source) for source in SOURCES}}}
+
+
+def _scoreboard(settings: Settings, registry: Registry) -> dict:
+    """Each prediction's id, person, whether it is scored, and the key its made_on price
+    is kept under (tracker/service/made_on.py), in registry order."""
+    from tracker.service.made_on import definition_keys
+
+    keys = definition_keys(registry)
+    return {"predictions": [[p.id, p.who, p.scored, keys[p.id]] for p in registry]}
+
+
+def _check(settings: Settings, registry: Registry, answer: tuple[str, str, int]) -> dict:
+    """The validation's own answer: it depends on nothing but the files and the key."""
+    stdout, stderr, code = answer
+    return {"stdout": stdout, "stderr": stderr, "code": code}
+
+
+def _show(settings: Settings, registry: Registry, stored_names: dict[str, str | None]) -> dict:
+    """What `show` needs of each prediction (``tracker.views.show.show_spec``), by id."""
+    from tracker.views.show import show_spec
+
+    return {"predictions": {p.id: show_spec(registry, p, stored_names) for p in registry}}
+
+
+CONTENT = {"status": _status, "series": _series, "health": _series,
+           "scoreboard": _scoreboard, "check": _check, "show": _show}
