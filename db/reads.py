@@ -230,13 +230,14 @@ def newest_points(run: Run, series_ids: Iterable[str], count: int,
     once and reuses it, while a UNION of hundreds takes longer to prepare than to run."""
     ids = list(series_ids)
     found: dict[str, list[StoredPoint]] = {sid: [] for sid in ids}
+    moment = _parsed_once()  # a poll stores many points with one fetched_at
     for chunk in chunks(ids, per_statement):
         params = {f"s{i}": sid for i, sid in enumerate(chunk)}
         for series_id, ts, value, high, low, fetched_at, first_seen_at in run(
             newest_points_sql(len(chunk), count), params
         ):
             found[series_id].append(make_point(
-                (utc(ts), value, high, low, utc(fetched_at), utc(first_seen_at))))
+                (moment(ts), value, high, low, moment(fetched_at), moment(first_seen_at))))
     return {sid: rows[::-1] for sid, rows in found.items()}  # read newest first
 
 
@@ -255,15 +256,25 @@ def points_since_sql(n: int, bounded: bool) -> str:
 
 
 def collect_points(rows: Iterable[Sequence[Any]], into: dict[str, list[Point]]) -> None:
-    """Append each (series_id, ts, value, high, low) row to its series' list as a Point.
-    Daily series share their dates, so each stored timestamp is parsed once per read:
-    the parse, not the query, was most of the cost of a long read."""
-    parsed: dict[Any, datetime] = {}
+    """Append each (series_id, ts, value, high, low) row to its series' list as a Point."""
+    moment = _parsed_once()
     for series_id, ts, value, high, low in rows:
-        when = parsed.get(ts)
-        if when is None:
-            when = parsed[ts] = utc(ts)
-        into[series_id].append(Point(when, value, high, low))
+        into[series_id].append(Point(moment(ts), value, high, low))
+
+
+def _parsed_once() -> Callable[[Any], datetime | None]:
+    """``utc`` that parses each distinct stored timestamp once, for one read: its
+    series share dates and fetch times, and parsing cost more than the query."""
+    parsed: dict[Any, datetime | None] = {}
+
+    def moment(raw: Any) -> datetime | None:
+        try:
+            return parsed[raw]
+        except KeyError:
+            when = parsed[raw] = utc(raw)
+            return when
+
+    return moment
 
 
 # --- how a source's symbols failed ----------------------------------------------------------
