@@ -1,0 +1,118 @@
+"""Benchmark (issue 16): `tracker digest --preview FILE`, the whole process, wall time.
+
+Target: under 0.5 s on the 5M-point database (bench/queries.py) and on a year of polling
+(bench/year.py). Runs the command as a subprocess ``--runs`` times and prints the median
+(and the best) with PASS/FAIL against the target, next to ``python -c pass`` measured in
+the same run, with the load average at start and end: other work on the machine
+stretches every figure, so compare the ratio when the load is high.
+
+Each is measured twice: as the environment runs it, and with the project's bytecode
+cached (in a folder of the benchmark's own). ``PYTHONDONTWRITEBYTECODE=1`` with an
+editable install compiles every tracker module on every run; ``pip install`` writes the
+bytecode once, as the second figure has it.
+
+The database: ``--db PATH`` (a tracker.db with the config.toml its builder wrote beside
+it), or built in ``--keep DIR`` (reused when it has one) by ``--build queries`` (200
+series x 25,000 daily points) or ``--build year`` (20 markets polled every 5 minutes
+for a year, and daily bars), with those benchmarks' own builders.
+
+    .venv/bin/python bench/digest_preview.py --db DIR/tracker.db [--runs 7]
+    .venv/bin/python bench/digest_preview.py --build year --keep DIR [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loopback import load_average, tmpdir
+
+BIN = Path(sys.executable).parent
+TRACKER = str(BIN / "tracker")
+TARGET_SECONDS = 0.5
+
+
+def build(kind: str, folder: Path) -> Path:
+    """The database of bench/queries.py or bench/year.py, by their builders, in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "queries":
+        import queries
+
+        config, _info = queries.build(folder, 25_000)
+    else:
+        import year
+
+        config, _info = year.build(folder, SimpleNamespace(markets=20, days=365, interval=5,
+                                                           years=10))
+    return config
+
+
+def wall_times(argv: list[str], runs: int, env: dict[str, str]) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return times
+
+
+def report(label: str, times: list[float], baseline: float, target: float | None) -> None:
+    median = statistics.median(times)
+    verdict = "" if target is None else (
+        f"; target < {target:g} s: {'PASS' if median < target else 'FAIL'}")
+    print(f"{label}: median {median:.3f} s, best {min(times):.3f} s "
+          f"({median / baseline:.1f}x python -c pass){verdict}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="tracker digest --preview, wall time (issue 16)")
+    parser.add_argument("--db", metavar="PATH", help="a tracker.db with its config.toml beside it")
+    parser.add_argument("--build", choices=("queries", "year"), help="build this benchmark's database")
+    parser.add_argument("--keep", metavar="DIR", help="with --build: build in DIR (reused when it has one)")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    if bool(args.db) == bool(args.build):
+        parser.error("give --db PATH or --build queries|year")
+    print(f"load average at start: {load_average()} ({os.cpu_count()} CPUs)", flush=True)
+
+    if args.db:
+        config = Path(args.db).parent / "config.toml"
+        if not config.is_file():
+            parser.error(f"no config.toml beside {args.db}")
+    else:
+        folder = Path(args.keep) if args.keep else tmpdir("tracker-digest-preview-")
+        existing = folder / "config.toml"
+        config = existing if (folder / "tracker.db").exists() else build(args.build, folder)
+    out = config.parent / "digest-preview.html"
+    argv = [TRACKER, "--config", str(config), "digest", "--preview", str(out)]
+    pycache = tmpdir("tracker-digest-pycache-")
+    envs = {
+        "as run here" + (" (PYTHONDONTWRITEBYTECODE set)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""):
+            dict(os.environ),
+        "bytecode cached": {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            | {"PYTHONPYCACHEPREFIX": str(pycache)},
+    }
+    print(f"database: {config.parent / 'tracker.db'}; {args.runs} runs each", flush=True)
+    for label, env in envs.items():
+        wall_times(argv, 1, env)  # writes the bytecode (second case) and warms the page cache
+        baseline = statistics.median(wall_times([sys.executable, "-c", "pass"], args.runs, env))
+        print(f"{label}: python -c pass median {baseline:.3f} s", flush=True)
+        report(f"{label}: tracker digest --preview", wall_times(argv, args.runs, env), baseline,
+               TARGET_SECONDS)
+    html = out.read_text(encoding="utf-8")
+    print(f"preview: {len(html) / 1e3:.0f} KB, {html.count('data:image/png')} charts drawn")
+    print(f"load average at end: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
