@@ -65,11 +65,13 @@ def _send(app: App, local: date, now: datetime, to: tuple[str, ...], force: bool
 
 
 def _build(app: App, local: date, now: datetime, preview: str | None, show_text: bool) -> None:
-    """Write the HTML preview to ``preview``, print the text digest, or both."""
-    from jobs.digest import compose
+    """Write the HTML preview to ``preview``, print the text digest, or both: only what is
+    shown is rendered (no email is built, and the text only for ``show_text``)."""
+    from jobs.digest import gather
     from tracker.digest.render import preview_html, render_text
 
-    built, _message, charts = compose(app.settings, app.registry, app.engine, local, now)
+    built, charts = gather(app.settings, app.registry, app.engine, local, now,
+                           charts=bool(preview))  # the text digest has none
     if preview:
         with open(preview, "w", encoding="utf-8") as out:
             out.write(preview_html(built, charts))
