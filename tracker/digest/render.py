@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import textwrap
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
-from tracker import formats
+from tracker import __version__, formats
 from tracker.digest.content import MOVE_THRESHOLD, Digest, Line
 from tracker.formats import n_of, percent, record
 from tracker.registry.labels import label
@@ -166,14 +173,40 @@ def row(cells: list, widths: list[int], align: str, indent: int = 2) -> str:
 
 # ---- the environment -------------------------------------------------------------------
 
+# How the templates compile: part of the compiled templates' cache key (see _bytecode).
+OPTIONS = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
+class _QuietBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in its own folder for this user under the
+    system's temporary folder (0700, checked to be the user's own). A cache that cannot
+    be written is no cache: the template is compiled, as without one."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode() -> FileSystemBytecodeCache | None:
+    """Compiling digest.html takes longer than gathering the digest; loading it compiled
+    takes a millisecond. Jinja keys a compiled template by its name and source; the
+    tracker version and OPTIONS, which change the code it compiles to, are added here."""
+    key = hashlib.sha256(repr((__version__, sorted(OPTIONS.items()))).encode()).hexdigest()
+    try:
+        return _QuietBytecodeCache(pattern=f"tracker-{key[:16]}-%s.cache")
+    except (OSError, RuntimeError):  # no temporary folder of the user's own
+        return None
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+        bytecode_cache=_bytecode(),
+        **OPTIONS,
     )
     env.filters.update(
         long_date=long_date, pct=pct, points=points, status_label=status_label,
