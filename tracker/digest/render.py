@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import (
+    BytecodeCache,
     Environment,
     FileSystemBytecodeCache,
     FileSystemLoader,
@@ -173,11 +174,7 @@ def row(cells: list, widths: list[int], align: str, indent: int = 2) -> str:
 
 # ---- the environment -------------------------------------------------------------------
 
-# How the templates compile: part of the compiled templates' cache key (see _bytecode).
-OPTIONS = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
-
-
-class _QuietBytecodeCache(FileSystemBytecodeCache):
+class QuietBytecodeCache(FileSystemBytecodeCache):
     """Jinja's cache of compiled templates, in its own folder for this user under the
     system's temporary folder (0700, checked to be the user's own). A cache that cannot
     be written is no cache: the template is compiled, as without one."""
@@ -185,28 +182,33 @@ class _QuietBytecodeCache(FileSystemBytecodeCache):
     def dump_bytecode(self, bucket) -> None:
         try:
             super().dump_bytecode(bucket)
-        except OSError:
+        except OSError:  # a full disk, a folder gone: compiled again next time
             pass
 
 
 def _bytecode() -> FileSystemBytecodeCache | None:
     """Compiling digest.html takes longer than gathering the digest; loading it compiled
-    takes a millisecond. Jinja keys a compiled template by its name and source; the
-    tracker version and OPTIONS, which change the code it compiles to, are added here."""
-    key = hashlib.sha256(repr((__version__, sorted(OPTIONS.items()))).encode()).hexdigest()
+    takes a millisecond. Jinja keys a compiled template by its name and source; what
+    else changes the code it compiles to (the environment's options, here) is added:
+    this module's source and the tracker version."""
+    source = Path(__file__).read_bytes() + __version__.encode()
+    key = hashlib.sha256(source).hexdigest()
     try:
-        return _QuietBytecodeCache(pattern=f"tracker-{key[:16]}-%s.cache")
+        return QuietBytecodeCache(pattern=f"tracker-{key[:16]}-%s.cache")
     except (OSError, RuntimeError):  # no temporary folder of the user's own
         return None
 
 
-def _environment() -> Environment:
+def environment(compiled: BytecodeCache | None = None) -> Environment:
+    """The templates' environment; ``compiled``: where compiled templates are kept."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
-        bytecode_cache=_bytecode(),
-        **OPTIONS,
+        bytecode_cache=compiled,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters.update(
         long_date=long_date, pct=pct, points=points, status_label=status_label,
@@ -219,7 +221,7 @@ def _environment() -> Environment:
     return env
 
 
-ENV = _environment()
+ENV = environment(_bytecode())
 
 
 # ---- what the templates read -----------------------------------------------------------
