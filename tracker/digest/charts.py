@@ -2,18 +2,17 @@
 at 2x, the 0-100% scale fixed so charts compare at a glance, a faint 50% guide and the
 last value written at the end of the line.
 
-Drawn with Pillow, imported inside the functions (the CLI must start fast): a chart is
-a step line, a tint under it, a guide and a few labels, which Pillow draws in a few
-milliseconds, where a plotting library took longer to import than the whole digest may
-take. The line is drawn at twice the size and scaled down, which smooths its edges; the
-text is drawn at the final size by FreeType, with Pillow's bundled font so that no font
-needs to be installed. Nothing is shared between calls but the two fonts, so the daemon's
-threads can draw at once.
+Drawn with Pillow, imported inside the functions (the CLI must start fast): a step line,
+a tint under it, a guide and a few labels need no plotting library, whose import alone
+would cost more than a digest preview may take. The line is drawn at twice the size and
+scaled down, which smooths its edges; the text is drawn at the final size by FreeType,
+with Pillow's bundled font so that no font needs to be installed. Each chart loads its
+own fonts (it takes microseconds): a FreeType face is not to be shared between threads,
+and nothing is.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -114,7 +113,6 @@ def _draw_labels(draw, points: list[tuple[datetime, float]], colour: str, zone: 
                   anchor="lm")
 
 
-@functools.lru_cache(maxsize=2)
 def _font(size: int):
     from PIL import ImageFont
 

@@ -187,8 +187,8 @@ class QuietBytecodeCache(FileSystemBytecodeCache):
 
 
 def _bytecode() -> FileSystemBytecodeCache | None:
-    """Compiling digest.html takes longer than gathering the digest; loading it compiled
-    takes a millisecond. Jinja keys a compiled template by its name and source; what
+    """Compiling digest.html is one of the slowest steps of a preview, and loading it
+    compiled one of the quickest. Jinja keys a compiled template by its name and source; what
     else changes the code it compiles to (the environment's options, here) is added:
     this module's source and the tracker version."""
     source = Path(__file__).read_bytes() + __version__.encode()
