@@ -16,7 +16,11 @@ it), or built in ``--keep DIR`` (reused when it has one) by ``--build queries`` 
 series x 25,000 daily points) or ``--build year`` (20 markets polled every 5 minutes
 for a year, and daily bars), with those benchmarks' own builders.
 
-    .venv/bin/python bench/digest_preview.py --db DIR/tracker.db [--runs 7]
+Before and after a change: ``--before DIR`` with the older tree (``git archive COMMIT |
+tar -x -C DIR``) runs it too, on ``PYTHONPATH``, each of its runs next to one of this
+tree's, so that a burst of load falls on both sides alike; the ratio is printed.
+
+    .venv/bin/python bench/digest_preview.py --db DIR/tracker.db [--runs 7] [--before DIR]
     .venv/bin/python bench/digest_preview.py --build year --keep DIR [--runs 7]
 """
 
@@ -55,23 +59,33 @@ def build(kind: str, folder: Path) -> Path:
     return config
 
 
-def wall_times(argv: list[str], runs: int, env: dict[str, str]) -> list[float]:
-    times = []
+def wall_time(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return took
+
+
+def alternated(argv: list[str], sides: dict[str, dict[str, str]], runs: int) -> dict[str, list[float]]:
+    """Wall times of ``argv`` under each side's environment, the sides taking turns."""
+    times: dict[str, list[float]] = {side: [] for side in sides}
+    for side, env in sides.items():
+        wall_time(argv, env)  # writes the bytecode (when cached) and warms the page cache
     for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-2000:]}")
+        for side, env in sides.items():
+            times[side].append(wall_time(argv, env))
     return times
 
 
-def report(label: str, times: list[float], baseline: float, target: float | None) -> None:
+def report(label: str, times: list[float], baseline: float) -> float:
     median = statistics.median(times)
-    verdict = "" if target is None else (
-        f"; target < {target:g} s: {'PASS' if median < target else 'FAIL'}")
+    verdict = "PASS" if median < TARGET_SECONDS else "FAIL"
     print(f"{label}: median {median:.3f} s, best {min(times):.3f} s "
-          f"({median / baseline:.1f}x python -c pass){verdict}", flush=True)
+          f"({median / baseline:.1f}x python -c pass); target < {TARGET_SECONDS:g} s: {verdict}",
+          flush=True)
+    return median
 
 
 def main() -> None:
@@ -80,6 +94,7 @@ def main() -> None:
     parser.add_argument("--build", choices=("queries", "year"), help="build this benchmark's database")
     parser.add_argument("--keep", metavar="DIR", help="with --build: build in DIR (reused when it has one)")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--before", metavar="DIR", help="an older source tree to time alongside")
     args = parser.parse_args()
     if bool(args.db) == bool(args.build):
         parser.error("give --db PATH or --build queries|year")
@@ -96,19 +111,25 @@ def main() -> None:
     out = config.parent / "digest-preview.html"
     argv = [TRACKER, "--config", str(config), "digest", "--preview", str(out)]
     pycache = tmpdir("tracker-digest-pycache-")
-    envs = {
+    modes = {
         "as run here" + (" (PYTHONDONTWRITEBYTECODE set)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""):
             dict(os.environ),
         "bytecode cached": {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             | {"PYTHONPYCACHEPREFIX": str(pycache)},
     }
     print(f"database: {config.parent / 'tracker.db'}; {args.runs} runs each", flush=True)
-    for label, env in envs.items():
-        wall_times(argv, 1, env)  # writes the bytecode (second case) and warms the page cache
-        baseline = statistics.median(wall_times([sys.executable, "-c", "pass"], args.runs, env))
-        print(f"{label}: python -c pass median {baseline:.3f} s", flush=True)
-        report(f"{label}: tracker digest --preview", wall_times(argv, args.runs, env), baseline,
-               TARGET_SECONDS)
+    for mode, env in modes.items():
+        sides = {"this tree": env}
+        if args.before:
+            before = env | {"PYTHONPATH": str(Path(args.before).resolve())}
+            sides = {"before": before} | sides
+        baseline = statistics.median(alternated([sys.executable, "-c", "pass"], sides, args.runs)["this tree"])
+        print(f"{mode}: python -c pass median {baseline:.3f} s", flush=True)
+        medians = {side: report(f"{mode}: {side}: tracker digest --preview", times, baseline)
+                   for side, times in alternated(argv, sides, args.runs).items()}
+        if args.before:
+            print(f"{mode}: this tree takes {medians['this tree'] / medians['before']:.2f}x "
+                  "the time before", flush=True)
     html = out.read_text(encoding="utf-8")
     print(f"preview: {len(html) / 1e3:.0f} KB, {html.count('data:image/png')} charts drawn")
     print(f"load average at end: {load_average()}")
