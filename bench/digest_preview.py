@@ -4,7 +4,8 @@ Target: under 0.5 s on the 5M-point database (bench/queries.py) and on a year of
 (bench/year.py). Runs the command as a subprocess ``--runs`` times and prints the median
 (and the best) with PASS/FAIL against the target, next to ``python -c pass`` measured in
 the same run, with the load average at start and end: other work on the machine
-stretches every figure, so compare the ratio when the load is high.
+stretches every figure, so compare the ratios when the load is high. The CPU time (user
+and system) of each run is printed too: other work stretches it less than the wall time.
 
 Each is measured twice: as the environment runs it, and with the project's bytecode
 cached (in a folder of the benchmark's own). ``PYTHONDONTWRITEBYTECODE=1`` with an
@@ -34,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -59,33 +61,45 @@ def build(kind: str, folder: Path) -> Path:
     return config
 
 
-def wall_time(argv: list[str], env: dict[str, str]) -> float:
+class Run(NamedTuple):
+    wall: float
+    cpu: float  # user + system: stretched less than the wall time by other work
+
+
+def timed(argv: list[str], env: dict[str, str]) -> Run:
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    stderr = child.stderr.read()
+    _pid, status, usage = os.wait4(child.pid, 0)
     took = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return took
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {stderr[-2000:].decode(errors='replace')}")
+    return Run(took, usage.ru_utime + usage.ru_stime)
 
 
-def alternated(argv: list[str], sides: dict[str, dict[str, str]], runs: int) -> dict[str, list[float]]:
-    """Wall times of ``argv`` under each side's environment, the sides taking turns."""
-    times: dict[str, list[float]] = {side: [] for side in sides}
-    for side, env in sides.items():
-        wall_time(argv, env)  # writes the bytecode (when cached) and warms the page cache
+def alternated(argv: list[str], sides: dict[str, dict[str, str]], runs: int) -> dict[str, list[Run]]:
+    """Times of ``argv`` under each side's environment, the sides taking turns."""
+    times: dict[str, list[Run]] = {side: [] for side in sides}
+    for env in sides.values():
+        timed(argv, env)  # writes the bytecode (when cached) and warms the page cache
     for _ in range(runs):
         for side, env in sides.items():
-            times[side].append(wall_time(argv, env))
+            times[side].append(timed(argv, env))
     return times
 
 
-def report(label: str, times: list[float], baseline: float) -> float:
-    median = statistics.median(times)
-    verdict = "PASS" if median < TARGET_SECONDS else "FAIL"
-    print(f"{label}: median {median:.3f} s, best {min(times):.3f} s "
-          f"({median / baseline:.1f}x python -c pass); target < {TARGET_SECONDS:g} s: {verdict}",
-          flush=True)
-    return median
+def report(label: str, runs: list[Run], baseline: Run) -> Run:
+    wall = statistics.median(run.wall for run in runs)
+    cpu = statistics.median(run.cpu for run in runs)
+    verdict = "PASS" if wall < TARGET_SECONDS else "FAIL"
+    print(f"{label}: wall median {wall:.3f} s, best {min(run.wall for run in runs):.3f} s "
+          f"({wall / baseline.wall:.1f}x python -c pass); CPU median {cpu:.3f} s "
+          f"({cpu / baseline.cpu:.1f}x); target < {TARGET_SECONDS:g} s wall: {verdict}", flush=True)
+    return Run(wall, cpu)
+
+
+def medians(runs: list[Run]) -> Run:
+    return Run(statistics.median(run.wall for run in runs), statistics.median(run.cpu for run in runs))
 
 
 def main() -> None:
@@ -123,13 +137,15 @@ def main() -> None:
         if args.before:
             before = env | {"PYTHONPATH": str(Path(args.before).resolve())}
             sides = {"before": before} | sides
-        baseline = statistics.median(alternated([sys.executable, "-c", "pass"], sides, args.runs)["this tree"])
-        print(f"{mode}: python -c pass median {baseline:.3f} s", flush=True)
-        medians = {side: report(f"{mode}: {side}: tracker digest --preview", times, baseline)
-                   for side, times in alternated(argv, sides, args.runs).items()}
+        baseline = medians(alternated([sys.executable, "-c", "pass"], sides, args.runs)["this tree"])
+        print(f"{mode}: python -c pass: wall median {baseline.wall:.3f} s, CPU median "
+              f"{baseline.cpu:.3f} s", flush=True)
+        found = {side: report(f"{mode}: {side}: tracker digest --preview", runs, baseline)
+                 for side, runs in alternated(argv, sides, args.runs).items()}
         if args.before:
-            print(f"{mode}: this tree takes {medians['this tree'] / medians['before']:.2f}x "
-                  "the time before", flush=True)
+            after, before = found["this tree"], found["before"]
+            print(f"{mode}: this tree over before: wall {after.wall / before.wall:.2f}x, "
+                  f"CPU {after.cpu / before.cpu:.2f}x", flush=True)
     html = out.read_text(encoding="utf-8")
     print(f"preview: {len(html) / 1e3:.0f} KB, {html.count('data:image/png')} charts drawn")
     print(f"load average at end: {load_average()}")
