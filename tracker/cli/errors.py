@@ -7,7 +7,6 @@ and a command's own refusal (an unknown id, a search or a send that failed) call
 from __future__ import annotations
 
 import functools
-import gc
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -88,9 +87,4 @@ def run_command_line(group: click.Group) -> NoReturn:
         fail(exc.format_message(), exc.exit_code)
     except click.Abort:
         fail("interrupted", EXIT_INTERRUPTED)
-    finally:
-        # The process ends here, and what it made lives until then: frozen, the objects
-        # are left out of the garbage collections the interpreter runs on its way out,
-        # which otherwise walk every object SQLAlchemy and pydantic made on import.
-        gc.freeze()
     sys.exit(code if isinstance(code, int) else 0)
