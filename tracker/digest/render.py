@@ -188,9 +188,9 @@ class QuietBytecodeCache(FileSystemBytecodeCache):
 
 def _bytecode() -> FileSystemBytecodeCache | None:
     """Compiling digest.html is one of the slowest steps of a preview, and loading it
-    compiled one of the quickest. Jinja keys a compiled template by its name and source; what
-    else changes the code it compiles to (the environment's options, here) is added:
-    this module's source and the tracker version."""
+    compiled one of the quickest. Jinja keys a compiled template by its name and
+    source; what else changes the code it compiles to (the environment's options, set
+    here) is added to the key: this module's source and the tracker version."""
     source = Path(__file__).read_bytes() + __version__.encode()
     key = hashlib.sha256(source).hexdigest()
     try:
