@@ -40,17 +40,25 @@ class Delivery:
     reason: str = ""  # why nothing was sent
 
 
+def gather(settings: Settings, registry: Registry, engine: Engine, day: date,
+           now: datetime | None = None, charts: bool = True) -> tuple[Digest, dict[str, bytes]]:
+    """(digest, charts) for ``day``: the content and, unless ``charts`` is False, its
+    charts; nothing rendered yet."""
+    from tracker.digest.charts import charts_for
+    from tracker.digest.content import gather_digest
+
+    digest = gather_digest(engine, registry, settings, day, now or datetime.now(UTC))
+    return digest, charts_for(digest) if charts else {}
+
+
 def compose(settings: Settings, registry: Registry, engine: Engine, day: date,
             now: datetime | None = None) -> tuple[Digest, EmailMessage, dict[str, bytes]]:
     """(digest, message, charts) for ``day``: the content, rendered, charts inline."""
-    from tracker.digest.charts import charts_for
-    from tracker.digest.content import gather_digest
     from tracker.digest.render import render_html, render_text, subject
     from tracker.digest.send import build_message
 
     now = now or datetime.now(UTC)
-    digest = gather_digest(engine, registry, settings, day, now)
-    charts = charts_for(digest)
+    digest, charts = gather(settings, registry, engine, day, now)
     cids = {pid: f"chart-{pid}@tracker" for pid in charts}
     message = build_message(
         settings.email.sender, list(settings.email.to), subject(digest), render_text(digest),

@@ -140,6 +140,14 @@ def test_preview_and_text(polled, tmp_path):
     assert text.returncode == 0 and "Xi Jinping" in text.stdout
 
 
+def test_the_preview_leaves_the_database_closed(polled, tmp_path):
+    """The command frees its objects in bulk at exit, after closing the database: SQLite
+    folds its log back into the file as the last connection closes."""
+    done = tracker(polled, "digest", "--preview", str(tmp_path / "digest.html"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.glob("tracker.db*")) == ["tracker.db"]
+
+
 def settings_for(tmp_path, timezone, send_at="07:00"):
     config = digest_config(tmp_path, "http://127.0.0.1:9", 25, timezone, send_at)
     settings = load_settings(str(config))

@@ -5,6 +5,7 @@ the HTML loads nothing but its own cid: attachments."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -12,10 +13,15 @@ from html.parser import HTMLParser
 
 import pytest
 from markupsafe import escape
+from PIL import Image
 
+from tracker.digest import charts, render
 from tracker.digest.charts import chart_png, charts_for
 from tracker.digest.content import Digest, Line, SourceProblem
 from tracker.digest.render import (
+    LINE_COLOURS,
+    QuietBytecodeCache,
+    environment,
     long_date,
     pct,
     points,
@@ -343,6 +349,31 @@ def test_a_chart_with_two_points_works():
     assert chart_png(line).startswith(b"\x89PNG")
 
 
+def _rows_in_colour(image, x: int, colour: str) -> list[int]:
+    want = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return [y for y in range(image.height)
+            if all(abs(a - b) <= 40 for a, b in zip(image.getpixel((x, y)), want, strict=True))]
+
+
+def _height(p: float) -> float:
+    """Where the chart's fixed scale puts probability ``p``, in pixels from the top."""
+    return charts.TOP + (charts.BOTTOM - charts.TOP) * (charts.HIGH - 100 * p) / (
+        charts.HIGH - charts.LOW)
+
+
+def test_a_chart_draws_each_value_at_its_height_in_the_status_colour():
+    line = Line(id="drawn", who="Ann", claim="c", status="wrong", probability=0.8,
+                explanation="", history=history(0.2, 0.2, 0.8, 0.8, days=30))
+    image = Image.open(io.BytesIO(chart_png(line, NOW))).convert("RGB")
+    width = charts.RIGHT - charts.LEFT
+    early, late = charts.LEFT + width // 4, charts.LEFT + 7 * width // 8  # 20%, then 80%
+    for x, p in ((early, 0.2), (late, 0.8)):
+        rows = _rows_in_colour(image, x, LINE_COLOURS["wrong"])
+        assert rows and abs(sum(rows) / len(rows) - _height(p)) <= 2
+        below, above = image.getpixel((x, round(_height(p / 2)))), image.getpixel((x, 5))
+        assert above == (255, 255, 255) and below != above  # tinted under the line only
+
+
 def test_a_line_without_enough_history_is_not_charted():
     digest = sample_digest()
     digest.movers[0].history = digest.movers[0].history[:1]
@@ -372,3 +403,26 @@ def test_a_stale_market_is_named_by_its_question_quoted_and_escaped_in_html():
     assert f"polymarket:evil (\u201cWill {EVIL}?\u201d)" in render_text(digest)
     html = render_html(digest, CIDS)
     assert "<script" not in html.lower() and "&lt;script&gt;" in html
+
+
+# ---- compiled templates ------------------------------------------------------------------
+
+def test_a_compiled_template_is_kept_and_read_back_without_compiling(tmp_path, monkeypatch):
+    digest = sample_digest()
+    expected = render_text(digest), render_html(digest, CIDS)
+    monkeypatch.setattr(render, "ENV", environment(QuietBytecodeCache(str(tmp_path))))
+    assert (render_text(digest), render_html(digest, CIDS)) == expected
+    assert len(list(tmp_path.iterdir())) == 2  # digest.txt and digest.html, compiled
+
+    again = environment(QuietBytecodeCache(str(tmp_path)))
+    monkeypatch.setattr(again, "compile", lambda *_a, **_k: pytest.fail("compiled again"))
+    monkeypatch.setattr(render, "ENV", again)
+    assert (render_text(digest), render_html(digest, CIDS)) == expected
+
+
+def test_a_digest_renders_where_compiled_templates_cannot_be_kept(tmp_path, monkeypatch):
+    digest = sample_digest()
+    expected = render_text(digest)
+    monkeypatch.setattr(render, "ENV", environment(QuietBytecodeCache(str(tmp_path / "gone"))))
+    assert render_text(digest) == expected
+    assert not (tmp_path / "gone").exists()

@@ -45,6 +45,18 @@ def digest(app: App, day: datetime | None, preview: str | None, show_text: bool,
         _send(app, local, now, to, force)
     if preview or show_text or not sending:
         _build(app, local, now, preview, show_text=show_text or not (preview or sending))
+    _done(app)
+
+
+def _done(app: App) -> None:
+    """The work is done and the process ends next. The database is closed first (SQLite
+    folds its log back in as the last connection closes); then what is left is frozen:
+    the interpreter's garbage collections on its way out skip frozen objects, and so do
+    not walk everything SQLAlchemy, pydantic and Jinja made."""
+    import gc
+
+    app.engine.dispose()
+    gc.freeze()
 
 
 def _send(app: App, local: date, now: datetime, to: tuple[str, ...], force: bool) -> None:
@@ -65,11 +77,13 @@ def _send(app: App, local: date, now: datetime, to: tuple[str, ...], force: bool
 
 
 def _build(app: App, local: date, now: datetime, preview: str | None, show_text: bool) -> None:
-    """Write the HTML preview to ``preview``, print the text digest, or both."""
-    from jobs.digest import compose
+    """Write the HTML preview to ``preview``, print the text digest, or both: only what is
+    shown is rendered (no email is built, and the text only for ``show_text``)."""
+    from jobs.digest import gather
     from tracker.digest.render import preview_html, render_text
 
-    built, _message, charts = compose(app.settings, app.registry, app.engine, local, now)
+    built, charts = gather(app.settings, app.registry, app.engine, local, now,
+                           charts=bool(preview))  # the text digest has none
     if preview:
         with open(preview, "w", encoding="utf-8") as out:
             out.write(preview_html(built, charts))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from db import queries
 from tracker.chart import column_ends
+from tracker.freshness import RECENT
 from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
 from tracker.service.freshness import staleness
@@ -153,9 +154,11 @@ def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: d
     health = queries.source_health(engine)
     failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
                for name, h in sorted(health.items()) if h.consecutive_failures]
-    old = [sid for sid, is_old in staleness(engine, registry.series_ids(), now, settings).items()
-           if is_old]
-    stale = sorted(sid for sid, points in queries.newest_points(engine, old, 1).items() if points)
+    # Read once: staleness judges by these points, and a series without any is not listed.
+    newest = queries.newest_points(engine, registry.series_ids(), RECENT)
+    stale = sorted(sid for sid, is_old in staleness(engine, newest.keys(), now, settings,
+                                                    newest=newest).items()
+                   if is_old and newest[sid])
     names = {sid: label(sid, row.name) for sid, row in queries.series_by_id(engine, stale).items()}
     return Digest(
         day=day, timezone=settings.email.timezone, generated_at=now,

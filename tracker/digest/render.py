@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import textwrap
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
-from tracker import formats
+from tracker import __version__, formats
 from tracker.digest.content import MOVE_THRESHOLD, Digest, Line
 from tracker.formats import n_of, percent, record
 from tracker.registry.labels import label
@@ -166,11 +174,38 @@ def row(cells: list, widths: list[int], align: str, indent: int = 2) -> str:
 
 # ---- the environment -------------------------------------------------------------------
 
-def _environment() -> Environment:
+class QuietBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in its own folder for this user under the
+    system's temporary folder (0700, checked to be the user's own). A cache that cannot
+    be written is no cache: the template is compiled, as without one."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a full disk, a folder gone: compiled again next time
+            pass
+
+
+def _bytecode() -> FileSystemBytecodeCache | None:
+    """Compiling digest.html is one of the slowest steps of a preview, and loading it
+    compiled one of the quickest. Jinja keys a compiled template by its name and
+    source; what else changes the code it compiles to (the environment's options, set
+    here) is added to the key: this module's source and the tracker version."""
+    source = Path(__file__).read_bytes() + __version__.encode()
+    key = hashlib.sha256(source).hexdigest()
+    try:
+        return QuietBytecodeCache(pattern=f"tracker-{key[:16]}-%s.cache")
+    except (OSError, RuntimeError):  # no temporary folder of the user's own
+        return None
+
+
+def environment(compiled: BytecodeCache | None = None) -> Environment:
+    """The templates' environment; ``compiled``: where compiled templates are kept."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
+        bytecode_cache=compiled,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -186,7 +221,7 @@ def _environment() -> Environment:
     return env
 
 
-ENV = _environment()
+ENV = environment(_bytecode())
 
 
 # ---- what the templates read -----------------------------------------------------------

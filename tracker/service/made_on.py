@@ -50,6 +50,7 @@ from tracker.units import unit_of
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from db.reads import Confirmation
     from tracker.registry.schema import PredictionBase
 
 KEEP_AFTER = timedelta(days=1)  # a day's last bars and polls are stored by then
@@ -108,11 +109,13 @@ def evaluate_prices(engine: Engine, registry: Registry,
     for prediction in predictions:
         by_day[prediction.made_on].append(prediction)
     prices: dict[str, float | None] = {}
+    # A market's odds are stored only when they change: its confirmations say it was seen.
+    confirmed = queries.confirmations(engine) if by_day else {}
     for day, made in sorted(by_day.items()):
         when = day_end(day)
         evaluated = with_parts(registry, made)
-        results = evaluate_registry(Registry(tuple(evaluated)), _inputs_at(engine, evaluated, when),
-                                    when)
+        inputs = _inputs_at(engine, evaluated, when, confirmed)
+        results = evaluate_registry(Registry(tuple(evaluated)), inputs, when)
         for prediction in made:
             result = results[prediction.id]
             priced = result.status in OPEN_STATUSES and result.probability is not None
@@ -126,18 +129,17 @@ def _windows(predictions: list[PredictionBase], when: datetime) -> dict[str, tup
     return {sid: (since, when) for sid, since in needed_since(predictions).items()}
 
 
-def _inputs_at(engine: Engine, predictions: list[PredictionBase],
-               when: datetime) -> dict[str, SeriesInput]:
+def _inputs_at(engine: Engine, predictions: list[PredictionBase], when: datetime,
+               confirmed: dict[str, Confirmation]) -> dict[str, SeriesInput]:
     """The series of ``predictions`` as they stood at ``when`` (``inputs_as_of``), read
-    within their windows; a series only market calls read, as its newest points then."""
+    within their windows; a series only market calls read, as its newest points then.
+    ``confirmed``: the markets' confirmations (``queries.confirmations``)."""
     windows = _windows(predictions, when)
     newest = latest_only(predictions)
     points = queries.points_between(engine, {sid: window for sid, window in windows.items()
                                              if sid not in newest})
     points |= queries.newest_points_until(engine, sorted(newest & windows.keys()), RECENT, when)
     rows = queries.series_by_id(engine, windows)
-    # A market's odds are stored only when they change: its confirmations say it was seen.
-    confirmed = queries.confirmations(engine)
     inputs = {}
     for series_id in windows:
         row = rows.get(series_id)
