@@ -348,8 +348,14 @@ def shown(value):
         return {shown(key): shown(item) for key, item in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(value, **{f.name: shown(getattr(value, f.name))
-                                             for f in dataclasses.fields(value) if f.init})
+                                             for f in dataclasses.fields(value)
+                                             if f.init and f.name not in NO_TEXT})
     return value
+
+
+# Fields that hold no text, only numbers and times: a chart's history is hundreds of
+# (time, probability) pairs a claim, and copying them cost more than the rest.
+NO_TEXT = frozenset({"history"})
 
 
 def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
