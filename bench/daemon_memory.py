@@ -3,7 +3,8 @@ with the daily digest job running among them.
 
 The workload is the bundled registry on a fresh SQLite file, or with ``--year DIR`` a
 copy of the database bench/year.py built in DIR (``--keep DIR``) with its registry: a
-year of polling for 60 markets and 200 daily series. Every source points at the
+year of polling for 60 markets and 200 daily series (``--bundled-only``: with the
+bundled registry alone, whose evaluation each cycle costs a quarter as much). Every source points at the
 loopback servers (bench/loopback.py, no added delay), and ``[email]`` at an SMTP sink on
 loopback that accepts every message: the digest is built and really sent.
 
@@ -31,7 +32,8 @@ Target: under 120 MB, and no upward trend. The trend is the least-squares slope 
 against cycles over the second half of the run (after warm-up), in MB per 1,000 cycles;
 "no upward trend" is taken as a slope under 2 MB per 1,000 cycles.
 
-    .venv/bin/python bench/daemon_memory.py [--year DIR] [--cycles 1000] [--every 10]
+    .venv/bin/python bench/daemon_memory.py [--year DIR [--bundled-only]] [--cycles 1000]
+                                             [--every 10]
                                              [--digest-every 50] [--daemon-cycles 250]
                                              [--skip-daemon] [--skip-in-process]
                                              [--tracemalloc] [--json PATH]
@@ -114,15 +116,17 @@ def email_section(smtp_port: int) -> dict:
             "smtp_port": smtp_port, "security": "none"}
 
 
-def workload(prefix: str, urls: dict, year: Path | None, schedule: dict | None = None) -> Path:
-    """A folder with the config (and, with ``year``, a copy of its database and registry)."""
+def workload(prefix: str, urls: dict, args, schedule: dict | None = None) -> Path:
+    """A folder with the config (and, with ``--year``, a copy of its database and, unless
+    ``--bundled-only``, of its registry)."""
     folder = tmpdir(prefix)
     files = []
-    if year is not None:
-        for path in year.glob("tracker.db*"):
+    if args.year is not None:
+        for path in args.year.glob("tracker.db*"):
             shutil.copyfile(path, folder / path.name)
-        shutil.copyfile(year / "bench_registry.toml", folder / "bench_registry.toml")
-        files = ["bench_registry.toml"]
+        if not args.bundled_only:
+            shutil.copyfile(args.year / "bench_registry.toml", folder / "bench_registry.toml")
+            files = ["bench_registry.toml"]
     return write_config(folder, urls, f"sqlite:///{folder / 'tracker.db'}", files, bundled=True,
                         schedule=schedule, email=email_section(urls["smtp"]))
 
@@ -167,7 +171,7 @@ def in_process(urls: dict, args) -> dict:
     from tracker.config import load_settings
     from tracker.registry import load_registry
 
-    config = workload("tracker-bench-memory-", urls, args.year)
+    config = workload("tracker-bench-memory-", urls, args)
     settings = load_settings(config)
     registry = load_registry(settings)
     engine = open_database(settings.database.url)
@@ -262,7 +266,7 @@ class DaemonLog:
 
 
 def daemon(urls: dict, args) -> dict:
-    config = workload("tracker-bench-daemon-", urls, args.year,
+    config = workload("tracker-bench-daemon-", urls, args,
                       schedule={"markets_every": "1s", "prices_every": "1s", "macro_every": "1s"})
     folder = config.parent
     tracker = str(Path(sys.executable).parent / "tracker")
@@ -318,6 +322,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="daemon memory benchmark (issues 8 and 16)")
     parser.add_argument("--year", metavar="DIR", type=Path,
                         help="a copy of the database bench/year.py --keep DIR built")
+    parser.add_argument("--bundled-only", action="store_true",
+                        help="with --year: the bundled registry alone (its 11 markets have "
+                             "a year of odds), not the year's 281 predictions")
     parser.add_argument("--cycles", type=int, default=1000, help="in-process cycles")
     parser.add_argument("--every", type=int, default=10, help="in-process: sample every N cycles")
     parser.add_argument("--digest-every", type=int, default=50,
@@ -333,7 +340,8 @@ def main() -> None:
     if args.year is not None and not (args.year / "tracker.db").exists():
         raise SystemExit(f"no database in {args.year}: build it with bench/year.py --keep {args.year}")
     results: dict = {"started": datetime.now(UTC).isoformat(), "load_average_start": load_average(),
-                     "year": str(args.year) if args.year else None}
+                     "year": str(args.year) if args.year else None,
+                     "bundled_only": args.bundled_only}
     print(f"load average at start: {results['load_average_start']} ({os.cpu_count()} CPUs)")
     with Loopback(args.delay, smtp=True) as lb:
         if not args.skip_in_process:
