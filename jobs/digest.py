@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from db import queries
+from jobs.memory import return_free_memory
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -117,6 +118,12 @@ class DigestJob:
         self.failures = 0
 
     def __call__(self) -> None:
+        try:
+            self._send_if_due()
+        finally:
+            return_free_memory()  # what building the digest freed, as after a poll
+
+    def _send_if_due(self) -> None:
         from tracker.digest.send import SendError
 
         now = datetime.now(UTC)
