@@ -136,7 +136,6 @@ def build(folder: Path, args) -> dict:
     info |= evaluate_now(settings, registry, now)
     info["reads_check"] = check_reads(settings, markets, tick_times)
     info["sizes"] = sizes(folder, markets, ticks)
-    (folder / "build.json").write_text(json.dumps(info, indent=2))
     return info
 
 
@@ -347,7 +346,7 @@ def forget_prices(db_path: Path) -> int:
 
 def report_sizes(info: dict) -> None:
     s = info["sizes"]
-    print(f"database: {info['points']:,} points ({info['market_points']:,} market points in "
+    print(f"database (built in {info.get('build_s', '?')} s): {info['points']:,} points ({info['market_points']:,} market points in "
           f"{info['polls_per_market']:,} polls of each market), {info['snapshots']:,} snapshots, "
           f"{info['predictions']} predictions over {info['series']} series")
     print(f"size, product storage (odds stored when they change): {_mb(s, 'new')}")
@@ -360,7 +359,7 @@ def report_sizes(info: dict) -> None:
 def _mb(sizes: dict, variant: str) -> str:
     """A variant's file size, and its points table's (with its index) where known."""
     total, points = sizes[f"{variant}_bytes"], sizes.get(f"{variant}_points_bytes")
-    table = "" if points is None else f" (points table and its index {points / 1e6:.1f} MB)"
+    table = "" if points is None else f" (points table {points / 1e6:.1f} MB)"
     return f"{total / 1e6:.1f} MB{table}"
 
 
@@ -407,6 +406,7 @@ def main() -> None:
         started = time.perf_counter()
         info = build(folder, args)
         info["build_s"] = round(time.perf_counter() - started, 1)
+        (folder / "build.json").write_text(json.dumps(info, indent=2))
     if args.forget_prices:
         info["prices_forgotten"] = forget_prices(folder / "tracker.db")
     figures["build"] = info

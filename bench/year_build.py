@@ -186,7 +186,9 @@ def table_bytes(path: Path, names: tuple[str, ...]) -> int | None:
         conn.close()
 
 
-POINTS_TABLES = ("observation", "sqlite_autoindex_observation_1")
+# The points table is its primary key (WITHOUT ROWID): no index of its own. The integer
+# variant counts the table mapping keys to series ids with it.
+POINTS_TABLES = ("observation",)
 INTEGER_POINTS_TABLES = ("observation_int", "series_key", "sqlite_autoindex_series_key_1")
 
 
