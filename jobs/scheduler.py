@@ -11,7 +11,8 @@ the scheduler's memory: each poll fetches from the last stored point.
   ``STOP_GRACE`` (the database stays consistent: each write is one transaction); exit 0.
 - SIGHUP: reload the config and the registry; a bad new config is refused with a log
   line and the old one keeps running.
-- With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too.
+- With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too, the
+  digest built and sent in a child process.
 - The SQLite file deleted or replaced under it: one error logged, exit 1 (a supervisor
   restarts it), before another job writes where the data would be lost.
 """
