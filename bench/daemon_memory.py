@@ -17,7 +17,8 @@ positive whole number of s, m, h or d), and the daemon runs one poll job per gro
    (``jobs.scheduler.poll_job``, which returns freed memory after each poll) in a loop,
    one group at a time in turn as the daemon's jobs do (markets, prices, macro, ...);
    every ``--digest-every`` cycles today's digest is taken out of the digest log and the
-   daemon's digest job (``jobs.digest.DigestJob``) runs, which builds and sends it again.
+   daemon's digest job (``jobs.digest.DigestJob``) runs, which builds and sends it again
+   (in a child process of its own, as in the daemon).
    VmRSS of this process from /proc/self/status after start-up and every ``--every``
    cycles;
 2. the real daemon: ``tracker --config X run`` as a subprocess with every interval at
