@@ -59,6 +59,7 @@ TIME = "/usr/bin/time"
 NO_SERVER = {s: "http://127.0.0.1:9" for s in ("yahoo", "fred", "polymarket", "kalshi")}
 TARGET_VS_PYTHON = 5.0
 TARGET_DIGEST_S = 0.5
+TARGET_EVALUATE_S = 0.1  # repeated, bundled registry
 SHOWN = "bench-market-000"  # the prediction `show` shows: a market call with a year of odds
 
 
@@ -416,8 +417,12 @@ def main() -> None:
 
     for name, config in (("bundled", folder / "config-bundled.toml"), ("year", folder / "config.toml")):
         figures[f"evaluate_all {name}"] = e = evaluate_in_fresh_process(config, 5)
+        target = "" if name != "bundled" else (
+            f" (target < {TARGET_EVALUATE_S} s, as on the 5M-point database) "
+            f"{verdict(e['repeated_best_s'] < TARGET_EVALUATE_S)}")
         print(f"evaluate_all, {name} registry ({e['predictions']} predictions): first call "
-              f"{e['first_s']:.3f} s, repeated best of 5 {e['repeated_best_s']:.3f} s", flush=True)
+              f"{e['first_s']:.3f} s, repeated best of 5 {e['repeated_best_s']:.3f} s{target}",
+              flush=True)
     figures["commands"] = time_commands(folder / "config.toml", folder, args.runs)
     report_commands(figures["commands"])
     figures["load_average_end"] = load_average()
