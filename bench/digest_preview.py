@@ -56,8 +56,9 @@ def build(kind: str, folder: Path) -> Path:
     else:
         import year
 
-        config, _info = year.build(folder, SimpleNamespace(markets=20, days=365, interval=5,
-                                                           years=10))
+        year.build(folder, SimpleNamespace(markets=60, daily=200, resolving=6, days=365,
+                                           interval=5, years=10, check_polls=600))
+        config = folder / "config.toml"
     return config
 
 

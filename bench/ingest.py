@@ -14,8 +14,15 @@ project) and the timing of the bare side includes turning them into driver tuple
 Each is timed twice: into an empty table (all inserts), then the same rows again (all
 conflicts: every row updated). Ratio = project points/s / bare points/s, target >= 0.5.
 
-    .venv/bin/python bench/ingest.py [--series 200] [--points 5000] [--pg-points N]
-                                      [--no-postgres] [--profile]
+The two sides take turns, so a burst of load from elsewhere on the machine falls on both
+alike: each repeat (``--repeats``, fresh databases each time) runs the insert on one side
+then the other, then the conflicts on one side then the other, the side going first
+alternating from repeat to repeat (project, bare; bare, project; ...). Each repeat gives
+a ratio per phase; the figure is their median.
+
+    .venv/bin/python bench/ingest.py [--series 200] [--points 5000] [--repeats 3]
+                                      [--pg-points N] [--no-postgres] [--profile]
+                                      [--json PATH]
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import os
 import pstats
 import random
 import sqlite3
+import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -44,6 +52,7 @@ from db.engine import open_database
 TARGET_RATIO = 0.5
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COLUMNS = ("series_id", "ts", "value", "high", "low", "fetched_at")
+PHASES = ("insert (empty table)", "re-upsert (every row conflicts)")
 UPSERT_SQL = (
     "INSERT INTO observation (series_id, ts, value, high, low, fetched_at) "
     "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) "
@@ -83,66 +92,147 @@ def _sqlite_text(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-# --- SQLite ----------------------------------------------------------------------------------
+# --- the sides: each holds one database, and times one upsert of all the rows -------------------
 
 
-def sqlite_project(path: Path, series, rows, profile: bool):
-    engine = open_database(f"sqlite:///{path}")
-    queries.upsert_series(engine, series)
-    timings = []
-    profiles = []
-    for _ in range(2):
-        profiler = cProfile.Profile() if profile else None
+class Project:
+    """``db.queries.upsert_observations`` through ``open_database``'s engine."""
+
+    def __init__(self, url: str, series):
+        self.engine = open_database(url)
+        queries.upsert_series(self.engine, series)
+
+    def upsert(self, rows, profiler=None) -> float:
         start = time.perf_counter()
         if profiler:
             profiler.enable()
-        queries.upsert_observations(engine, rows)
+        queries.upsert_observations(self.engine, rows)
         if profiler:
             profiler.disable()
-            profiles.append(profiler)
-        timings.append(time.perf_counter() - start)
-    engine.dispose()
-    return timings, profiles
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
-def sqlite_bare(path: Path, series, rows):
-    open_database(f"sqlite:///{path}").dispose()  # the same schema, created the same way
-    conn = sqlite3.connect(path, timeout=db_engine.SQLITE_BUSY_TIMEOUT_MS / 1000)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA busy_timeout={db_engine.SQLITE_BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    with conn:
-        conn.executemany(
-            "INSERT INTO series (id, source, symbol, unit, first_seen_at) VALUES (?, ?, ?, ?, ?)",
-            [(s["id"], s["source"], s["symbol"], s["unit"], _sqlite_text(s["first_seen_at"]))
-             for s in series],
-        )
-    sql = UPSERT_SQL.format(p="?")
-    timings = []
-    for _ in range(2):
-        start = time.perf_counter()
-        with conn:  # one transaction, as the project's engine.begin()
+class SqliteBare:
+    """``sqlite3`` executemany of the same upsert, with db/engine.py's pragmas."""
+
+    def __init__(self, path: Path, series):
+        open_database(f"sqlite:///{path}").dispose()  # the same schema, created the same way
+        conn = sqlite3.connect(path, timeout=db_engine.SQLITE_BUSY_TIMEOUT_MS / 1000)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA busy_timeout={db_engine.SQLITE_BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        with conn:
             conn.executemany(
-                sql,
+                "INSERT INTO series (id, source, symbol, unit, first_seen_at) VALUES (?, ?, ?, ?, ?)",
+                [(s["id"], s["source"], s["symbol"], s["unit"], _sqlite_text(s["first_seen_at"]))
+                 for s in series],
+            )
+        self.conn = conn
+
+    def upsert(self, rows, profiler=None) -> float:
+        start = time.perf_counter()
+        with self.conn:  # one transaction, as the project's engine.begin()
+            self.conn.executemany(
+                UPSERT_SQL.format(p="?"),
                 ((r["series_id"], _sqlite_text(r["ts"]), r["value"], r["high"], r["low"],
                   _sqlite_text(r["fetched_at"])) for r in rows),
             )
-        timings.append(time.perf_counter() - start)
-    conn.close()
-    return timings
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def sqlite_check(project: Path, bare: Path, n: int) -> None:
+class PgBare:
+    """psycopg ``executemany`` (pipelined) of the same upsert, no COPY."""
+
+    def __init__(self, dsn: str, url: str, series):
+        import psycopg
+
+        open_database(url).dispose()
+        self.conn = psycopg.connect(dsn)
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO series (id, source, symbol, unit, first_seen_at) VALUES (%s, %s, %s, %s, %s)",
+                [(s["id"], s["source"], s["symbol"], s["unit"], s["first_seen_at"]) for s in series],
+            )
+        self.conn.commit()
+
+    def upsert(self, rows, profiler=None) -> float:
+        start = time.perf_counter()
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                UPSERT_SQL.format(p="%s"),
+                ((r["series_id"], r["ts"], r["value"], r["high"], r["low"], r["fetched_at"])
+                 for r in rows),
+            )
+        self.conn.commit()
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def alternate(open_sides, rows, repeats: int, profile: bool, check=None) -> tuple[dict, list]:
+    """Time both sides, taking turns (see the module's docstring). ``open_sides(r)``
+    gives repeat r's (project, bare) on fresh databases and a function removing them;
+    ``check(project, bare)`` runs on the filled databases of the first repeat."""
+    times = {phase: {"project": [], "bare": []} for phase in PHASES}
+    profiles = []
+    for r in range(repeats):
+        project, bare, remove = open_sides(r)
+        try:
+            order = [("project", project), ("bare", bare)]
+            for phase in PHASES:
+                for name, side in order if r % 2 == 0 else order[::-1]:
+                    profiler = cProfile.Profile() if profile and name == "project" and r == 0 else None
+                    times[phase][name].append(side.upsert(rows, profiler))
+                    if profiler:
+                        profiles.append(profiler)
+            if check is not None and r == 0:
+                check(project, bare)
+        finally:
+            project.close()
+            bare.close()
+            remove()
+    return times, profiles
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+
+def sqlite_sides(folder: Path, series):
+    def open_sides(r: int):
+        paths = [folder / f"project-{r}.db", folder / f"bare-{r}.db"]
+
+        def remove():
+            for path in paths:
+                for f in folder.glob(path.name + "*"):
+                    f.unlink()
+
+        return Project(f"sqlite:///{paths[0]}", series), SqliteBare(paths[1], series), remove
+
+    return open_sides
+
+
+def sqlite_check(n: int):
     """Both files hold the same rows, stored as the same text."""
     sample = "SELECT series_id, ts, value, high, low FROM observation ORDER BY series_id, ts LIMIT 3"
-    counts, samples = [], []
-    for path in (project, bare):
-        with sqlite3.connect(path) as conn:
-            counts.append(conn.execute("SELECT count(*) FROM observation").fetchone()[0])
-            samples.append(conn.execute(sample).fetchall())
-    assert counts == [n, n], counts
-    assert samples[0] == samples[1], samples
+
+    def check(project: Project, bare: SqliteBare) -> None:
+        with project.engine.connect() as conn:
+            counts = [conn.exec_driver_sql("SELECT count(*) FROM observation").scalar()]
+            samples = [[tuple(row) for row in conn.exec_driver_sql(sample)]]
+        counts.append(bare.conn.execute("SELECT count(*) FROM observation").fetchone()[0])
+        samples.append(bare.conn.execute(sample).fetchall())
+        assert counts == [n, n], counts
+        assert samples[0] == samples[1], samples
+
+    return check
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
@@ -185,68 +275,54 @@ def pg_drop(dsn: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def pg_project(url: str, series, rows, profile: bool):
-    engine = open_database(url)
-    queries.upsert_series(engine, series)
-    timings, profiles = [], []
-    for _ in range(2):
-        profiler = cProfile.Profile() if profile else None
-        start = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        queries.upsert_observations(engine, rows)
-        if profiler:
-            profiler.disable()
-            profiles.append(profiler)
-        timings.append(time.perf_counter() - start)
-    with engine.connect() as conn:
-        count = conn.exec_driver_sql("SELECT count(*) FROM observation").scalar()
-    engine.dispose()
-    assert count == len(rows), count
-    return timings, profiles
+def pg_sides(dsn: str, parsed, series):
+    """Two scratch databases per repeat, created here and dropped after it."""
+    def open_sides(r: int):
+        names = [f"tracker_bench_ingest_{os.getpid()}_{r}_{side}" for side in ("project", "bare")]
+        urls = [parsed.set(database=name).render_as_string(hide_password=False) for name in names]
+        dsns = [dsn.replace(f"dbname={parsed.database}", f"dbname={name}") for name in names]
+
+        def remove():
+            for name in names:
+                pg_drop(dsn, name)
+
+        for name in names:
+            pg_create(dsn, name)
+        try:
+            return Project(urls[0], series), PgBare(dsns[1], urls[1], series), remove
+        except Exception:
+            remove()
+            raise
+
+    return open_sides
 
 
-def pg_bare(dsn: str, url: str, series, rows):
-    import psycopg
+def pg_check(n: int):
+    def check(project: Project, bare: PgBare) -> None:
+        with project.engine.connect() as conn:
+            counts = [conn.exec_driver_sql("SELECT count(*) FROM observation").scalar()]
+        counts.append(bare.conn.execute("SELECT count(*) FROM observation").fetchone()[0])
+        assert counts == [n, n], counts
 
-    open_database(url).dispose()
-    timings = []
-    with psycopg.connect(dsn) as conn:
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO series (id, source, symbol, unit, first_seen_at) VALUES (%s, %s, %s, %s, %s)",
-                [(s["id"], s["source"], s["symbol"], s["unit"], s["first_seen_at"]) for s in series],
-            )
-        conn.commit()
-        sql = UPSERT_SQL.format(p="%s")
-        for _ in range(2):
-            start = time.perf_counter()
-            with conn.cursor() as cur:
-                cur.executemany(
-                    sql,
-                    ((r["series_id"], r["ts"], r["value"], r["high"], r["low"], r["fetched_at"])
-                     for r in rows),
-                )
-            conn.commit()
-            timings.append(time.perf_counter() - start)
-        count = conn.execute("SELECT count(*) FROM observation").fetchone()[0]
-    assert count == len(rows), count
-    return timings
+    return check
 
 
 # --- report ------------------------------------------------------------------------------------
 
 
-def report(backend: str, n: int, project: list[float], bare: list[float]) -> dict:
+def report(backend: str, n: int, times: dict) -> dict:
     out = {}
-    for i, phase in enumerate(("insert (empty table)", "re-upsert (every row conflicts)")):
-        p_rate, b_rate = n / project[i], n / bare[i]
-        ratio = p_rate / b_rate
-        print(f"{backend} {phase}: project {project[i]:.2f} s = {p_rate:,.0f} points/s; "
-              f"bare {bare[i]:.2f} s = {b_rate:,.0f} points/s; "
-              f"ratio {ratio:.2f} (target >= {TARGET_RATIO}) {verdict(ratio >= TARGET_RATIO)}")
-        out[phase] = {"project_s": project[i], "bare_s": bare[i], "project_pps": p_rate,
-                      "bare_pps": b_rate, "ratio": ratio}
+    for phase in PHASES:
+        project, bare = times[phase]["project"], times[phase]["bare"]
+        ratios = [b / p for p, b in zip(project, bare, strict=True)]  # points/s ratio
+        ratio = statistics.median(ratios)
+        p_s, b_s = statistics.median(project), statistics.median(bare)
+        print(f"{backend} {phase}: project median {p_s:.2f} s = {n / p_s:,.0f} points/s; "
+              f"bare median {b_s:.2f} s = {n / b_s:,.0f} points/s; ratio per repeat "
+              f"{', '.join(f'{x:.2f}' for x in ratios)}; median ratio {ratio:.2f} "
+              f"(target >= {TARGET_RATIO}) {verdict(ratio >= TARGET_RATIO)}")
+        out[phase] = {"project_s": project, "bare_s": bare, "ratios": ratios, "ratio": ratio,
+                      "project_pps": n / p_s, "bare_pps": n / b_s}
     return out
 
 
@@ -258,10 +334,29 @@ def print_profile(title: str, profiler, top: int = 25) -> None:
     print(out.getvalue())
 
 
+def postgres(args, series, rows) -> dict | None:
+    url = os.environ.get("TRACKER_TEST_POSTGRES_URL", DEFAULT_PG)
+    dsn, parsed = pg_admin_dsn(url)
+    version = pg_reachable(dsn)
+    if not version:
+        return None
+    if args.pg_points and args.pg_points != args.points:
+        series, rows = make_rows(args.series, args.pg_points)
+    times, profiles = alternate(pg_sides(dsn, parsed, series), rows, args.repeats, args.profile,
+                                pg_check(len(rows)))
+    print(f"PostgreSQL {version}, scratch databases created and dropped per repeat")
+    out = report("PostgreSQL", len(rows), times) | {"points": len(rows)}
+    for i, profiler in enumerate(profiles):
+        print_profile(f"PostgreSQL upsert_observations, {PHASES[i]}", profiler)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="ingest benchmark (issue 8)")
     parser.add_argument("--series", type=int, default=200)
     parser.add_argument("--points", type=int, default=5000, help="points per series")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="repeats, each side taking turns (see the docstring)")
     parser.add_argument("--pg-points", type=int, default=None,
                         help="points per series on PostgreSQL (default: --points)")
     parser.add_argument("--no-postgres", action="store_true")
@@ -269,51 +364,29 @@ def main() -> None:
                         help="cProfile the project's upserts (slower; figures then not comparable)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args()
-    print(f"load average at start: {load_average()} ({os.cpu_count()} CPUs)")
+    results: dict = {"batch": queries.UPSERT_BATCH, "repeats": args.repeats,
+                     "load_average_start": load_average()}
+    print(f"load average at start: {results['load_average_start']} ({os.cpu_count()} CPUs)")
 
-    results: dict = {"batch": queries.UPSERT_BATCH}
     build = time.perf_counter()
     series, rows = make_rows(args.series, args.points)
     n = len(rows)
     print(f"{n:,} points ({args.series} series x {args.points} daily points), built in "
-          f"{time.perf_counter() - build:.1f} s (not timed); upsert batch {queries.UPSERT_BATCH:,} rows")
+          f"{time.perf_counter() - build:.1f} s (not timed); upsert batch {queries.UPSERT_BATCH:,} rows; "
+          f"{args.repeats} repeats, the sides taking turns")
 
     folder = tmpdir("tracker-bench-ingest-")
-    project_path, bare_path = folder / "project.db", folder / "bare.db"
-    project_t, profiles = sqlite_project(project_path, series, rows, args.profile)
-    bare_t = sqlite_bare(bare_path, series, rows)
-    sqlite_check(project_path, bare_path, n)
-    print(f"SQLite {sqlite3.sqlite_version}, files in {folder}")
-    results["sqlite"] = report("SQLite", n, project_t, bare_t)
+    times, profiles = alternate(sqlite_sides(folder, series), rows, args.repeats, args.profile,
+                                sqlite_check(n))
+    print(f"SQLite {sqlite3.sqlite_version}, files in {folder} (removed after each repeat)")
+    results["sqlite"] = report("SQLite", n, times)
     for i, profiler in enumerate(profiles):
-        print_profile(f"SQLite upsert_observations pass {i + 1}", profiler)
-
+        print_profile(f"SQLite upsert_observations, {PHASES[i]}", profiler)
     if not args.no_postgres:
-        url = os.environ.get("TRACKER_TEST_POSTGRES_URL", DEFAULT_PG)
-        dsn, parsed = pg_admin_dsn(url)
-        version = pg_reachable(dsn)
-        if version:
-            pg_rows = rows
-            if args.pg_points and args.pg_points != args.points:
-                series, pg_rows = make_rows(args.series, args.pg_points)
-            names = [f"tracker_bench_ingest_{os.getpid()}_{side}" for side in ("project", "bare")]
-            urls = [parsed.set(database=name).render_as_string(hide_password=False) for name in names]
-            dsns = [dsn.replace(f"dbname={parsed.database}", f"dbname={name}") for name in names]
-            try:
-                for name in names:
-                    pg_create(dsn, name)
-                project_t, profiles = pg_project(urls[0], series, pg_rows, args.profile)
-                bare_t = pg_bare(dsns[1], urls[1], series, pg_rows)
-            finally:
-                for name in names:
-                    pg_drop(dsn, name)
-            print(f"PostgreSQL {version}, scratch databases {', '.join(names)} (dropped)")
-            results["postgresql"] = report("PostgreSQL", len(pg_rows), project_t, bare_t)
-            results["postgresql"]["points"] = len(pg_rows)
-            for i, profiler in enumerate(profiles):
-                print_profile(f"PostgreSQL upsert_observations pass {i + 1}", profiler)
+        results["postgresql"] = postgres(args, series, rows)
 
-    print(f"load average at end: {load_average()}")
+    results["load_average_end"] = load_average()
+    print(f"load average at end: {results['load_average_end']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -3,6 +3,10 @@ ports, so the client's per-host concurrency limit applies per source, as in
 production), each answering every path with a recorded body from tests/fixtures after
 an optional fixed delay.
 
+With ``--smtp`` the child also runs an SMTP sink on loopback (aiosmtpd, from the test
+extras) that accepts every message and counts it; ``urls["smtp"]`` is its port, and
+``GET /__smtp`` on any HTTP server returns its counters (messages, bytes).
+
 Not a benchmark itself. Run on its own it starts the four servers and prints one JSON
 line naming their URLs, then serves until killed:
 
@@ -114,7 +118,7 @@ def _answer(source: str, path: str, query: dict, bodies: dict) -> tuple[int, str
     return 404, "text/plain", b"no route", "404", 0
 
 
-def _server(source: str, delay: float, bodies: dict) -> ThreadingHTTPServer:
+def _server(source: str, delay: float, bodies: dict, sink=None) -> ThreadingHTTPServer:
     counters = _Counters()
 
     class Handler(BaseHTTPRequestHandler):
@@ -126,6 +130,9 @@ def _server(source: str, delay: float, bodies: dict) -> ThreadingHTTPServer:
         def do_GET(self):
             parts = urlsplit(self.path)
             path = unquote(parts.path)
+            if path == "/__smtp":
+                self._send(200, "application/json", json.dumps(sink and sink.snapshot()).encode())
+                return
             if path in ("/__stats", "/__reset"):
                 if path == "/__reset":
                     with counters.lock:
@@ -164,12 +171,48 @@ def _server(source: str, delay: float, bodies: dict) -> ThreadingHTTPServer:
     return Server(("127.0.0.1", 0), Handler)
 
 
-def serve(delay: float) -> None:
+class _SmtpSink:
+    """An aiosmtpd handler that accepts every message and counts it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.messages = 0
+        self.bytes = 0
+
+    async def handle_DATA(self, _server, _session, envelope):
+        with self.lock:
+            self.messages += 1
+            self.bytes += len(envelope.content)
+        return "250 OK"
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {"messages": self.messages, "bytes": self.bytes}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(delay: float, smtp: bool = False) -> None:
     bodies = _bodies()
-    servers = {source: _server(source, delay, bodies) for source in SOURCES}
+    sink = None
+    if smtp:
+        from aiosmtpd.controller import Controller
+
+        sink = _SmtpSink()
+        controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+        controller.start()
+    servers = {source: _server(source, delay, bodies, sink) for source in SOURCES}
     for httpd in servers.values():
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
     urls = {s: f"http://127.0.0.1:{httpd.server_address[1]}" for s, httpd in servers.items()}
+    if sink is not None:
+        urls["smtp"] = controller.port
     print(json.dumps(urls), flush=True)
     try:
         while True:
@@ -184,14 +227,16 @@ def serve(delay: float) -> None:
 class Loopback:
     """Start the four servers in a child process; ``urls``, ``stats()``, ``reset()``."""
 
-    def __init__(self, delay: float):
+    def __init__(self, delay: float, smtp: bool = False):
         self.delay = delay
+        self.smtp = smtp
         self.proc: subprocess.Popen | None = None
         self.urls: dict[str, str] = {}
 
     def __enter__(self) -> Self:
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--delay", str(self.delay)],
+            [sys.executable, str(Path(__file__).resolve()), "--delay", str(self.delay),
+             *(["--smtp"] if self.smtp else [])],
             stdout=subprocess.PIPE, text=True,
         )
         self.urls = json.loads(self.proc.stdout.readline())
@@ -208,6 +253,10 @@ class Loopback:
 
     def stats(self) -> dict[str, dict]:
         return {source: self._get(source, "/__stats") for source in SOURCES}
+
+    def smtp_stats(self) -> dict | None:
+        """The SMTP sink's counters (messages, bytes); None without ``smtp``."""
+        return self._get("yahoo", "/__smtp")
 
     def reset(self) -> None:
         for source in SOURCES:
@@ -258,6 +307,7 @@ def write_config(
     bundled: bool = False,
     schedule: dict[str, str] | None = None,
     per_host_concurrency: int | None = None,
+    email: dict | None = None,
 ) -> Path:
     """A config with every source pointed at the loopback servers (the keys of
     tests/sources_fixtures.replay_config)."""
@@ -270,6 +320,8 @@ def write_config(
         lines += ["[schedule]"] + [f'{k} = "{v}"' for k, v in schedule.items()] + [""]
     if per_host_concurrency is not None:
         lines += ["[http]", f"per_host_concurrency = {per_host_concurrency}", ""]
+    if email:
+        lines += ["[email]"] + [f"{k} = {json.dumps(v)}" for k, v in email.items()] + [""]
     lines += [
         "[sources.yahoo]", f'base_url = "{urls["yahoo"]}"', "",
         "[sources.fred]", f'base_url = "{urls["fred"]}"', f'api_url = "{urls["fred"]}"',
@@ -314,5 +366,7 @@ def load_average() -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.1, help="seconds added to every answer")
+    parser.add_argument("--smtp", action="store_true", help="also run an SMTP sink")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    serve(parser.parse_args().delay)
+    options = parser.parse_args()
+    serve(options.delay, options.smtp)

@@ -4,7 +4,8 @@ The local date in the configured time zone is the key: the digest log records a 
 after the SMTP server accepted the message, so a crash or a refused send leaves the day
 unsent and it is tried again. The daemon sends at ``send_at`` local time (DST-aware);
 started after that hour it sends the day's digest at once if it is not sent yet; a failed
-send is retried with backoff until the local day ends.
+send is retried with backoff until the local day ends. The daemon builds and sends it in
+a child process (``deliver_apart``), so the charts' libraries never stay in its memory.
 """
 
 from __future__ import annotations
@@ -90,6 +91,31 @@ def deliver(settings: Settings, registry: Registry, engine: Engine, day: date, f
     return Delivery(day, True, message_id)
 
 
+def deliver_apart(settings: Settings, registry: Registry, engine: Engine, day: date,
+                  now: datetime) -> Delivery:
+    """``deliver`` in a child process of its own, for the daemon. Building the digest
+    imports the templates and the chart drawing and holds every chart at once, for one
+    digest a day: the child takes that memory away when it exits.
+    Started fresh (spawn), not forked: the daemon's other threads may hold locks.
+    Raises what ``deliver`` raised (SendError when the server refused)."""
+    import multiprocessing
+
+    url = engine.url.render_as_string(hide_password=False)
+    with multiprocessing.get_context("spawn").Pool(1) as child:
+        return child.apply(_deliver_in_child, (settings, registry, url, day, now))
+
+
+def _deliver_in_child(settings: Settings, registry: Registry, url: str, day: date,
+                      now: datetime) -> Delivery:
+    from db.engine import WRITE, open_database
+
+    engine = open_database(url, WRITE)
+    try:
+        return deliver(settings, registry, engine, day, now=now)
+    finally:
+        engine.dispose()
+
+
 def local_day(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
@@ -132,7 +158,7 @@ class DigestJob:
         if day is None:
             return
         try:
-            delivery = deliver(self.settings, self.registry, self.engine, day, now=now)
+            delivery = deliver_apart(self.settings, self.registry, self.engine, day, now)
         except SendError as exc:
             self._retry(day, now, str(exc))
             return

@@ -11,15 +11,14 @@ the scheduler's memory: each poll fetches from the last stored point.
   ``STOP_GRACE`` (the database stays consistent: each write is one transaction); exit 0.
 - SIGHUP: reload the config and the registry; a bad new config is refused with a log
   line and the old one keeps running.
-- With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too.
+- With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too, the
+  digest built and sent in a child process.
 - The SQLite file deleted or replaced under it: one error logged, exit 1 (a supervisor
   restarts it), before another job writes where the data would be lost.
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import logging
 import os
 import signal
@@ -33,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from db.engine import DatabaseVanished, check_same_file, file_identity
 from jobs import digest
 from jobs.leader import leader_for
+from jobs.memory import return_free_memory
 from tracker.config import ConfigError
 from tracker.registry import RegistryError
 from tracker.service.poll import run_cycle, sources_in_group
@@ -90,23 +90,6 @@ def poll_job(settings: Settings, registry: Registry, engine: Engine, group: str,
             log.exception("poll of %s failed", group)
     finally:
         return_free_memory()
-
-
-@functools.cache
-def _malloc_trim():
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        return None
-
-
-def return_free_memory() -> None:
-    """Give the heap memory a poll freed back to the system (glibc's malloc_trim). Each
-    job thread's malloc arena otherwise stays at the largest poll it ran, and the
-    daemon's resident size with it (docs/performance.md, daemon memory)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 class Daemon:
