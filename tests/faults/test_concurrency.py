@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -107,10 +106,10 @@ for line in sys.stdin:
 
 
 class Reader:
-    """A READER process, for one thread of the test."""
+    """A READER process, for one thread of a test at a time. Each read names its config
+    and runs in a child of its own, so the tests of this module share these processes."""
 
-    def __init__(self, config):
-        self.config = config
+    def __init__(self):
         self.proc = subprocess.Popen([sys.executable, "-c", READER, str(READ_TIMEOUT)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
@@ -118,8 +117,8 @@ class Reader:
         """Wait until it has imported what it needs."""
         return self.proc.stdout.readline() == "ready\n"
 
-    def read(self, command: tuple[str, ...]) -> Read:
-        self.proc.stdin.write(json.dumps(["--config", str(self.config), *command]) + "\n")
+    def read(self, config, command: tuple[str, ...]) -> Read:
+        self.proc.stdin.write(json.dumps(["--config", str(config), *command]) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
@@ -137,10 +136,11 @@ class Reader:
                 self.proc.kill()
 
 
-@contextmanager
-def started_readers(config) -> Iterator[list[Reader]]:
-    """READERS reader processes, every one ready to read."""
-    readers = [Reader(config) for _ in range(READERS)]
+@pytest.fixture(scope="module")
+def readers() -> Iterator[list[Reader]]:
+    """READERS reader processes, every one ready to read: started once for the module, as
+    their imports cost a core for seconds and hold nothing of a test's database."""
+    readers = [Reader() for _ in range(READERS)]
     try:
         assert all(reader.ready() for reader in readers), "a reader process did not start"
         yield readers
@@ -149,7 +149,9 @@ def started_readers(config) -> Iterator[list[Reader]]:
             reader.close()
 
 
-def read_in_loops(readers: list[Reader], enough: Callable[[], bool]) -> tuple[list[Read], float]:
+def read_in_loops(
+    readers: list[Reader], config, enough: Callable[[], bool]
+) -> tuple[list[Read], float]:
     """A thread per reader, reading in a loop (status and series in turn) for READ_FOR
     seconds and then until ``enough()`` (at most READ_AT_MOST seconds): every read they
     made, and for how long they read."""
@@ -163,7 +165,7 @@ def read_in_loops(readers: list[Reader], enough: Callable[[], bool]) -> tuple[li
     def loop(index: int) -> None:
         n = index
         while reading():
-            reads.append(readers[index].read(COMMANDS[n % len(COMMANDS)]))
+            reads.append(readers[index].read(config, COMMANDS[n % len(COMMANDS)]))
             n += 1
 
     threads = [threading.Thread(target=loop, args=(i,)) for i in range(len(readers))]
@@ -205,7 +207,9 @@ def miscounted_series(url: str) -> dict[str, tuple[int, int]]:
     return {sid: (kept, counted) for sid, kept, counted in rows if kept != counted}
 
 
-def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, database: str | None):
+def readers_while_the_daemon_writes(
+    readers: list[Reader], tmp_path, fault_result, backend: str, database: str | None
+):
     with ReplayServer() as server:
         serve_moving_markets(server)
         config = every_second_config(tmp_path, server.url, database=database)
@@ -213,11 +217,10 @@ def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, databa
         try:
             first = daemon.saw("polymarket: ok", timeout=30) and daemon.saw("yahoo: ok", timeout=30)
             assert first, daemon.log
-            with started_readers(config) as readers:
-                before = market_cycles(server)
-                reads, seconds = read_in_loops(
-                    readers, lambda: market_cycles(server) - before >= WRITES_DURING)
-                written = market_cycles(server) - before
+            before = market_cycles(server)
+            reads, seconds = read_in_loops(
+                readers, config, lambda: market_cycles(server) - before >= WRITES_DURING)
+            written = market_cycles(server) - before
             still_running = daemon.proc.poll() is None
         finally:
             code = daemon.stop()
@@ -252,15 +255,17 @@ def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, databa
             assert all(row["status"] != "no_data" for row in rows if row["id"] in SLUGS)
 
 
-def test_ten_cli_readers_while_the_daemon_writes_every_second_on_sqlite(tmp_path, fault_result):
-    readers_while_the_daemon_writes(tmp_path, fault_result, "sqlite", None)
+def test_ten_cli_readers_while_the_daemon_writes_every_second_on_sqlite(
+    readers, tmp_path, fault_result
+):
+    readers_while_the_daemon_writes(readers, tmp_path, fault_result, "sqlite", None)
 
 
 @pytest.mark.postgres
 def test_ten_cli_readers_while_the_daemon_writes_every_second_on_postgres(
-    tmp_path, fault_result, postgres_url
+    readers, tmp_path, fault_result, postgres_url
 ):
-    readers_while_the_daemon_writes(tmp_path, fault_result, "postgresql", postgres_url)
+    readers_while_the_daemon_writes(readers, tmp_path, fault_result, "postgresql", postgres_url)
 
 
 # The CLI's own entry point, in a process that has imported everything it needs and then
