@@ -7,6 +7,8 @@ No read may fail: exit 0, no 'database is locked' on stderr, a JSON document on 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -268,21 +270,89 @@ def test_ten_cli_readers_while_the_daemon_writes_every_second_on_postgres(
     readers_while_the_daemon_writes(readers, tmp_path, fault_result, "postgresql", postgres_url)
 
 
-# The CLI's own entry point, in a process that has imported everything it needs and then
-# waits for a file to appear: the processes then open the database within milliseconds of
-# each other, as a daemon and the readers of a busy machine might, without the spread
-# their imports would otherwise add.
+# One process imports everything the CLI needs, then forks the daemon and the readers:
+# each a process of its own, which waits for a file to appear and then runs the CLI's own
+# entry point. They open the database within milliseconds of each other, as a daemon and
+# the readers of a busy machine might, without the spread (and the cost) ten imports would
+# add. It prints the children's pids (a JSON list), then a JSON line for each child as it
+# ends (index, exit code), the readers first; child i writes to out.i and err.i.
 AT_THE_SIGNAL = """
-import os, sys, time
+import json, os, signal, sys, time, traceback
 import db.engine, db.queries, jobs.scheduler, tracker.cli
 db.engine.head_revision()  # reads the migration scripts: not what is raced
-go = sys.argv.pop(1)
-open(f"{go}.ready.{os.getpid()}", "w").close()
-while not os.path.exists(go):
-    time.sleep(0.002)
-sys.argv[0] = "tracker"
-tracker.cli.main()
+go, folder, read_timeout, commands = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+
+def run(index, command):
+    for fd, name in ((1, "out"), (2, "err")):
+        os.dup2(os.open(f"{folder}/{name}.{index}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+    open(f"{go}.ready.{os.getpid()}", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.002)
+    if index:  # a reader that hangs is killed, and counts as failed
+        signal.alarm(read_timeout)
+    sys.argv = ["tracker", *json.loads(command)]
+    try:
+        tracker.cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+pids = []
+for index, command in enumerate(commands):
+    pid = os.fork()
+    if pid == 0:
+        run(index, command)
+    pids.append(pid)
+print(json.dumps(pids), flush=True)
+for index, pid in [*enumerate(pids)][1:] + [(0, pids[0])]:
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps({"index": index, "code": os.waitstatus_to_exitcode(status)}), flush=True)
 """
+
+
+class StartedTogether:
+    """An AT_THE_SIGNAL process and its children: the daemon (child 0), then the readers."""
+
+    def __init__(self, folder, go, commands: list[tuple[str, ...]]):
+        self.folder, self.lines = folder, []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", AT_THE_SIGNAL, str(go), str(folder), str(READ_TIMEOUT),
+             *(json.dumps(command) for command in commands)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        self.pids = json.loads(self.proc.stdout.readline() or "[]")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(json.loads(line))
+
+    def ended(self, count: int, timeout: float) -> dict[int, int]:
+        """The exit codes of the first ``count`` children to be waited for, by index."""
+        wait_for(lambda: len(self.lines) >= count, timeout)
+        return {line["index"]: line["code"] for line in self.lines[:count]}
+
+    def output(self, index: int, name: str) -> str:
+        path = self.folder / f"{name}.{index}"
+        return path.read_text() if path.exists() else ""
+
+    def end(self) -> None:
+        """Kill whatever is left: the children, then the process that forked them."""
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.kill()
+        self.proc.wait()
+        self._reader.join(timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -295,47 +365,27 @@ def test_readers_and_the_daemon_starting_together_on_a_new_database(
     reads it, or finds it not created yet and says so in one line (exit 2; a reader
     creates nothing); none fails otherwise, and the daemon polls."""
     database = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
-    go = tmp_path / "go"
+    go, outputs = tmp_path / "go", tmp_path / "outputs"
+    outputs.mkdir()
     with ReplayServer() as server:
         serve_moving_markets(server)
         config = every_second_config(tmp_path, server.url, database=database)
-
-        def start(*command, **streams):
-            return subprocess.Popen(
-                [sys.executable, "-c", AT_THE_SIGNAL, str(go), "--config", str(config), *command],
-                text=True, **streams,
-            )
-
-        log = (tmp_path / "daemon.log").open("w+")
-        daemon = start("run", stdout=subprocess.DEVNULL, stderr=log)
-        readers = [
-            start(*COMMANDS[i % len(COMMANDS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for i in range(READERS - 1)
-        ]
-        everyone = wait_for(lambda: len(list(tmp_path.glob("go.ready.*"))) == READERS, 60)
-        go.touch()
-        reads = []
+        commands = [("--config", str(config), *command) for command in
+                    [("run",), *(COMMANDS[i % len(COMMANDS)] for i in range(READERS - 1))]]
+        started = StartedTogether(outputs, go, commands)
         try:
-            for i, proc in enumerate(readers):
-                try:
-                    out, err = proc.communicate(timeout=READ_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    out, err = proc.communicate()
-                reads.append(Read(COMMANDS[i % len(COMMANDS)][0], proc.returncode, out, err))
-            polled = wait_for(lambda: "polymarket: ok" in (tmp_path / "daemon.log").read_text(), 30)
+            assert len(started.pids) == READERS, "the process that forks them did not start"
+            everyone = wait_for(lambda: len(list(tmp_path.glob("go.ready.*"))) == READERS, 60)
+            go.touch()
+            codes = started.ended(READERS - 1, READ_TIMEOUT + 10)
+            reads = [Read(commands[i][2], codes.get(i), started.output(i, "out"),
+                          started.output(i, "err")) for i in range(1, READERS)]
+            polled = wait_for(lambda: "polymarket: ok" in started.output(0, "err"), 30)
+            os.kill(started.pids[0], signal.SIGTERM)
+            code = started.ended(READERS, 40).get(0)
         finally:
-            for proc in readers:
-                if proc.poll() is None:
-                    proc.kill()
-            daemon.terminate()
-            try:
-                code = daemon.wait(timeout=40)
-            finally:
-                if daemon.poll() is None:
-                    daemon.kill()
-                log.close()
-    daemon_log = (tmp_path / "daemon.log").read_text()
+            started.end()
+    daemon_log = started.output(0, "err")
     failed = [(r.command, r.problem) for r in reads if r.problem and not r.not_created_yet]
     fault_result(
         "concurrency", "CLI readers and the daemon starting together on a new database", backend,
