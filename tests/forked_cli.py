@@ -23,7 +23,8 @@ from pathlib import Path
 # arguments, environment, folder and time limit, its output in the files named; answers
 # with the child's exit status once it has ended. The child leaves as a `tracker` process
 # does: the exit code of the SystemExit the CLI raises, a traceback for an error, atexit
-# handlers run and output flushed.
+# handlers run, its database connections closed and its output flushed; but not through
+# the interpreter's teardown, which would write to every object it shares with the parent.
 SERVER = r"""
 import atexit, gc, importlib, json, os, pkgutil, signal, sys
 # Every module of the project (but the alembic environment, and __main__ modules, which run
@@ -39,6 +40,17 @@ for name in ("sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql.psyco
              "alembic.command", "psycopg"):
     importlib.import_module(name)
 import tracker.cli
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+
+opened = []  # every database connection a child opens, closed as the interpreter would
+
+
+@event.listens_for(Pool, "connect")
+def _opened(dbapi_connection, _record):
+    opened.append(dbapi_connection)
+
+
 gc.freeze()  # the collector leaves what is imported alone: the children share its pages
 print("ready", flush=True)
 for line in sys.stdin:
@@ -64,9 +76,14 @@ for line in sys.stdin:
             sys.excepthook(*sys.exc_info())
             code = 1
         atexit._run_exitfuncs()
+        for connection in opened:  # SQLite's last close checkpoints and removes the WAL
+            try:
+                connection.close()
+            except Exception:
+                pass
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code or 0)  # not the interpreter's teardown, which would copy every page
+        os._exit(code or 0)
     _, status = os.waitpid(pid, 0)
     print(json.dumps({"code": os.waitstatus_to_exitcode(status)}), flush=True)
 """
@@ -107,22 +124,29 @@ def _text(data: bytes) -> str:
     return data.decode().replace("\r\n", "\n").replace("\r", "\n")
 
 
-def run_tracker(args: list[str], timeout: int = 60) -> subprocess.CompletedProcess:
+def run_tracker(
+    args: list[str], *, cwd=None, env: dict[str, str] | None = None, timeout: int = 60,
+    text: bool = True,
+) -> subprocess.CompletedProcess:
     """`tracker ARGS` in a child of its own, as subprocess.run(capture_output=True,
-    text=True, check=False) would run it, in this process's folder and environment."""
+    check=False) would run it: in ``cwd`` with ``env`` (this process's by default), its
+    output read as text (or bytes with ``text=False``)."""
     with _SERVER.lock:
         server = _SERVER.start()
         _SERVER.out.write_bytes(b"")
         _SERVER.err.write_bytes(b"")
-        request = {"args": [str(a) for a in args], "cwd": os.getcwd(), "env": dict(os.environ),
-                   "out": str(_SERVER.out), "err": str(_SERVER.err), "timeout": timeout}
+        request = {"args": [str(a) for a in args], "cwd": str(cwd or os.getcwd()),
+                   "env": dict(os.environ if env is None else env), "out": str(_SERVER.out),
+                   "err": str(_SERVER.err), "timeout": int(timeout)}
         server.stdin.write(json.dumps(request) + "\n")
         server.stdin.flush()
         line = server.stdout.readline()
         if not line:
             raise RuntimeError(f"the process that forks `tracker` commands ended ({server.wait()})")
         code = json.loads(line)["code"]
-        out, err = _text(_SERVER.out.read_bytes()), _text(_SERVER.err.read_bytes())
+        out, err = _SERVER.out.read_bytes(), _SERVER.err.read_bytes()
+    if text:
+        out, err = _text(out), _text(err)
     command = ["tracker", *map(str, args)]
     if code == -14:  # SIGALRM: the time limit, as subprocess.run's timeout would say
         raise subprocess.TimeoutExpired(command, timeout, out, err)
