@@ -66,7 +66,7 @@ for line in sys.stdin:
         signal.alarm(request["timeout"])
         sys.argv = ["tracker", *request["args"]]
         try:
-            tracker.cli.main()
+            importlib.import_module(request["main"]).main()
             code = 0
         except SystemExit as exc:  # as the interpreter reads it
             code = exc.code if isinstance(exc.code, int) or exc.code is None else 1
@@ -126,18 +126,20 @@ def _text(data: bytes) -> str:
 
 def run_tracker(
     args: list[str], *, cwd=None, env: dict[str, str] | None = None, timeout: int = 60,
-    text: bool = True,
+    text: bool = True, main: str = "tracker.cli",
 ) -> subprocess.CompletedProcess:
     """`tracker ARGS` in a child of its own, as subprocess.run(capture_output=True,
-    check=False) would run it: in ``cwd`` with ``env`` (this process's by default), its
-    output read as text (or bytes with ``text=False``)."""
+    check=False) would run `python -m MAIN ARGS`: in ``cwd`` with ``env`` (this process's
+    by default), its output read as text (or bytes with ``text=False``). ``main`` is
+    tracker.cli (the full CLI) or tracker.entry (the `tracker` command, quick path first)."""
     with _SERVER.lock:
         server = _SERVER.start()
         _SERVER.out.write_bytes(b"")
         _SERVER.err.write_bytes(b"")
         request = {"args": [str(a) for a in args], "cwd": str(cwd or os.getcwd()),
                    "env": dict(os.environ if env is None else env), "out": str(_SERVER.out),
-                   "err": str(_SERVER.err), "timeout": int(timeout)}
+                   "err": str(_SERVER.err), "timeout": int(timeout),
+                   "main": main}
         server.stdin.write(json.dumps(request) + "\n")
         server.stdin.flush()
         line = server.stdout.readline()
