@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -95,11 +96,11 @@ class _Server:
     def __init__(self):
         self.lock = threading.Lock()
         self.proc: subprocess.Popen | None = None
-        self.folder = Path(tempfile.mkdtemp(prefix="forked-cli-"))
-        self.out, self.err = self.folder / "out", self.folder / "err"
 
     def start(self) -> subprocess.Popen:
         if self.proc is None or self.proc.poll() is not None:
+            self.folder = Path(tempfile.mkdtemp(prefix="forked-cli-"))  # the commands' output
+            self.out, self.err = self.folder / "out", self.folder / "err"
             self.proc = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, text=True)
             if self.proc.stdout.readline() != "ready\n":
@@ -114,6 +115,7 @@ class _Server:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _SERVER = _Server()
