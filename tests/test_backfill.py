@@ -3,11 +3,10 @@ no duplicates, one line per series when not on a terminal."""
 
 import itertools
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from tests.forked_cli import run_tracker
 from tests.replay import ReplayServer, Reply
 from tests.sources_fixtures import gamma_markets, market, replay_config
 
@@ -16,10 +15,8 @@ YEAR = timedelta(days=366)  # Yahoo's history_window
 
 
 def tracker(config, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tracker.cli", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    """The full CLI in a process of its own, forked (tests/forked_cli.py)."""
+    return run_tracker(["--config", str(config), *args])
 
 
 def period1(start):

@@ -3,9 +3,8 @@ server replaying recorded Yahoo and FRED responses; one Yahoo symbol answers 404
 is that symbol's problem (listed by `tracker health`), not a failing Yahoo."""
 
 import json
-import subprocess
-import sys
 
+from tests.forked_cli import run_tracker
 from tests.replay import ReplayServer, Reply
 from tests.sources_fixtures import replay_config
 
@@ -68,10 +67,9 @@ deadline = 2026-12-31
 
 
 def tracker(config, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tracker.cli", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=60, check=False,
-    )
+    """`tracker --config CONFIG ARGS`, the full CLI, in a process of its own (forked from
+    one that imported the CLI once: tests/forked_cli.py)."""
+    return run_tracker(["--config", str(config), *args])
 
 
 def test_poll_stores_what_works_reports_what_failed_and_scores(tmp_path):

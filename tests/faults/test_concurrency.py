@@ -7,13 +7,14 @@ No read may fail: exit 0, no 'database is locked' on stderr, a JSON document on 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -107,10 +108,10 @@ for line in sys.stdin:
 
 
 class Reader:
-    """A READER process, for one thread of the test."""
+    """A READER process, for one thread of a test at a time. Each read names its config
+    and runs in a child of its own, so the tests of this module share these processes."""
 
-    def __init__(self, config):
-        self.config = config
+    def __init__(self):
         self.proc = subprocess.Popen([sys.executable, "-c", READER, str(READ_TIMEOUT)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
@@ -118,8 +119,8 @@ class Reader:
         """Wait until it has imported what it needs."""
         return self.proc.stdout.readline() == "ready\n"
 
-    def read(self, command: tuple[str, ...]) -> Read:
-        self.proc.stdin.write(json.dumps(["--config", str(self.config), *command]) + "\n")
+    def read(self, config, command: tuple[str, ...]) -> Read:
+        self.proc.stdin.write(json.dumps(["--config", str(config), *command]) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
@@ -137,10 +138,11 @@ class Reader:
                 self.proc.kill()
 
 
-@contextmanager
-def started_readers(config) -> Iterator[list[Reader]]:
-    """READERS reader processes, every one ready to read."""
-    readers = [Reader(config) for _ in range(READERS)]
+@pytest.fixture(scope="module")
+def readers() -> Iterator[list[Reader]]:
+    """READERS reader processes, every one ready to read: started once for the module, as
+    their imports cost a core for seconds and hold nothing of a test's database."""
+    readers = [Reader() for _ in range(READERS)]
     try:
         assert all(reader.ready() for reader in readers), "a reader process did not start"
         yield readers
@@ -149,7 +151,9 @@ def started_readers(config) -> Iterator[list[Reader]]:
             reader.close()
 
 
-def read_in_loops(readers: list[Reader], enough: Callable[[], bool]) -> tuple[list[Read], float]:
+def read_in_loops(
+    readers: list[Reader], config, enough: Callable[[], bool]
+) -> tuple[list[Read], float]:
     """A thread per reader, reading in a loop (status and series in turn) for READ_FOR
     seconds and then until ``enough()`` (at most READ_AT_MOST seconds): every read they
     made, and for how long they read."""
@@ -163,7 +167,7 @@ def read_in_loops(readers: list[Reader], enough: Callable[[], bool]) -> tuple[li
     def loop(index: int) -> None:
         n = index
         while reading():
-            reads.append(readers[index].read(COMMANDS[n % len(COMMANDS)]))
+            reads.append(readers[index].read(config, COMMANDS[n % len(COMMANDS)]))
             n += 1
 
     threads = [threading.Thread(target=loop, args=(i,)) for i in range(len(readers))]
@@ -205,7 +209,9 @@ def miscounted_series(url: str) -> dict[str, tuple[int, int]]:
     return {sid: (kept, counted) for sid, kept, counted in rows if kept != counted}
 
 
-def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, database: str | None):
+def readers_while_the_daemon_writes(
+    readers: list[Reader], tmp_path, fault_result, backend: str, database: str | None
+):
     with ReplayServer() as server:
         serve_moving_markets(server)
         config = every_second_config(tmp_path, server.url, database=database)
@@ -213,11 +219,10 @@ def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, databa
         try:
             first = daemon.saw("polymarket: ok", timeout=30) and daemon.saw("yahoo: ok", timeout=30)
             assert first, daemon.log
-            with started_readers(config) as readers:
-                before = market_cycles(server)
-                reads, seconds = read_in_loops(
-                    readers, lambda: market_cycles(server) - before >= WRITES_DURING)
-                written = market_cycles(server) - before
+            before = market_cycles(server)
+            reads, seconds = read_in_loops(
+                readers, config, lambda: market_cycles(server) - before >= WRITES_DURING)
+            written = market_cycles(server) - before
             still_running = daemon.proc.poll() is None
         finally:
             code = daemon.stop()
@@ -252,32 +257,102 @@ def readers_while_the_daemon_writes(tmp_path, fault_result, backend: str, databa
             assert all(row["status"] != "no_data" for row in rows if row["id"] in SLUGS)
 
 
-def test_ten_cli_readers_while_the_daemon_writes_every_second_on_sqlite(tmp_path, fault_result):
-    readers_while_the_daemon_writes(tmp_path, fault_result, "sqlite", None)
+def test_ten_cli_readers_while_the_daemon_writes_every_second_on_sqlite(
+    readers, tmp_path, fault_result
+):
+    readers_while_the_daemon_writes(readers, tmp_path, fault_result, "sqlite", None)
 
 
 @pytest.mark.postgres
 def test_ten_cli_readers_while_the_daemon_writes_every_second_on_postgres(
-    tmp_path, fault_result, postgres_url
+    readers, tmp_path, fault_result, postgres_url
 ):
-    readers_while_the_daemon_writes(tmp_path, fault_result, "postgresql", postgres_url)
+    readers_while_the_daemon_writes(readers, tmp_path, fault_result, "postgresql", postgres_url)
 
 
-# The CLI's own entry point, in a process that has imported everything it needs and then
-# waits for a file to appear: the processes then open the database within milliseconds of
-# each other, as a daemon and the readers of a busy machine might, without the spread
-# their imports would otherwise add.
+# One process imports everything the CLI needs, then forks the daemon and the readers:
+# each a process of its own, which waits for a file to appear and then runs the CLI's own
+# entry point. They open the database within milliseconds of each other, as a daemon and
+# the readers of a busy machine might, without the spread (and the cost) ten imports would
+# add. It prints the children's pids (a JSON list), then a JSON line for each child as it
+# ends (index, exit code), the readers first; child i writes to out.i and err.i.
 AT_THE_SIGNAL = """
-import os, sys, time
+import json, os, signal, sys, time, traceback
 import db.engine, db.queries, jobs.scheduler, tracker.cli
 db.engine.head_revision()  # reads the migration scripts: not what is raced
-go = sys.argv.pop(1)
-open(f"{go}.ready.{os.getpid()}", "w").close()
-while not os.path.exists(go):
-    time.sleep(0.002)
-sys.argv[0] = "tracker"
-tracker.cli.main()
+go, folder, read_timeout, commands = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+
+def run(index, command):
+    for fd, name in ((1, "out"), (2, "err")):
+        os.dup2(os.open(f"{folder}/{name}.{index}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+    open(f"{go}.ready.{os.getpid()}", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.002)
+    if index:  # a reader that hangs is killed, and counts as failed
+        signal.alarm(read_timeout)
+    sys.argv = ["tracker", *json.loads(command)]
+    try:
+        tracker.cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+pids = []
+for index, command in enumerate(commands):
+    pid = os.fork()
+    if pid == 0:
+        run(index, command)
+    pids.append(pid)
+print(json.dumps(pids), flush=True)
+for index, pid in [*enumerate(pids)][1:] + [(0, pids[0])]:
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps({"index": index, "code": os.waitstatus_to_exitcode(status)}), flush=True)
 """
+
+
+class StartedTogether:
+    """An AT_THE_SIGNAL process and its children: the daemon (child 0), then the readers."""
+
+    def __init__(self, folder, go, commands: list[tuple[str, ...]]):
+        self.folder, self.lines = folder, []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", AT_THE_SIGNAL, str(go), str(folder), str(READ_TIMEOUT),
+             *(json.dumps(command) for command in commands)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        self.pids = json.loads(self.proc.stdout.readline() or "[]")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(json.loads(line))
+
+    def ended(self, count: int, timeout: float) -> dict[int, int]:
+        """The exit codes of the first ``count`` children to be waited for, by index."""
+        wait_for(lambda: len(self.lines) >= count, timeout)
+        return {line["index"]: line["code"] for line in self.lines[:count]}
+
+    def output(self, index: int, name: str) -> str:
+        path = self.folder / f"{name}.{index}"
+        return path.read_text() if path.exists() else ""
+
+    def end(self) -> None:
+        """Kill whatever is left: the children, then the process that forked them."""
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.kill()
+        self.proc.wait()
+        self._reader.join(timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -290,47 +365,27 @@ def test_readers_and_the_daemon_starting_together_on_a_new_database(
     reads it, or finds it not created yet and says so in one line (exit 2; a reader
     creates nothing); none fails otherwise, and the daemon polls."""
     database = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
-    go = tmp_path / "go"
+    go, outputs = tmp_path / "go", tmp_path / "outputs"
+    outputs.mkdir()
     with ReplayServer() as server:
         serve_moving_markets(server)
         config = every_second_config(tmp_path, server.url, database=database)
-
-        def start(*command, **streams):
-            return subprocess.Popen(
-                [sys.executable, "-c", AT_THE_SIGNAL, str(go), "--config", str(config), *command],
-                text=True, **streams,
-            )
-
-        log = (tmp_path / "daemon.log").open("w+")
-        daemon = start("run", stdout=subprocess.DEVNULL, stderr=log)
-        readers = [
-            start(*COMMANDS[i % len(COMMANDS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for i in range(READERS - 1)
-        ]
-        everyone = wait_for(lambda: len(list(tmp_path.glob("go.ready.*"))) == READERS, 60)
-        go.touch()
-        reads = []
+        commands = [("--config", str(config), *command) for command in
+                    [("run",), *(COMMANDS[i % len(COMMANDS)] for i in range(READERS - 1))]]
+        started = StartedTogether(outputs, go, commands)
         try:
-            for i, proc in enumerate(readers):
-                try:
-                    out, err = proc.communicate(timeout=READ_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    out, err = proc.communicate()
-                reads.append(Read(COMMANDS[i % len(COMMANDS)][0], proc.returncode, out, err))
-            polled = wait_for(lambda: "polymarket: ok" in (tmp_path / "daemon.log").read_text(), 30)
+            assert len(started.pids) == READERS, "the process that forks them did not start"
+            everyone = wait_for(lambda: len(list(tmp_path.glob("go.ready.*"))) == READERS, 60)
+            go.touch()
+            codes = started.ended(READERS - 1, READ_TIMEOUT + 10)
+            reads = [Read(commands[i][2], codes.get(i), started.output(i, "out"),
+                          started.output(i, "err")) for i in range(1, READERS)]
+            polled = wait_for(lambda: "polymarket: ok" in started.output(0, "err"), 30)
+            os.kill(started.pids[0], signal.SIGTERM)
+            code = started.ended(READERS, 40).get(0)
         finally:
-            for proc in readers:
-                if proc.poll() is None:
-                    proc.kill()
-            daemon.terminate()
-            try:
-                code = daemon.wait(timeout=40)
-            finally:
-                if daemon.poll() is None:
-                    daemon.kill()
-                log.close()
-    daemon_log = (tmp_path / "daemon.log").read_text()
+            started.end()
+    daemon_log = started.output(0, "err")
     failed = [(r.command, r.problem) for r in reads if r.problem and not r.not_created_yet]
     fault_result(
         "concurrency", "CLI readers and the daemon starting together on a new database", backend,

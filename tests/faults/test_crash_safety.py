@@ -11,17 +11,23 @@ start at once (the lock file of a killed daemon never blocks) and fill the gap."
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.replay import FIXTURES, ReplayServer, Reply
 from tests.sources_fixtures import YAHOO_CHART, market, replay_config
-from tests.test_daemon_reliability import Daemon
+from tests.test_daemon import wait_for
 
 SYMBOL, CHART = YAHOO_CHART
 MARKET_FILES = ("markets_open_xi.json", "markets_btc_open_leeds_proposed.json")
@@ -171,23 +177,119 @@ def wait_to_kill(rng: random.Random, gamma: MovingGamma) -> str:
     return "aimed"
 
 
+# A process that imports the CLI once, then starts each daemon it is asked for (a JSON
+# list of arguments a line on stdin) as a child forked for it: a process of its own that
+# runs `tracker run` from the CLI's entry point, its stderr in the file named first. It
+# answers with the child's pid, then with its exit code once it has ended. The daemons of
+# the kill loop so start in milliseconds instead of a core's half second of imports.
+DAEMONS = """
+import json, os, sys, traceback
+import db.engine, jobs.scheduler, tracker.cli
+for line in sys.stdin:
+    log, *args = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+        sys.argv = ["tracker", *args]
+        try:
+            tracker.cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stderr.flush()
+        os._exit(code)
+    print(json.dumps({"pid": pid}), flush=True)
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps({"code": os.waitstatus_to_exitcode(status)}), flush=True)
+"""
+
+
+class ForkedDaemon:
+    """A `tracker run` forked by a DAEMONS process: a pid to signal, its log lines, and its
+    exit code once the DAEMONS process has seen it end."""
+
+    def __init__(self, daemons: subprocess.Popen, config: Path, log: Path):
+        self._daemons, self._log = daemons, log
+        daemons.stdin.write(json.dumps([str(log), "--config", str(config), "run"]) + "\n")
+        daemons.stdin.flush()
+        self.pid = json.loads(daemons.stdout.readline())["pid"]
+        self._ended: list[int] = []
+        self._waiter = threading.Thread(target=self._wait, daemon=True)
+        self._waiter.start()
+
+    def _wait(self):
+        line = self._daemons.stdout.readline()
+        self._ended.append(json.loads(line)["code"] if line else None)
+
+    def poll(self) -> int | None:
+        return self._ended[0] if self._ended else None
+
+    def signal(self, signum: int) -> None:
+        if not self._ended:
+            os.kill(self.pid, signum)
+
+    def wait(self, timeout: float) -> int | None:
+        """Its exit code (killed with SIGKILL if it is still running after ``timeout``)."""
+        self._waiter.join(timeout)
+        if self._waiter.is_alive():
+            self.signal(signal.SIGKILL)
+            self._waiter.join()
+        return self.poll()
+
+    def stop(self) -> int | None:
+        self.signal(signal.SIGTERM)
+        return self.wait(timeout=40)
+
+    @property
+    def lines(self) -> list[str]:
+        return self._log.read_text().splitlines() if self._log.exists() else []
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+    def saw(self, text: str, timeout: float = 20.0) -> bool:
+        return wait_for(lambda: any(text in line for line in self.lines), timeout)
+
+
+@contextmanager
+def daemon_starter() -> Iterator[subprocess.Popen]:
+    """A DAEMONS process; it ends once its stdin is closed and its last daemon has."""
+    daemons = subprocess.Popen([sys.executable, "-c", DAEMONS], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        yield daemons
+    finally:
+        daemons.stdin.close()
+        try:
+            daemons.wait(timeout=60)
+        finally:
+            if daemons.poll() is None:
+                daemons.kill()
+
+
 def test_sigkill_at_random_moments_during_50_poll_cycles(tmp_path, fault_result):
     rng = random.Random(SEED)
     database = tmp_path / "tracker.db"
     kills, acknowledged, refused = 0, 0, []
     landed = Counter()  # (random|aimed, before the first poll | in a poll | between polls)
-    with ReplayServer() as server:
+    with ReplayServer() as server, daemon_starter() as daemons:
         gamma = serve_moving_markets(server)
         config = every_second_config(tmp_path, server.url)
         deadline = time.monotonic() + 150  # a safety net: 50 cycles take ~40-80 s
         while market_cycles(server) < MIN_CYCLES and time.monotonic() < deadline:
             asked_before = len(server.requests)
-            daemon = Daemon(config)
+            daemon = ForkedDaemon(daemons, config, tmp_path / f"daemon.{kills}.log")
             kind = wait_to_kill(rng, gamma)
-            alive = daemon.proc.poll() is None
-            daemon.proc.kill()
-            daemon.proc.wait(timeout=30)
-            daemon._reader.join(timeout=10)
+            alive = daemon.poll() is None
+            daemon.signal(signal.SIGKILL)
+            daemon.wait(timeout=30)
             kills += 1
             if not alive:  # it stopped on its own: refused by a stale lock, a broken database...
                 refused.append(daemon.log)
@@ -207,7 +309,7 @@ def test_sigkill_at_random_moments_during_50_poll_cycles(tmp_path, fault_result)
 
         # The next start: not blocked by the lock file of the killed daemon, polls at once.
         restarted_at = datetime.now(UTC)
-        final = Daemon(config)
+        final = ForkedDaemon(daemons, config, tmp_path / "daemon.final.log")
         try:
             polled = final.saw("polymarket: ok", timeout=30) and final.saw("yahoo: ok", timeout=30)
         finally:
@@ -277,9 +379,6 @@ db_engine.migrate(engine)
 def test_sigkill_in_the_middle_of_the_first_migration_leaves_a_database_that_opens(
     tmp_path, fault_result
 ):
-    import subprocess
-    import sys
-
     from db.engine import DatabaseError, current_revision, head_revision, open_database
 
     url = f"sqlite:///{tmp_path / 'tracker.db'}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.forked_cli import run_tracker
 from tests.replay import ReplayServer, Reply
 from tests.test_daemon_reliability import Daemon
 
@@ -89,9 +89,9 @@ def env(tmp_path, monkeypatch):
 
 
 def tracker(*args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tracker.entry", *args], capture_output=True,
-                          text=True, cwd=cwd, env={**os.environ, **extra_env}, timeout=60,
-                          check=False)
+    """The `tracker` command in a process of its own, forked (tests/forked_cli.py)."""
+    return run_tracker(list(args), cwd=cwd, env={**os.environ, **extra_env},
+                       main="tracker.entry")
 
 
 def leaked(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.forked_cli import run_tracker
 from tests.replay import ReplayServer, Reply
 from tests.sources_fixtures import YAHOO_CHART, copy_database, replay_config
 from tests.test_daemon import wait_for
@@ -49,7 +50,11 @@ main()
 
 
 def tracker(config: Path, *args: str, prefix=(), start=("-m", "tracker.cli"), env=None):
-    """`tracker --config CONFIG ARGS`, as a user runs it (``start``: how Python starts)."""
+    """`tracker --config CONFIG ARGS`, as a user runs it (``start``: how Python starts). The
+    plain CLI runs in a process of its own forked from one that imported it (forked_cli)."""
+    if not prefix and start == ("-m", "tracker.cli"):
+        return run_tracker(["--config", str(config), *args], cwd=config.parent,
+                           env={**os.environ, **(env or {})}, timeout=120)
     return subprocess.run(
         [*prefix, sys.executable, *start, "--config", str(config), *args],
         capture_output=True, text=True, timeout=120, check=False, cwd=config.parent,

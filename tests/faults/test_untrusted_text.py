@@ -21,6 +21,7 @@ import pytest
 
 from db import queries
 from db.engine import open_database
+from tests.forked_cli import run_tracker
 from tests.replay import FIXTURES, ReplayServer, Reply
 from tests.sources_fixtures import replay_config
 
@@ -66,14 +67,12 @@ def hostile_market() -> Reply:
 
 
 def tracker(config, *args, terminal: bool = False) -> subprocess.CompletedProcess:
-    """The CLI as a user runs it; bytes, so a bare CR is not turned into a newline."""
+    """The CLI as a user runs it, in a process of its own (tests/forked_cli.py); bytes, so a
+    bare CR is not turned into a newline."""
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TERM")}
     if terminal:
         env |= {"FORCE_COLOR": "1", "COLUMNS": "100", "TERM": "xterm-256color"}
-    return subprocess.run(
-        [sys.executable, "-m", "tracker.cli", "--config", str(config), *args],
-        capture_output=True, timeout=60, check=False, env=env,
-    )
+    return run_tracker(["--config", str(config), *args], env=env, text=False)
 
 
 @pytest.fixture(scope="module")
