@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -149,6 +150,7 @@ def main() -> None:
                   f"CPU {after.cpu / before.cpu:.2f}x", flush=True)
     html = out.read_text(encoding="utf-8")
     print(f"preview: {len(html) / 1e3:.0f} KB, {html.count('data:image/png')} charts drawn")
+    shutil.rmtree(pycache, ignore_errors=True)
     print(f"load average at end: {load_average()}")
 
 

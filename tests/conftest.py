@@ -9,6 +9,7 @@ a database of its own, dropped afterwards.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -18,6 +19,13 @@ from sqlalchemy.engine import make_url
 from db.engine import open_database
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# The tests start hundreds of tracker processes. Where the environment forbids compiled
+# bytecode, each of them would compile the project from source again: they keep it in one
+# folder outside the tree instead, checked against the sources as usual.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    os.environ.setdefault("PYTHONPYCACHEPREFIX",
+                          os.path.join(tempfile.gettempdir(), f"tracker-tests-pycache-{os.getuid()}"))
 
 pytest_plugins = ["tests.fault_record"]  # the fault_result fixture and the run's record
 
