@@ -8,7 +8,9 @@ a database of its own, dropped afterwards.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 
@@ -21,11 +23,12 @@ from db.engine import open_database
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # The tests start hundreds of tracker processes. Where the environment forbids compiled
-# bytecode, each of them would compile the project from source again: they keep it in one
-# folder outside the tree instead, checked against the sources as usual.
+# bytecode, each of them would compile the project from source again: for this run they
+# keep it in a private folder outside the tree (the workers inherit the setting).
 if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
-    os.environ.setdefault("PYTHONPYCACHEPREFIX",
-                          os.path.join(tempfile.gettempdir(), f"tracker-tests-pycache-{os.getuid()}"))
+    _pycache = tempfile.mkdtemp(prefix="tracker-tests-pycache-")
+    os.environ["PYTHONPYCACHEPREFIX"] = _pycache
+    atexit.register(shutil.rmtree, _pycache, ignore_errors=True)
 
 pytest_plugins = ["tests.fault_record"]  # the fault_result fixture and the run's record
 
