@@ -35,7 +35,7 @@ pytest_plugins = ["tests.fault_record"]  # the fault_result fixture and the run'
 
 @pytest.fixture(autouse=True)
 def _cache_home(tmp_path_factory, monkeypatch):
-    """`tracker status` and `series` leave a cache for its quick path (tracker/quick.py): in a
+    """Every read command leaves a cache for its lean path (tracker/quick/): in a
     folder of the test's own, never the real ~/.cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
