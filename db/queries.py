@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -33,14 +32,11 @@ from db.reads import (
     SnapshotRow,
     SourceHealthRow,
     StoredPoint,
-    chunks,
 )
-from db.types import UTCDateTime
 from tracker.points import Point
 
 UPSERT_BATCH = 50_000
 COUNT_CHUNK = 300  # series per count query in upsert_observations: 3 parameters each
-IN_LIST_CHUNK = 500  # ids per IN (...): far below every driver's parameter limit
 
 _OBS = Observation.__table__
 _SERIES = Series.__table__
@@ -319,29 +315,10 @@ def series_points(engine: Engine, series_id: str, since: datetime | None = None)
 
 
 def points_since(engine: Engine, since: dict[str, datetime | None]) -> dict[str, list[Point]]:
-    """Points of many series, each in time order from its own start (None: all of it).
-    One query per distinct start rather than one per series: a poll evaluates hundreds
-    of series, and most of them share a start. The rows skip SQLAlchemy's per-row type
-    processing (db/reads.py builds the Points): a poll reads tens of thousands."""
-    by_start: dict[datetime | None, list[str]] = defaultdict(list)
-    for series_id, start in since.items():
-        by_start[start].append(series_id)
-    points: dict[str, list[Point]] = {series_id: [] for series_id in since}
+    """Points of many series, each in time order from its own start (None: all of it)
+    (``db.reads.points_in``)."""
     with engine.connect() as conn:
-        for start, ids in by_start.items():
-            for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
-                params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(chunk)}
-                if start is not None:
-                    params["since"] = start
-                statement = _points_statement(len(chunk), start is not None)
-                reads.collect_points(conn.execute(statement, params).all(), points)
-    return points
-
-
-@functools.lru_cache(maxsize=64)
-def _points_statement(n: int, bounded: bool):
-    statement = text(reads.points_since_sql(n, bounded))
-    return statement.bindparams(bindparam("since", type_=UTCDateTime)) if bounded else statement
+        return reads.points_in(_runner(conn), {sid: (start, None) for sid, start in since.items()})
 
 
 def newest_points(engine: Engine, series_ids: Iterable[str], count: int) -> dict[str, list[StoredPoint]]:
@@ -361,9 +338,10 @@ def series_overview(engine: Engine) -> list[SeriesOverviewRow]:
 def _runner(conn) -> reads.Run:
     """How a read of db/reads.py runs its SQL text on this connection. Timestamps go to
     SQLite as the text it stores (db/types.py), to PostgreSQL as they are."""
+    # fetchall: the reads keep every row, and a Result iterated fetches one at a time.
     if conn.dialect.name == "sqlite":
-        return lambda sql, params: conn.execute(_statement(sql), reads.sqlite_params(params))
-    return lambda sql, params: conn.execute(_statement(sql), params)
+        return lambda sql, params: conn.execute(_statement(sql), reads.sqlite_params(params)).all()
+    return lambda sql, params: conn.execute(_statement(sql), params).all()
 
 
 @contextmanager
@@ -554,24 +532,11 @@ def record_digest(engine: Engine, day: str, sent_at: datetime, message_id: str |
 
 def points_between(
     engine: Engine, windows: Mapping[str, tuple[datetime | None, datetime]]
-) -> dict[str, list]:
+) -> dict[str, list[Point]]:
     """Points of many series, each in time order within its own window (first, last:
-    both included; first None: from the series' first point), as [ts, value, high, low]
-    lists. One query per distinct window."""
-    by_window: dict[tuple[datetime | None, datetime], list[str]] = defaultdict(list)
-    for series_id, window in windows.items():
-        by_window[window].append(series_id)
-    points: dict[str, list] = {series_id: [] for series_id in windows}
+    both included; first None: from the series' first point) (``db.reads.points_in``)."""
     with engine.connect() as conn:
-        for (first, last), ids in by_window.items():
-            for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
-                query = (select(_OBS.c.series_id, _OBS.c.ts, _OBS.c.value, _OBS.c.high, _OBS.c.low)
-                         .where(_OBS.c.series_id.in_(chunk), _OBS.c.ts <= last))
-                if first is not None:
-                    query = query.where(_OBS.c.ts >= first)
-                for series_id, *point in conn.execute(query.order_by(_OBS.c.series_id, _OBS.c.ts)):
-                    points[series_id].append(point)
-    return points
+        return reads.points_in(_runner(conn), windows)
 
 
 def newest_points_until(engine: Engine, series_ids: Iterable[str], count: int,

@@ -245,14 +245,31 @@ def newest_points(run: Run, series_ids: Iterable[str], count: int,
 
 
 @functools.lru_cache(maxsize=64)
-def points_since_sql(n: int, bounded: bool) -> str:
-    """The points of ``n`` series (parameters s0, s1, ...), from ``:since`` when
-    ``bounded``, in time order per series. Through SQLAlchemy the caller binds ``since``
-    with the column's type, so each backend compares it in its stored form."""
-    ids = ", ".join(f":s{i}" for i in range(n))
-    since = " AND ts >= :since" if bounded else ""
+def points_in_sql(n: int, from_first: bool, to_last: bool) -> str:
+    """The points of ``n`` series (parameters s0, s1, ...) from ``:first`` and up to
+    ``:last`` where asked (both included), in time order per series."""
+    bounds = (" AND ts >= :first" if from_first else "") + (" AND ts <= :last" if to_last else "")
     return ("SELECT series_id, ts, value, high, low FROM observation "
-            f"WHERE series_id IN ({ids}){since} ORDER BY series_id, ts")
+            f"WHERE series_id IN ({in_list('s', n)}){bounds} ORDER BY series_id, ts")
+
+
+def points_in(run: Run, windows: Mapping[str, tuple[datetime | None, datetime | None]]
+              ) -> dict[str, list[Point]]:
+    """Points of many series, each in time order within its own window (first, last:
+    both included; None: unbounded on that side). One query per distinct window rather
+    than one per series: a poll evaluates hundreds of series, and most share a window."""
+    by_window: dict[tuple[datetime | None, datetime | None], list[str]] = {}
+    for series_id, window in windows.items():
+        by_window.setdefault(window, []).append(series_id)
+    points: dict[str, list[Point]] = {series_id: [] for series_id in windows}
+    for (first, last), ids in by_window.items():
+        for chunk in chunks(sorted(ids), IN_LIST_CHUNK):
+            params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(chunk)}
+            params |= {"first": first} if first is not None else {}
+            params |= {"last": last} if last is not None else {}
+            sql = points_in_sql(len(chunk), first is not None, last is not None)
+            collect_points(run(sql, params), points)
+    return points
 
 
 def collect_points(rows: Iterable[Sequence[Any]], into: dict[str, list[Point]]) -> None:

@@ -138,13 +138,14 @@ def _inputs_at(engine: Engine, predictions: list[PredictionBase], when: datetime
     newest = latest_only(predictions)
     points = queries.points_between(engine, {sid: window for sid, window in windows.items()
                                              if sid not in newest})
-    points |= queries.newest_points_until(engine, sorted(newest & windows.keys()), RECENT, when)
+    points |= {sid: points_of(rows) for sid, rows in queries.newest_points_until(
+        engine, sorted(newest & windows.keys()), RECENT, when).items()}
     rows = queries.series_by_id(engine, windows)
     inputs = {}
     for series_id in windows:
         row = rows.get(series_id)
         inputs[series_id] = SeriesInput(
-            series_id, points_of(points[series_id]),
+            series_id, points[series_id],
             label=label(series_id, row.name if row else None),
             unit=unit_of(series_id, row.unit if row else None),
             state=row.state if row else None,
