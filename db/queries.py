@@ -10,7 +10,7 @@ import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, update
@@ -489,25 +489,12 @@ def record_backfill_window(
 # --- digest log -------------------------------------------------------------------------------
 
 
-class DigestRow(NamedTuple):
-    """A digest the SMTP server accepted (``db.models.DigestLog``)."""
-
-    digest_date: str  # YYYY-MM-DD, local date
-    sent_at: datetime
-    message_id: str | None
-    values_json: str | None  # the values the email showed
+DigestRow = reads.DigestRow
 
 
 def digest_sent(engine: Engine, day: str) -> DigestRow | None:
     """The log row of the digest for a local date (YYYY-MM-DD), or None if not sent."""
     query = select(*_columns(_DIGEST, DigestRow)).where(_DIGEST.c.digest_date == day)
-    return _first(engine, query, DigestRow)
-
-
-def last_digest_before(engine: Engine, day: date) -> DigestRow | None:
-    """The newest digest sent for a date before ``day``: what movement is measured from."""
-    query = (select(*_columns(_DIGEST, DigestRow)).where(_DIGEST.c.digest_date < day.isoformat())
-             .order_by(_DIGEST.c.digest_date.desc()).limit(1))
     return _first(engine, query, DigestRow)
 
 
@@ -581,24 +568,6 @@ def thinned_snapshots(engine: Engine, prediction_ids: Iterable[str], column: str
     """Each prediction's snapshots thinned to a chart's columns (``reads.thinned_snapshots``)."""
     with engine.connect() as conn:
         return reads.thinned_snapshots(_runner(conn), prediction_ids, column, edges)
-
-
-def values_at(engine: Engine, prediction_ids: Iterable[str], column: str,
-              when: datetime) -> dict[str, float]:
-    """Each prediction's ``column`` (probability, value) as it stood at ``when``: from its
-    newest snapshot at or before then that has it set (a prediction without one is left
-    out). One index search per prediction, by a statement built once."""
-    col = _SNAP.c[column]
-    query = (select(col).where(_SNAP.c.prediction_id == bindparam("pid"), _SNAP.c.at <= when,
-                               col.is_not(None))
-             .order_by(_SNAP.c.at.desc(), _SNAP.c.id.desc()).limit(1))
-    found = {}
-    with engine.connect() as conn:
-        for pid in prediction_ids:
-            value = conn.execute(query, {"pid": pid}).scalar()
-            if value is not None:
-                found[pid] = value
-    return found
 
 
 MadeOnPriceRow = reads.MadeOnPriceRow

@@ -346,6 +346,7 @@ def made_on_price_rows(run: Run, prediction_ids: Iterable[str]) -> dict[str, Mad
 # --- timestamps as parameters ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)  # a chart's slice edges are bound once per prediction
 def stored_text(moment: datetime) -> str:
     """A timestamp as SQLite stores it (db/types.py): naive UTC text to the microsecond,
     which compares as text in the stored order."""
@@ -523,3 +524,43 @@ def thinned_snapshots(run: Run, prediction_ids: Iterable[str], column: str,
     for pid in found:
         found[pid] = list(map(snapshot_row, run(sql, params | {"pid": pid})))
     return found
+
+
+# --- what the digest reads besides the above ------------------------------------------------
+
+
+def values_at(run: Run, prediction_ids: Iterable[str], column: str,
+              when: datetime) -> dict[str, float]:
+    """Each prediction's ``column`` (probability, value) as it stood at ``when``: from its
+    newest snapshot at or before then that has it set (a prediction without one is left
+    out). One index search per prediction, by the same statement."""
+    if column not in ("probability", "value"):
+        raise ValueError(f"no value of snapshot.{column}")
+    sql = (f"SELECT {column} FROM snapshot WHERE prediction_id = :pid AND at <= :when "
+           f"AND {column} IS NOT NULL ORDER BY at DESC, id DESC LIMIT 1")
+    found = {}
+    for pid in prediction_ids:
+        for (value,) in run(sql, {"pid": pid, "when": when}):
+            found[pid] = value
+    return found
+
+
+class DigestRow(NamedTuple):
+    """A digest the SMTP server accepted (``db.models.DigestLog``)."""
+
+    digest_date: str  # YYYY-MM-DD, local date
+    sent_at: datetime
+    message_id: str | None
+    values_json: str | None  # the values the email showed
+
+
+LAST_DIGEST_BEFORE = ("SELECT digest_date, sent_at, message_id, values_json FROM digest_log "
+                      "WHERE digest_date < :day ORDER BY digest_date DESC LIMIT 1")
+
+
+def last_digest_before(run: Run, day: str) -> DigestRow | None:
+    """The newest digest sent for a local date (YYYY-MM-DD) before ``day``: what the
+    digest's movement is measured from."""
+    for digest_date, sent_at, message_id, values_json in run(LAST_DIGEST_BEFORE, {"day": day}):
+        return DigestRow(digest_date, utc(sent_at), message_id, values_json)
+    return None

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from db import queries
+from tracker.digest.content import local_day
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -46,9 +47,16 @@ def gather(settings: Settings, registry: Registry, engine: Engine, day: date,
     """(digest, charts) for ``day``: the content and, unless ``charts`` is False, its
     charts; nothing rendered yet."""
     from tracker.digest.charts import charts_for
-    from tracker.digest.content import gather_digest
+    from tracker.digest.content import build_digest
+    from tracker.service.made_on import made_on_prices
+    from tracker.sources import group_of
 
-    digest = gather_digest(engine, registry, settings, day, now or datetime.now(UTC))
+    priced = made_on_prices(engine, registry)  # keeps the prices it had to work out
+    with queries.reading(engine) as run:
+        digest = build_digest(
+            run, registry, priced, series_ids=registry.series_ids(),
+            interval_of=lambda source: settings.schedule.interval(group_of(source)),
+            timezone=settings.email.timezone, day=day, now=now or datetime.now(UTC))
     return digest, charts_for(digest) if charts else {}
 
 
@@ -114,10 +122,6 @@ def _deliver_in_child(settings: Settings, registry: Registry, url: str, day: dat
         return deliver(settings, registry, engine, day, now=now)
     finally:
         engine.dispose()
-
-
-def local_day(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def send_time(day: date, settings: Settings) -> datetime:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from tracker.digest import charts, render
 from tracker.digest.charts import chart_png, charts_for
-from tracker.digest.content import Digest, Line, SourceProblem
+from tracker.digest.content import MAX_CHARTS, Digest, Line, SourceProblem
 from tracker.digest.render import (
     LINE_COLOURS,
     QuietBytecodeCache,
@@ -378,6 +378,22 @@ def test_a_line_without_enough_history_is_not_charted():
     digest = sample_digest()
     digest.movers[0].history = digest.movers[0].history[:1]
     assert digest.movers[0].id not in charts_for(digest)
+
+
+def test_a_day_when_everything_moves_charts_the_biggest_moves_only():
+    """Every move is listed; the charts, which the email carries as attachments, are the
+    first MAX_CHARTS: resolutions and flips, then the biggest moves."""
+    digest = sample_digest()
+    many = [Line(id=f"m{i}", who="Ann", claim=f"claim {i}", status="open", probability=0.5,
+                 explanation="", change_since_last=0.3 - i / 100, history=history(0.2, 0.5, days=3))
+            for i in range(MAX_CHARTS + 5)]
+    digest.movers = many
+    charted = [line.id for line in digest.charted]
+    assert len(charted) == MAX_CHARTS == len(charts_for(digest))
+    first = [line.id for line in digest.resolved + digest.flips if len(line.history) >= 2]
+    assert first and charted == first + [f"m{i}" for i in range(MAX_CHARTS - len(first))]
+    text = render_text(digest)
+    assert all(f"claim {i}" in text for i in range(MAX_CHARTS + 5))  # all listed
 
 
 def test_a_tie_at_the_top_is_said_as_a_tie():

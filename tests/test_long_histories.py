@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 from db import queries
+from jobs.digest import gather
 from tracker.config import settings_from_dict
 from tracker.digest.charts import chart_png
-from tracker.digest.content import CHART_DAYS, CHART_SLICES, gather_digest
+from tracker.digest.content import CHART_DAYS, CHART_SLICES
 from tracker.registry import load_registry
 from tracker.views.show import CHART_WIDTH, gather_prediction, render
 
@@ -70,7 +71,7 @@ def test_the_digest_charts_a_long_market_history_thinned_with_its_extremes(engin
     queries.record_digest(engine, "2026-11-29", NOW - timedelta(days=1), None, shown)
     settings = settings_from_dict({"registry": {"bundled": False}, "prediction": [CLAIM]})
 
-    digest = gather_digest(engine, registry(), settings, date(2026, 11, 30), NOW)
+    digest, _charts = gather(settings, registry(), engine, date(2026, 11, 30), NOW, charts=False)
     (line,) = digest.charted
     assert len(line.history) <= 4 * CHART_SLICES < len(rows) / 10
     assert line.history[0][0] >= NOW - timedelta(days=CHART_DAYS)

@@ -106,9 +106,10 @@ HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "click", "rich", "http
 LEAN = [[*command, *json] for command in (["status"], ["series"], ["health"], ["scoreboard"],
                                           ["show", OIL], ["show", "mine"])
         for json in ([], ["--json"])] + [["check"]]
+LEAN_DIGEST = [["digest"], ["digest", "--preview", "preview.html", "--text"]]
 
 
-@pytest.mark.parametrize("argv", LEAN, ids=" ".join)
+@pytest.mark.parametrize("argv", LEAN + LEAN_DIGEST, ids=" ".join)
 def test_a_lean_answer_imports_nothing_heavy(setup, argv):
     """Its whole point: no SQLAlchemy, pydantic or rich (db/reads.py and db/__init__.py
     stay standard library only)."""
@@ -135,7 +136,10 @@ def test_the_config_option_is_understood(setup):
 @pytest.mark.parametrize("argv", [["status", "--json", "-v"], ["scoreboard", "--json", "x"],
                                   ["--json", "status"], ["--config"], [], ["check", "--online"],
                                   ["check", "--json"], ["status", "--help"], ["show"],
-                                  ["show", "--json"], ["show", "a", "b"], ["poll"]])
+                                  ["show", "--json"], ["show", "a", "b"], ["poll"],
+                                  ["digest", "--json"], ["digest", "--date", "2026-11-30"],
+                                  ["digest", "--send"], ["digest", "--preview"],
+                                  ["digest", "--text", "--text"]])
 def test_other_command_lines_go_to_the_full_cli(setup, argv):
     for command in ("status", "scoreboard", "check"):
         assert tracker(command, cwd=setup).returncode == 0
@@ -322,6 +326,64 @@ def test_a_scoreboard_without_a_kept_price_is_the_full_clis(setup):
     assert lean_answer(["scoreboard"]) is None  # another definition: its price is not kept
 
 
+def test_a_digest_without_a_kept_price_is_the_full_clis(setup):
+    """The digest shows each call's move since it was made: the same rule as scoreboard."""
+    assert tracker("digest", cwd=setup).returncode == 0
+    assert lean_answer(["digest"]) is None
+    keep_made_on_prices(database(setup))
+    assert lean_answer(["digest"]) is not None
+
+
+def moved_since_yesterday(url: str) -> None:
+    """Half-hourly odds of the oil call over the last three days, and yesterday's digest
+    showing them 20 points lower: today's digest lists the call as a mover and charts it."""
+    engine = open_database(url)
+    now = datetime.now(UTC)
+    queries.add_snapshots(engine, [
+        {"prediction_id": OIL, "at": now - timedelta(minutes=30 * i), "status": "open",
+         "probability": 0.6 + i / 1000, "value": 60.0, "value_at": None, "explanation": "oil",
+         "model": "m"} for i in reversed(range(144))])  # stored oldest first
+    queries.record_digest(engine, (now - timedelta(days=2)).date().isoformat(),
+                          now - timedelta(days=1), "<id@x>", {OIL: {"status": "open",
+                                                                     "probability": 0.4}})
+    engine.dispose()
+
+
+def without_build_time(text: str) -> str:
+    """The digest says when it was built, to the minute: the one thing two runs a moment
+    apart may not share. Inline charts end at that time too: compared by count."""
+    import re
+
+    text = re.sub(r"Built\s[^.]*\.", "Built (time).", text)
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png;base64,(chart)", text)
+
+
+def test_the_lean_digest_is_the_full_clis(setup):
+    """The same preview file and text, from the full CLI and from the lean path."""
+    url = database(setup)
+    add_series(url)
+    add_trouble(url)
+    moved_since_yesterday(url)
+    keep_made_on_prices(url)
+    full = full_cli("digest", "--preview", "full.html", "--text", cwd=setup)
+    assert full.returncode == 0, full.stderr
+    lean = lean_answer(["digest", "--preview", "lean.html", "--text"])
+    assert lean is not None, "the full run should have left a current cache"
+    assert lean.stdout.replace("lean.html", "full.html") == full.stdout
+    assert "chamath" in full.stdout.lower() and "+20" in full.stdout  # the mover, listed
+    html = (setup / "full.html").read_text()
+    assert html.count("data:image/png;base64,") == 1  # its chart
+    assert without_build_time((setup / "lean.html").read_text()) == without_build_time(html)
+
+
+def test_a_preview_into_a_missing_folder_is_the_full_clis_error(setup):
+    keep_made_on_prices(database(setup))
+    assert tracker("digest", cwd=setup).returncode == 0
+    assert lean_answer(["digest", "--preview", "nowhere/p.html"]) is None
+    done = tracker("digest", "--preview", "nowhere/p.html", cwd=setup)
+    assert done.returncode == 2 and "no folder 'nowhere'" in done.stderr
+
+
 BROKEN = MY_REGISTRY.replace('kind = "threshold"', 'kind = "guess"')
 
 
@@ -338,7 +400,7 @@ def test_check_gives_the_full_clis_verdict_and_exit_status(setup):
     assert (again.returncode, again.stdout, again.stderr) == (2, "", bad.stderr)
 
 
-@pytest.mark.parametrize("argv", LEAN, ids=" ".join)
+@pytest.mark.parametrize("argv", LEAN + LEAN_DIGEST, ids=" ".join)
 def test_a_changed_registry_or_config_makes_the_lean_path_decline(setup, argv):
     add_series(database(setup))
     keep_made_on_prices(database(setup))
@@ -351,7 +413,7 @@ def test_a_changed_registry_or_config_makes_the_lean_path_decline(setup, argv):
     assert lean_answer(argv) is not None
     registry = setup / "mine.toml"
     registry.write_text(registry.read_text() + "\n")
-    reads_registry = argv[0] in ("status", "scoreboard", "check", "show")
+    reads_registry = argv[0] in ("status", "scoreboard", "check", "show", "digest")
     assert (lean_answer(argv) is None) == reads_registry
 
 

@@ -1,5 +1,5 @@
 """The ``tracker`` command. The read commands (status, series, health, scoreboard, check,
-show) are answered by the lean path when they can be (tracker/quick/: standard library
+show, and the digest's text and preview) are answered by the lean path when they can be (tracker/quick/: standard library
 only); everything else, and those too whenever the lean path declines, runs the full CLI
 (tracker/cli/), which prints the same."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-LEAN = {"status", "series", "health", "scoreboard", "check", "show"}
+LEAN = {"status", "series", "health", "scoreboard", "check", "show", "digest"}
 
 
 def main() -> None:

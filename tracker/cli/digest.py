@@ -45,6 +45,10 @@ def digest(app: App, day: datetime | None, preview: str | None, show_text: bool,
         _send(app, local, now, to, force)
     if preview or show_text or not sending:
         _build(app, local, now, preview, show_text=show_text or not (preview or sending))
+        if day is None and not sending:
+            from tracker.quick import remember
+
+            remember("digest", app.settings, app.registry)  # the next preview is quick
     _done(app)
 
 

@@ -6,28 +6,38 @@ digest says which date that was. A move is listed only past MOVE_THRESHOLD."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
-
-from db import queries
+from db import reads
 from tracker.chart import column_ends
-from tracker.freshness import RECENT
+from tracker.freshness import RECENT, stale_series
 from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
-from tracker.service.freshness import staleness
-from tracker.service.made_on import made_on_prices
 from tracker.verdicts import SETTLED
 
 if TYPE_CHECKING:
-    from tracker.config import Settings
-    from tracker.registry import Registry
+    from db.reads import Run
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
 CHART_DAYS = 30
+# The charts a digest draws at most: the biggest changes; the rest are listed without one.
+# A chart is an attachment of the email, and a day when every market moves is no reason
+# for a message of many megabytes.
+MAX_CHARTS = 20
 CHART_SLICES = 150  # a chart is read thinned to four points a slice: one a pixel (charts.py)
+
+
+class Listed(NamedTuple):
+    """What the digest reads of a prediction (a registry entry has these too)."""
+
+    id: str
+    who: str
+    claim: str
+    scored: bool
 
 
 @dataclass
@@ -73,13 +83,14 @@ class Digest:
 
     @property
     def charted(self) -> list[Line]:
-        """The predictions that moved, each drawn once (flips first, then movers)."""
+        """The predictions that moved, each drawn once (resolved first, then flips, then
+        movers, the biggest moves first), at most MAX_CHARTS."""
         seen, out = set(), []
         for line in self.resolved + self.flips + self.movers:
             if line.id not in seen and len(line.history) >= 2:
                 seen.add(line.id)
                 out.append(line)
-        return out
+        return out[:MAX_CHARTS]
 
     def values(self) -> dict[str, dict]:
         """What this digest showed, stored so tomorrow's can say what moved."""
@@ -88,29 +99,39 @@ class Digest:
                 for pid, line in every.items()}
 
 
-def _chart_histories(engine: Engine, prediction_ids: list[str], latest: dict,
+def local_day(now: datetime, timezone: str) -> date:
+    """The date at ``now`` in ``timezone``: the day a digest is for."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def _chart_histories(run: Run, prediction_ids: list[str], latest: dict,
                      now: datetime) -> dict[str, list[tuple[datetime, float]]]:
     """Each prediction's probability over the last CHART_DAYS (to its newest snapshot,
     should that be later than ``now``), thinned to CHART_SLICES slices of time."""
     chart_from = now - timedelta(days=CHART_DAYS)
     end = max([now, *(latest[pid].at for pid in prediction_ids)])
     edges = [chart_from, *column_ends(chart_from, end, CHART_SLICES)]
-    thinned = queries.thinned_snapshots(engine, prediction_ids, "probability", edges)
+    thinned = reads.thinned_snapshots(run, prediction_ids, "probability", edges)
     return {pid: [(row.at, row.probability) for row in rows] for pid, rows in thinned.items()}
 
 
-def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: date,
-                  now: datetime | None = None) -> Digest:
+def build_digest(run: Run, predictions: Iterable[Listed], priced: Mapping[str, float], *,
+                 series_ids: Iterable[str], interval_of: Callable[[str], timedelta],
+                 timezone: str, day: date, now: datetime | None = None,
+                 per_statement: int = reads.NEWEST_CHUNK) -> Digest:
+    """The digest for the local ``day``, read through ``run`` (db/reads.py). ``priced``:
+    each scored prediction's price on the day it was made (tracker/service/made_on.py);
+    ``series_ids``: the registry's series, judged for staleness with ``interval_of`` (a
+    source's poll interval); ``per_statement``: see ``reads.newest_points``."""
     now = now or datetime.now(UTC)
-    latest = queries.latest_snapshots(engine)
-    previous = queries.last_digest_before(engine, day)
+    predictions = list(predictions)
+    latest = reads.latest_snapshots(run)
+    previous = reads.last_digest_before(run, day.isoformat())
     shown_before = json.loads(previous.values_json) if previous and previous.values_json else {}
-    priced = made_on_prices(engine, registry)
-    day_ago = queries.values_at(engine, [p.id for p in registry if p.id in latest], "probability",
-                                now - timedelta(days=1))
-
+    day_ago = reads.values_at(run, [p.id for p in predictions if p.id in latest], "probability",
+                              now - timedelta(days=1))
     lines = []
-    for prediction in registry:
+    for prediction in predictions:
         snap = latest.get(prediction.id)
         if snap is None:
             continue
@@ -146,22 +167,22 @@ def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: d
             movers.append(line)
     movers.sort(key=lambda line: -abs(line.change_since_last))
     drawn = {line.id: line for line in resolved + flips + movers}
-    for pid, history in _chart_histories(engine, list(drawn), latest, now).items():
+    drawn = dict(list(drawn.items())[:MAX_CHARTS])  # the only ones charted
+    for pid, history in _chart_histories(run, list(drawn), latest, now).items():
         drawn[pid].history = history
 
-    scores = score(registry, {pid: (s.status, s.probability, s.model) for pid, s in latest.items()},
-                   priced)
-    health = queries.source_health(engine)
+    scores = score(predictions, {pid: (s.status, s.probability, s.model)
+                                 for pid, s in latest.items()}, priced)
+    health = reads.source_health(run)
     failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
                for name, h in sorted(health.items()) if h.consecutive_failures]
     # Read once: staleness judges by these points, and a series without any is not listed.
-    newest = queries.newest_points(engine, registry.series_ids(), RECENT)
-    stale = sorted(sid for sid, is_old in staleness(engine, newest.keys(), now, settings,
-                                                    newest=newest).items()
-                   if is_old and newest[sid])
-    names = {sid: label(sid, row.name) for sid, row in queries.series_by_id(engine, stale).items()}
+    newest = reads.newest_points(run, series_ids, RECENT, per_statement)
+    judged = stale_series(newest, now, health, interval_of, reads.confirmations(run))
+    stale = sorted(sid for sid, is_old in judged.items() if is_old and newest[sid])
+    names = {sid: label(sid, row.name) for sid, row in reads.series_by_id(run, stale).items()}
     return Digest(
-        day=day, timezone=settings.email.timezone, generated_at=now,
+        day=day, timezone=timezone, generated_at=now,
         previous_day=date.fromisoformat(previous.digest_date) if previous else None,
         scoreboard=scores, resolved=resolved, flips=flips, movers=movers, open=still_open,
         failing=failing, stale_series=stale, series_names=names,

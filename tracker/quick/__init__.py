@@ -1,5 +1,5 @@
 """The lean path: the read commands (``status``, ``series``, ``health``, ``scoreboard``,
-``check``, ``show``), text and ``--json``, answered without the heavy stack, for people
+``check``, ``show``), text and ``--json``, and the digest's text and preview, answered without the heavy stack, for people
 and scripts that run them often.
 
 The full CLI imports pydantic (config and registry validation), SQLAlchemy and click
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # command -> the cache it answers from (series and health need the same: poll intervals)
 COMMANDS = {"status": "status", "series": "series", "health": "series",
-            "scoreboard": "scoreboard", "check": "check", "show": "show"}
+            "scoreboard": "scoreboard", "check": "check", "show": "show", "digest": "digest"}
 
 
 class Answer(NamedTuple):
@@ -40,6 +40,8 @@ class CommandLine(NamedTuple):
     config: str | None  # --config's value
     as_json: bool
     argument: str | None  # show's ID
+    preview: str | None = None  # digest --preview FILE
+    show_text: bool = False  # digest's text (--text, or no option)
 
 
 def lean_answer(argv: list[str]) -> Answer | None:
@@ -70,6 +72,8 @@ def command_line(argv: list[str]) -> CommandLine | None:
     if not argv or argv[0] not in COMMANDS or explicit == "":
         return None
     command, rest = argv[0], argv[1:]
+    if command == "digest":
+        return digest_line(explicit, rest)
     as_json = rest[-1:] == ["--json"] and command != "check"
     if as_json:
         rest = rest[:-1]
@@ -81,6 +85,25 @@ def command_line(argv: list[str]) -> CommandLine | None:
     if rest:
         return None
     return CommandLine(command, explicit, as_json, argument)
+
+
+def digest_line(explicit: str | None, options: list[str]) -> CommandLine | None:
+    """``digest [--preview FILE] [--text]``: what the lean path answers of the digest (a
+    date, sending or --json go to the full CLI)."""
+    preview, show_text = None, False
+    while options:
+        option, options = options[0], options[1:]
+        if option == "--text" and not show_text:
+            show_text = True
+        elif option == "--preview" and options and preview is None:
+            preview, options = options[0], options[1:]
+        elif option.startswith("--preview=") and preview is None:
+            preview = option.split("=", 1)[1]
+        else:
+            return None
+    if preview is not None and (not preview or preview.startswith("-")):
+        return None
+    return CommandLine("digest", explicit, False, None, preview, show_text or preview is None)
 
 
 def remember(command: str, settings: Settings, registry: Registry | None = None,

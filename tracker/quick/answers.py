@@ -37,6 +37,8 @@ def answer(line: CommandLine) -> Answer | None:
         if connection is None:
             return None
         try:
+            if line.command == "digest":
+                return _digest(_runner(connection), entry, line)
             found = READS[line.command](_runner(connection), entry, line)
         finally:
             connection.close()
@@ -125,15 +127,13 @@ class Scored(NamedTuple):
     scored: bool
 
 
-def _scoreboard(run: Run, entry: dict, line: CommandLine) -> list[dict]:
-    """Declined when a scored prediction has no made_on price kept for its definition:
-    the full CLI evaluates it (which the lean path cannot)."""
-    from tracker.scoreboard import score
-
-    predictions = entry["predictions"]
-    kept = reads.made_on_price_rows(run, [pid for pid, _, scored, _ in predictions if scored])
+def _kept_prices(run: Run, predictions: list[tuple[str, bool, str]]) -> dict[str, float]:
+    """The made_on price of each scored (id, scored, definition key), as kept for that
+    definition (tracker/service/made_on.py). Declined when one is not kept: the full CLI
+    works it out and keeps it (which the lean path cannot)."""
+    kept = reads.made_on_price_rows(run, [pid for pid, scored, _ in predictions if scored])
     priced = {}
-    for pid, _who, scored, definition in predictions:
+    for pid, scored, definition in predictions:
         if not scored:
             continue
         row = kept.get(pid)
@@ -141,6 +141,14 @@ def _scoreboard(run: Run, entry: dict, line: CommandLine) -> list[dict]:
             raise Declined(f"no made_on price kept for {pid}")
         if row.price is not None:
             priced[pid] = row.price
+    return priced
+
+
+def _scoreboard(run: Run, entry: dict, line: CommandLine) -> list[dict]:
+    from tracker.scoreboard import score
+
+    predictions = entry["predictions"]
+    priced = _kept_prices(run, [(pid, scored, key) for pid, _who, scored, key in predictions])
     latest = {pid: (snap.status, snap.probability, snap.model)
               for pid, snap in reads.latest_snapshots(run).items()}
     rows = score([Scored(pid, who, scored) for pid, who, scored, _ in predictions], latest,
@@ -177,6 +185,40 @@ def _show_text(found: dict, entry: dict) -> str:
     from tracker.views.show import render
 
     return "\n".join(render(found)) + "\n"
+
+
+# ---- digest --------------------------------------------------------------------------------
+
+def _digest(run: Run, entry: dict, line: CommandLine) -> Answer:
+    """Today's digest: its preview written to ``line.preview``, its text printed, or
+    both, as ``tracker digest`` does. Declined when a made_on price is not kept, and when
+    the preview's folder does not exist (the full CLI says so)."""
+    from tracker.digest.content import Listed, build_digest, local_day
+    from tracker.sources import group_of
+
+    if line.preview is not None and not Path(line.preview).absolute().parent.is_dir():
+        raise Declined(f"no folder for {line.preview!r}")
+    predictions = entry["predictions"]
+    priced = _kept_prices(run, [(pid, scored, key) for pid, _, _, scored, key in predictions])
+    intervals, timezone, now = entry["intervals"], entry["timezone"], datetime.now(UTC)
+    digest = build_digest(
+        run, [Listed(pid, who, claim, scored) for pid, who, claim, scored, _ in predictions],
+        priced, series_ids=entry["series_ids"],
+        interval_of=lambda source: timedelta(seconds=intervals[group_of(source)]),
+        timezone=timezone, day=local_day(now, timezone), now=now,
+        per_statement=1)  # see reads.newest_points
+    printed = []
+    if line.preview is not None:
+        from tracker.digest.charts import charts_for
+        from tracker.digest.render import preview_html
+
+        Path(line.preview).write_text(preview_html(digest, charts_for(digest)), encoding="utf-8")
+        printed.append(f"wrote {line.preview}\n")
+    if line.show_text:
+        from tracker.digest.render import render_text
+
+        printed.append(render_text(digest) + "\n")
+    return Answer("".join(printed))
 
 
 READS: dict[str, Callable[[Run, dict, CommandLine], Any]] = {

@@ -51,10 +51,14 @@ def _status(settings: Settings, registry: Registry) -> dict:
 
 def _series(settings: Settings, registry: None) -> dict:
     """Each source group's poll interval (for staleness): `series` and `health`."""
+    return {"intervals": _intervals(settings)}
+
+
+def _intervals(settings: Settings) -> dict[str, float]:
     from tracker.sources import SOURCES, group_of
 
-    return {"intervals": {group: settings.schedule.interval(group).total_seconds()
-                          for group in {group_of(source) for source in SOURCES}}}
+    return {group: settings.schedule.interval(group).total_seconds()
+            for group in {group_of(source) for source in SOURCES}}
 
 
 def _scoreboard(settings: Settings, registry: Registry) -> dict:
@@ -64,6 +68,18 @@ def _scoreboard(settings: Settings, registry: Registry) -> dict:
 
     keys = definition_keys(registry)
     return {"predictions": [[p.id, p.who, p.scored, keys[p.id]] for p in registry]}
+
+
+def _digest(settings: Settings, registry: Registry) -> dict:
+    """What the digest reads of each prediction (``tracker.digest.content.Listed``) and the
+    key its made_on price is kept under, in registry order; the registry's series and the
+    poll intervals (for staleness); the time zone the digest's day is in."""
+    from tracker.service.made_on import definition_keys
+
+    keys = definition_keys(registry)
+    return {"predictions": [[p.id, p.who, p.claim, p.scored, keys[p.id]] for p in registry],
+            "series_ids": list(registry.series_ids()), "intervals": _intervals(settings),
+            "timezone": settings.email.timezone}
 
 
 def _check(settings: Settings, registry: Registry, answer: tuple[str, str, int]) -> dict:
@@ -80,4 +96,4 @@ def _show(settings: Settings, registry: Registry, stored_names: dict[str, str | 
 
 
 CONTENT = {"status": _status, "series": _series, "health": _series,
-           "scoreboard": _scoreboard, "check": _check, "show": _show}
+           "scoreboard": _scoreboard, "check": _check, "show": _show, "digest": _digest}
