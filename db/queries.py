@@ -181,13 +181,47 @@ def _store_batch(conn, stmt, batch: list[dict[str, Any]], changes_only: bool = F
             return 0
         ranges = _ts_ranges(batch)
     before = _count_in_ranges(conn, ranges)
-    conn.execute(stmt, batch)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_UPSERT_SQLITE, _sqlite_rows(batch))
+    else:
+        conn.execute(stmt, batch)
     after = _count_in_ranges(conn, ranges)
     added = [{"sid": sid, "added": after[sid] - before[sid]} for sid in sorted(ranges)
              if after[sid] != before[sid]]
     if added:
         conn.execute(_ADD_POINTS, added)
     return len(batch)
+
+
+# The same upsert as upsert_observations' statement, as SQLite's driver takes it: rows go
+# to sqlite3's executemany as tuples, without SQLAlchemy's per-value type processing,
+# which took longer than the database's own work.
+_UPSERT_SQLITE = (
+    "INSERT INTO observation (series_id, ts, value, high, low, fetched_at, first_seen_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, ts) DO UPDATE SET "
+    "value = excluded.value, high = excluded.high, low = excluded.low, "
+    "fetched_at = excluded.fetched_at, "
+    "first_seen_at = coalesce(observation.first_seen_at, observation.fetched_at)"
+)
+
+
+def _sqlite_rows(batch: list[dict[str, Any]]) -> list[tuple]:
+    """The batch as _UPSERT_SQLITE's tuples, timestamps as SQLite stores them (as
+    ``db.types.UTCDateTime`` does, naive ones refused)."""
+    fetched: dict[datetime, str] = {}  # a poll stores many points with one fetched_at
+
+    def moment(value: datetime) -> str:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must carry a time zone")
+        return reads.stored_text(value)
+
+    rows = []
+    for row in batch:
+        at = row["fetched_at"]
+        at_text = fetched.get(at) or fetched.setdefault(at, moment(at))
+        rows.append((row["series_id"], moment(row["ts"]), row["value"], row.get("high"),
+                     row.get("low"), at_text, at_text))
+    return rows
 
 
 # Statement of confirm_series, run once per series (executemany).

@@ -346,7 +346,6 @@ def made_on_price_rows(run: Run, prediction_ids: Iterable[str]) -> dict[str, Mad
 # --- timestamps as parameters ------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1024)  # a chart's slice edges are bound once per prediction
 def stored_text(moment: datetime) -> str:
     """A timestamp as SQLite stores it (db/types.py): naive UTC text to the microsecond,
     which compares as text in the stored order."""
@@ -358,8 +357,12 @@ def sqlite_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
     aware datetime itself)."""
     if not any(isinstance(value, datetime) for value in params.values()):
         return params
-    return {name: stored_text(value) if isinstance(value, datetime) else value
+    return {name: _stored_text_memo(value) if isinstance(value, datetime) else value
             for name, value in params.items()}
+
+
+# A chart's slice edges are bound again for each prediction it draws.
+_stored_text_memo = functools.lru_cache(maxsize=1024)(stored_text)
 
 
 # --- stored series by id -------------------------------------------------------------------------
