@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 class App:
     """What the commands share: settings, registry and database, loaded on first use."""
 
-    def __init__(self, config_path: str | None):
+    def __init__(self, config_path: str | None, demo: bool = False):
         self.config_path = config_path
+        self.demo = demo  # read the demo database (tracker/demo) instead of the user's
 
     @functools.cached_property
     def settings(self) -> Settings:
@@ -41,7 +42,24 @@ class App:
         from db.engine import READ, open_database
 
         command = click.get_current_context().command.name
+        if self.demo:
+            return self._demo_engine(command)
         return open_database(self.settings.database.url, DATABASE_ACCESS.get(command, READ))
+
+    def _demo_engine(self, command: str) -> Engine:
+        """The demo database, read only, after the banner that says so."""
+        from db.engine import READ, open_database
+        from tracker.cli.demo import DEMO_COMMANDS
+        from tracker.demo import banner, demo_database
+
+        if command not in DEMO_COMMANDS:
+            raise click.UsageError(f"--demo opens only {', '.join(DEMO_COMMANDS)}, "
+                                   f"not {command}")
+        database = demo_database()
+        if not database.is_file():
+            raise click.UsageError(f"no demo database at {database}: run `tracker demo` first")
+        click.echo(banner(database), err=True)
+        return open_database(f"sqlite:///{database}", READ)
 
 
 # Who may do what to the schema (db/engine.py): the daemon upgrades it; the other writers
@@ -56,14 +74,16 @@ DATABASE_ACCESS = {"run": "upgrade", "poll": "write", "backfill": "write", "reso
     metavar="PATH",
     help="Config file (default: $TRACKER_CONFIG, else ./config.toml).",
 )
+@click.option("--demo", is_flag=True,
+              help="Read the demo database (built by `tracker demo`), not your own.")
 @click.version_option(__version__, prog_name="tracker")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, demo: bool) -> None:
     """Track public predictions against market data."""
     # Commands print what matters themselves; without a handler, library warnings would
     # reach stderr a second time through logging's last resort. `run` sets up real logging.
     logging.getLogger("tracker").addHandler(logging.NullHandler())
-    ctx.obj = App(config_path)
+    ctx.obj = App(config_path, demo)
 
 
 pass_app = click.make_pass_decorator(App)
