@@ -1,5 +1,9 @@
 """Load predictions from the bundled registry, registry files and the config.
 
+The registry files are the ``[registry] files`` entries and, whenever it exists, the
+user's own file: ``predictions.toml`` in the folder of the config file in use, or in the
+user config folder when there is no config file (where `tracker add` writes by default).
+
 Every problem is reported as one line naming the file, the prediction and the field.
 ``load_registry`` raises on the first problem; ``check_registry`` collects them all.
 """

@@ -223,7 +223,12 @@ def _verify(path: Path, old: bytes | None, new: bytes, prediction: PredictionBas
             universes: dict) -> None:
     """The new bytes hold what the file held and one more table, which reads back as
     ``prediction``: else nothing is written."""
-    before, after = _tables(path, old), _tables(path, new)
+    before = _tables(path, old)
+    try:
+        after = _tables(path, new)
+    except RegistryError as exc:  # a file whose [[prediction]] tables cannot be extended
+        refuse(f"{exc}, with the new table after what the file holds: the file was left as "
+               "it was")
     if after[:-1] != before or len(after) != len(before) + 1:
         refuse(f"{path}: the new table would not read back as one more [[prediction]]: "
                "the file was left as it was")
