@@ -230,3 +230,28 @@ def test_a_written_table_reads_back_with_the_same_values(fields):
     parsed = tomllib.loads(prediction_table(table))["prediction"]
     assert parsed == [table]
     assert {k: type(v) for k, v in parsed[0].items()} == {k: type(v) for k, v in table.items()}
+
+
+def test_every_example_in_the_registry_guide_is_valid_and_the_bundled_ones_are_real():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from tracker.registry.loader import parse_prediction
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "registry.md").read_text()
+    found = re.findall(r"```toml\n(.*?)```", guide, flags=re.DOTALL)
+    blocks = [tomllib.loads(block) for block in found]
+    bundled = load_registry(settings_from_dict({}))
+    tables = [t for block in blocks for t in block.get("prediction", [])]
+    kinds = set()
+    for table in tables:
+        prediction = parse_prediction(table, "docs/registry.md", 1, bundled.universes)
+        kinds.add(prediction.kind)
+        real = bundled.get(prediction.id)
+        if real is not None:  # quoted from the bundled registry: field for field
+            assert {k: getattr(real, k) for k in table} == prediction.model_dump(include=set(table))
+    assert kinds >= {"threshold", "race", "market", "outperform", "rank", "level", "estimate",
+                     "filing", "manual", "at_least"}
+    declared = next(b["universe"] for b in blocks if "universe" in b)
+    assert declared == bundled.universes

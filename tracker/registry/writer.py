@@ -190,6 +190,8 @@ def _current(path: Path) -> bytes | None:
         return read_limited(path)
     except FileNotFoundError:
         return None
+    except OSError as exc:  # a folder, a device, a file too large or not ours to read
+        refuse(f"{path}: cannot read: {exc.strerror or exc}")
 
 
 def _parsed(path: Path, data: bytes) -> dict[str, Any]:
