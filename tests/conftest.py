@@ -38,6 +38,9 @@ def _cache_home(tmp_path_factory, monkeypatch):
     """Every read command leaves a cache for its lean path (tracker/quick/): in a
     folder of the test's own, never the real ~/.cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    # Nor the real ~/.config: a run without a config file reads the user's own registry
+    # file from there.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture

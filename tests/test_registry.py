@@ -1,6 +1,9 @@
 """The registry: the bundled file loads, and every mistake names the prediction and field."""
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from tracker.config import settings_from_dict
 from tracker.registry import RegistryError, load_registry
@@ -134,3 +137,121 @@ def test_universe_mistakes_are_one_clear_line(tmp_path, text, expected):
     (tmp_path / "mine.toml").write_text(text)
     settings = settings_from_dict({"registry": {"bundled": False, "files": [str(tmp_path / "mine.toml")]}})
     assert check_registry(settings)[1] == [f"{tmp_path / 'mine.toml'}: {expected}"]
+
+
+# ---- the user's own file, and the TOML `tracker add` writes -----------------------------
+
+MINE = ('[[prediction]]\nid = "me-oil"\nwho = "Me"\nmade_on = 2026-01-05\nclaim = "Oil up."\n'
+        'kind = "threshold"\nseries = "yahoo:CL=F"\ntarget = 80\ndirection = "above"\n')
+
+
+def test_predictions_toml_beside_the_config_is_read_when_it_exists(tmp_path):
+    from tracker.config import load_settings
+
+    (tmp_path / "config.toml").write_text("[registry]\nbundled = false\n")
+    settings = load_settings(tmp_path / "config.toml")
+    assert list(load_registry(settings)) == []  # none yet: nothing to read, no error
+    (tmp_path / "predictions.toml").write_text(MINE)
+    assert [p.id for p in load_registry(settings)] == ["me-oil"]
+
+
+def test_the_own_file_listed_in_registry_files_is_read_once(tmp_path):
+    from tracker.config import load_settings
+
+    (tmp_path / "predictions.toml").write_text(MINE)
+    (tmp_path / "config.toml").write_text(
+        '[registry]\nbundled = false\nfiles = ["./predictions.toml"]\n')
+    registry, problems = check_registry(load_settings(tmp_path / "config.toml"))
+    assert problems == []  # not "already defined"
+    assert [p.id for p in registry] == ["me-oil"]
+
+
+def test_without_a_config_file_the_own_file_is_in_the_user_config_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "tracker").mkdir()
+    (tmp_path / "tracker" / "predictions.toml").write_text(MINE)
+    registry = load_registry(settings_from_dict({"registry": {"bundled": False}}))
+    assert [p.id for p in registry] == ["me-oil"]
+
+
+def test_a_broken_own_file_is_reported_like_any_registry_file(tmp_path):
+    from tracker.config import load_settings
+
+    (tmp_path / "config.toml").write_text("")
+    (tmp_path / "predictions.toml").write_text("[[prediction]\n")
+    _, problems = check_registry(load_settings(tmp_path / "config.toml"))
+    assert problems[0].startswith(f"{tmp_path / 'predictions.toml'}: invalid TOML")
+
+
+TRICKY_TEXT = ['say "hi"', "back\\slash", "C:\\new\\table", "two\nlines", "tab\there", "\x00nul",
+               "\x7fdel", "\x1b[31mred", "\r\n", "line\u2028sep", "\u202eevil", "'''", '"""',
+               "\U0001f600 smile", "\x9bcsi", "", " ", "#", "[[prediction]]", "\ufeffbom"]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXT)
+def test_toml_strings_read_back_as_written(text):
+    import tomllib
+
+    from tracker.registry.writer import toml_string
+
+    written = toml_string(text)
+    assert "\n" not in written and "\r" not in written  # one line, whatever the text
+    assert all(char.isprintable() for char in written)  # nothing hidden in the file
+    assert tomllib.loads(f"x = {written}\n") == {"x": text}
+
+
+def test_a_lone_surrogate_is_refused_not_written():
+    from tracker.registry.writer import prediction_table
+
+    with pytest.raises(RegistryError, match="claim: not valid Unicode text"):
+        prediction_table({**GOOD, "claim": "bad \udcff byte"})
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+_FIELDS = st.fixed_dictionaries({
+    "who": _TEXT.filter(str.strip), "claim": _TEXT.filter(str.strip), "notes": _TEXT,
+    "category": _TEXT,
+    "target": st.floats(allow_nan=False, allow_infinity=False),
+    "made_on": st.dates(),
+    "meetings": st.lists(st.dates(), min_size=1, max_size=3),
+    "touch": st.booleans(),
+})
+
+
+@examples(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(_FIELDS)
+def test_a_written_table_reads_back_with_the_same_values(fields):
+    import tomllib
+
+    from tracker.registry.writer import prediction_table
+
+    table = {"id": "me-any", "kind": "threshold", "series": "yahoo:GC=F", "direction": "above",
+             **fields, "step": 0.25}
+    parsed = tomllib.loads(prediction_table(table))["prediction"]
+    assert parsed == [table]
+    assert {k: type(v) for k, v in parsed[0].items()} == {k: type(v) for k, v in table.items()}
+
+
+def test_every_example_in_the_registry_guide_is_valid_and_the_bundled_ones_are_real():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from tracker.registry.loader import parse_prediction
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "registry.md").read_text()
+    found = re.findall(r"```toml\n(.*?)```", guide, flags=re.DOTALL)
+    blocks = [tomllib.loads(block) for block in found]
+    bundled = load_registry(settings_from_dict({}))
+    tables = [t for block in blocks for t in block.get("prediction", [])]
+    kinds = set()
+    for table in tables:
+        prediction = parse_prediction(table, "docs/registry.md", 1, bundled.universes)
+        kinds.add(prediction.kind)
+        real = bundled.get(prediction.id)
+        if real is not None:  # quoted from the bundled registry: field for field
+            assert {k: getattr(real, k) for k in table} == prediction.model_dump(include=set(table))
+    assert kinds >= {"threshold", "race", "market", "outperform", "rank", "level", "estimate",
+                     "filing", "manual", "at_least"}
+    declared = next(b["universe"] for b in blocks if "universe" in b)
+    assert declared == bundled.universes

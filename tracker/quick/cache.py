@@ -22,7 +22,7 @@ from tracker import __version__
 from tracker.configfile import DATABASE_URL_ENV, read_limited
 
 CACHE_ENV = "XDG_CACHE_HOME"
-CACHE_FORMAT = 4  # bumped when what is cached changes shape: an older cache is not read
+CACHE_FORMAT = 5  # bumped when what is cached changes shape: an older cache is not read
 
 
 def load(name: str, config_path: Path | None) -> dict | None:
@@ -90,8 +90,13 @@ def key(config_path: Path | None) -> dict:
 
 
 def digest(path: Path) -> str:
-    """A hash of the file's content (capped like the config reader's)."""
-    return _hash(read_limited(path))
+    """A hash of the file's content (capped like the config reader's); "absent" for a
+    file that does not exist, such as the user's own registry file before it is written,
+    so the entry is stale once it appears."""
+    try:
+        return _hash(read_limited(path))
+    except FileNotFoundError:
+        return "absent"
 
 
 def _hash(data: bytes) -> str:

@@ -1,11 +1,16 @@
 """Load predictions from the bundled registry, registry files and the config.
 
+The registry files are the ``[registry] files`` entries and, whenever it exists, the
+user's own file: ``predictions.toml`` in the folder of the config file in use, or in the
+user config folder when there is no config file (where `tracker add` writes by default).
+
 Every problem is reported as one line naming the file, the prediction and the field.
 ``load_registry`` raises on the first problem; ``check_registry`` collects them all.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -77,16 +82,21 @@ def _field_error(origin: str, label: str, error: dict[str, Any]) -> str:
     return f"{origin}: {label}: {field}: {message}"
 
 
+def prediction_label(table: Any, index: int) -> str:
+    """How a problem names the prediction: by its id when it has one."""
+    if isinstance(table, dict) and isinstance(table.get("id"), str):
+        return f"prediction {table['id']!r}"
+    return f"prediction #{index}"
+
+
 def parse_prediction(
     table: Any, origin: str, index: int, universes: Universes | None = None
 ) -> PredictionBase:
     """Validate one [[prediction]] table; raise RegistryError naming what is wrong.
     ``universes``: the declared universes a ``rank`` may name."""
+    label = prediction_label(table, index)
     if not isinstance(table, dict):
-        raise RegistryError([f"{origin}: prediction #{index}: expected a table"])
-    label = f"prediction {table['id']!r}" if isinstance(table.get("id"), str) else (
-        f"prediction #{index}"
-    )
+        raise RegistryError([f"{origin}: {label}: expected a table"])
     kind = table.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:  # a list or table is unhashable
         known = ", ".join(sorted(KINDS))
@@ -111,7 +121,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise RegistryError([f"{path}: invalid TOML: {exc}"]) from None
 
 
-def _tables_from_file(path: Path, data: dict[str, Any] | None = None) -> list[Any]:
+def tables_in_file(path: Path, data: dict[str, Any] | None = None) -> list[Any]:
     data = _read_toml(path) if data is None else data
     unknown = sorted(set(data) - {"prediction", "universe"})
     if unknown:
@@ -147,16 +157,49 @@ def _universes_from(origin: str, data: dict[str, Any]) -> Universes:
     return universes
 
 
+# The user's own registry file, beside the config in use (or in the user's config folder
+# without one): read whenever it exists, and where `tracker add` writes by default.
+OWN_FILE = "predictions.toml"
+
+
+def user_config_dir() -> Path:
+    """The platform's folder for this user's tracker configuration."""
+    import platformdirs  # here: only the commands that read a registry need it
+
+    return Path(platformdirs.user_config_dir("tracker"))
+
+
+def own_registry_file(settings: Settings) -> Path:
+    """``predictions.toml`` in the config file's folder, else in the user config folder."""
+    folder = settings.path.parent if settings.path else user_config_dir()
+    return folder / OWN_FILE
+
+
 def registry_files(settings: Settings) -> list[Path]:
     """The files the registry is read from besides the config: the bundled registry when
-    enabled, then each ``[registry] files`` entry (relative to the config's folder)."""
+    enabled, then each ``[registry] files`` entry (relative to the config's folder), then
+    the user's own file (``own_registry_file``) unless listed already. That last one is
+    listed whether or not it exists (it is read only when it does), so whoever watches
+    these files sees it appear."""
     files = []
     if settings.registry.bundled:
         files.append(Path(str(resources.files("tracker.registry").joinpath("data", BUNDLED))))
-    base = settings.path.parent if settings.path else Path.cwd()
-    for name in settings.registry.files:
-        files.append(Path(name) if Path(name).is_absolute() else base / name)
+    files.extend(configured_files(settings))
+    own = own_registry_file(settings)
+    if not any(same_file(own, path) for path in files):
+        files.append(own)
     return files
+
+
+def configured_files(settings: Settings) -> list[Path]:
+    """The ``[registry] files`` entries, each relative to the config's folder."""
+    base = settings.path.parent if settings.path else Path.cwd()
+    return [Path(name) if Path(name).is_absolute() else base / name
+            for name in settings.registry.files]
+
+
+def same_file(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _sources(settings: Settings) -> tuple[list[tuple[str, list[Any]]], Universes]:
@@ -167,9 +210,12 @@ def _sources(settings: Settings) -> tuple[list[tuple[str, list[Any]]], Universes
     files = registry_files(settings)
     origins = [f"bundled {BUNDLED}" if settings.registry.bundled and i == 0 else str(path)
                for i, path in enumerate(files)]
+    own = own_registry_file(settings)
     for origin, path in zip(origins, files):
+        if path == own and not os.path.lexists(path):  # the user has not written one (yet)
+            continue
         data = _read_toml(path)
-        found.append((origin, _tables_from_file(path, data)))
+        found.append((origin, tables_in_file(path, data)))
         for name, members in _universes_from(origin, data).items():
             if name in universes:
                 raise RegistryError([f"{origin}: universe {name!r}: already declared"])
