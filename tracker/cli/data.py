@@ -52,7 +52,8 @@ def poll(app: App, source_names: tuple[str, ...]) -> None:
     if not result.lines:
         click.echo("nothing to poll: no prediction reads these sources")
     for line in result.lines:
-        click.echo(visible(line))  # carries the sources' error messages
+        for shown in line.shown():
+            click.echo(visible(shown))  # carries the sources' error messages
     if not result.ok:
         sys.exit(EXIT_FAILED)
 
@@ -108,16 +109,18 @@ def series(app: App) -> list[dict[str, Any]]:
 
 # ---- health --------------------------------------------------------------------------
 
-def _print_health(found: dict[str, Any], **_) -> None:
+def _print_health(found: dict[str, Any], *, verbose: bool = False, **_) -> None:
     from tracker.views.health import health_text
 
-    print_text(health_text(found, datetime.now(UTC)))
+    print_text(health_text(found, datetime.now(UTC), verbose=verbose))
 
 
 @cli.command()
+@click.option("--verbose", "-v", is_flag=True,
+              help="Each failing series with its whole error, not a line per cause.")
 @listing(text=_print_health)
-def health(app: App) -> dict[str, Any]:
-    """Each source: last attempt and success, failures and since when, the last error,
+def health(app: App, verbose: bool) -> dict[str, Any]:
+    """Each source: last attempt and success, failures and since when, why it failed,
     when it will be asked again; and the series that are stale."""
     from db import queries
     from tracker.quick import remember

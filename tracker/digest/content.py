@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from db import queries
 from tracker.chart import column_ends
+from tracker.errorgroups import group_errors
 from tracker.freshness import RECENT
 from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
@@ -54,6 +55,12 @@ class SourceProblem:
     failing_since: datetime | None
     consecutive_failures: int
     last_error: str | None
+    errors: dict[str, str] = field(default_factory=dict)  # failing symbol -> its message
+
+    @property
+    def causes(self) -> list[str]:
+        """Why it fails, a phrase per cause: 'cannot resolve HOST (17 series)'."""
+        return [cause.phrase() for cause in group_errors(self.errors, self.last_error)]
 
 
 @dataclass
@@ -152,7 +159,8 @@ def gather_digest(engine: Engine, registry: Registry, settings: Settings, day: d
     scores = score(registry, {pid: (s.status, s.probability, s.model) for pid, s in latest.items()},
                    priced)
     health = queries.source_health(engine)
-    failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
+    failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error,
+                             queries.symbol_errors(h))
                for name, h in sorted(health.items()) if h.consecutive_failures]
     # Read once: staleness judges by these points, and a series without any is not listed.
     newest = queries.newest_points(engine, registry.series_ids(), RECENT)

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from db import queries
 from tracker import plausible
 from tracker.config import Settings, parse_duration
+from tracker.errorgroups import cause_lines, group_errors, in_one_line
 from tracker.service.evaluation import evaluate_all
 from tracker.sources import SOURCES, group_of, load_source
 from tracker.sources.base import (
@@ -77,16 +78,27 @@ class SourceLine:
         return not self.failed and self.skipped_until is None
 
     def __str__(self) -> str:
+        """One line, for a log: the errors grouped by cause (tracker/errorgroups.py)."""
         if self.skipped_until is not None:
             return f"{self.source}: backing off after failures until {self.skipped_until:%Y-%m-%d %H:%M:%S} UTC"
-        failing = ", ".join(f"{sym} ({msg})" for sym, msg in sorted(self.errors.items()))
+        failing = in_one_line(group_errors(self.errors))
         if self.failed:
-            return f"{self.source}: FAILED {failing}"
+            return f"{self.source}: FAILED: {failing}"
         stored = f"{self.source}: ok, {self.points} points in {self.series} series"
         if not self.errors:
             return stored
         count = f"{len(self.errors)} symbol{'s' if len(self.errors) > 1 else ''}"
         return f"{stored}; {count} failed: {failing}"
+
+    def shown(self) -> list[str]:
+        """The line for people: with several causes, a line for each under it."""
+        causes = group_errors(self.errors)
+        if len(causes) < 2 or self.skipped_until is not None:
+            return [str(self)]
+        headline = (f"{self.source}: FAILED" if self.failed else
+                    f"{self.source}: ok, {self.points} points in {self.series} series; "
+                    f"{len(self.errors)} symbols failed")
+        return [headline, *(f"  {line}" for line in cause_lines(self.source, causes))]
 
 
 @dataclass
