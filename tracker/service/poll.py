@@ -225,6 +225,25 @@ def next_allowed(report: SourceReport, failures: int, now: datetime) -> datetime
     return now + wait if wait else None
 
 
+def waiting(source: str, until: datetime | None, failures: int, now: datetime) -> str | None:
+    """What a source held off waits for, as a log line: 'yahoo: backing off until 05:09
+    UTC after 3 failures'; None when it may be asked now."""
+    if until is None or until <= now:
+        return None
+    clock = f"{until:%H:%M} UTC" if until.date() == now.date() else f"{until:%Y-%m-%d %H:%M} UTC"
+    if failures:
+        return f"{source}: backing off until {clock} after {failures} failure{'s' if failures > 1 else ''}"
+    return f"{source}: waiting until {clock}, as its server asked (Retry-After)"
+
+
+def waits(engine: Engine, sources: set[str], now: datetime) -> list[str]:
+    """A line for each of ``sources`` held off at ``now``, from its stored health."""
+    health = queries.source_health(engine)
+    return [line for name in sorted(sources & set(health))
+            if (line := waiting(name, health[name].next_allowed_at,
+                                health[name].consecutive_failures, now))]
+
+
 def _log_transition(report: SourceReport, before, line: SourceLine) -> None:
     """A line per source per cycle while it works; an error once when it starts failing
     and a line when it recovers, but not an error on every failing cycle. A symbol that
@@ -265,11 +284,12 @@ def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> S
     outright = failed_outright(report)
     error = "; ".join(f"{sym}: {msg}" for sym, msg in sorted(report.errors.items())) if outright else None
     failures = (before.consecutive_failures if before else 0) + 1 if outright else 0
-    queries.record_source_result(
-        engine, report.source, now, error, report.errors, next_allowed(report, failures, now),
-    )
+    until = next_allowed(report, failures, now)
+    queries.record_source_result(engine, report.source, now, error, report.errors, until)
     line = SourceLine(report.source, len(report.series), report.points, dict(report.errors))
     _log_transition(report, before, line)
+    if (held := waiting(report.source, until, failures, now)) is not None:
+        log.info("%s", held)
     return line
 
 
