@@ -88,6 +88,8 @@ def test_the_digest_says_it_once(unresolvable):
     assert "cannot resolve query2.finance.yahoo.com (17 series)" in text
     assert "cannot resolve query2.finance.yahoo.com (17 series)" in html
     assert DNS_FAILURE not in text and DNS_FAILURE not in html
+    (failing,) = digest.as_dict()["failing"]  # `tracker digest --json`
+    assert failing["causes"] == ["cannot resolve query2.finance.yahoo.com (17 series)"]
 
 
 # ---- the grouping itself ----------------------------------------------------------------

@@ -10,7 +10,7 @@ import click
 
 from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import EXIT_USAGE, fail, handle_errors
-from tracker.cli.output import listing, print_text, terminal
+from tracker.cli.output import emit_json, json_option, listing, print_text, terminal
 
 if TYPE_CHECKING:
     from tracker.registry.schema import PredictionBase
@@ -77,9 +77,11 @@ def show(app: App, prediction_id: str) -> dict[str, Any]:
 @click.argument("outcome", type=click.Choice(["right", "wrong", "void"]), required=False)
 @click.option("--note", default="", help="Why: stored with the verdict and shown with it.")
 @click.option("--undo", is_flag=True, help="Remove the manual verdict; the automatic status returns.")
+@json_option
 @pass_app
 @handle_errors
-def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: bool) -> None:
+def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: bool,
+            as_json: bool) -> None:
     """Give a prediction a manual verdict (right, wrong or void); it overrides the data."""
     from db import queries
     from tracker.service.evaluation import evaluate_all
@@ -95,6 +97,11 @@ def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: 
     else:
         queries.set_resolution(app.engine, prediction_id, outcome, note, now)
     result = evaluate_all(app.engine, app.registry, now, app.settings)[prediction_id]
+    if as_json:
+        emit_json({"id": prediction_id, "manual": None if undo else {"outcome": outcome, "note": note},
+                   "status": result.status.value, "probability": result.probability,
+                   "explanation": result.explanation})
+        return
     click.echo(f"{prediction_id}: {result.status.value}: {visible(result.explanation)}")
 
 

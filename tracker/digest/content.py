@@ -6,7 +6,7 @@ digest says which date that was. A move is listed only past MOVE_THRESHOLD."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -87,6 +87,21 @@ class Digest:
                 seen.add(line.id)
                 out.append(line)
         return out
+
+    def as_dict(self) -> dict:
+        """Everything the digest says, as plain data (``tracker digest --json``)."""
+        def lines(group: list[Line]) -> list[dict]:
+            return [asdict(line) for line in group]
+
+        return {
+            "day": self.day, "timezone": self.timezone, "generated_at": self.generated_at,
+            "previous_day": self.previous_day,
+            "scoreboard": [person.as_dict() for person in self.scoreboard],
+            "resolved": lines(self.resolved), "flips": lines(self.flips),
+            "movers": lines(self.movers), "open": lines(self.open),
+            "failing": [asdict(problem) | {"causes": problem.causes} for problem in self.failing],
+            "stale_series": self.stale_series, "series_names": self.series_names,
+        }
 
     def values(self) -> dict[str, dict]:
         """What this digest showed, stored so tomorrow's can say what moved."""

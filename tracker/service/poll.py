@@ -90,6 +90,16 @@ class SourceLine:
         count = f"{len(self.errors)} symbol{'s' if len(self.errors) > 1 else ''}"
         return f"{stored}; {count} failed: {failing}"
 
+    def as_dict(self) -> dict:
+        """The line as data, for ``tracker poll --json``: the errors whole and grouped."""
+        return {
+            "source": self.source, "ok": self.ok, "series": self.series, "points": self.points,
+            "errors": dict(sorted(self.errors.items())),
+            "causes": [{"cause": cause.text, "symbols": list(cause.symbols)}
+                       for cause in group_errors(self.errors)],
+            "backing_off_until": self.skipped_until,
+        }
+
     def shown(self) -> list[str]:
         """The line for people: with several causes, a line for each under it."""
         causes = group_errors(self.errors)
