@@ -25,6 +25,22 @@ def known_prediction(app: App, prediction_id: str) -> PredictionBase:
     return prediction
 
 
+def complete_id(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list:
+    """The prediction ids that start with ``incomplete``, for shell completion
+    (docs/completion.md), each with its claim for the shells that show one. Read from the
+    config and the registry, never the database; none when they cannot be read."""
+    from click.shell_completion import CompletionItem
+
+    from tracker.textsafe import visible
+
+    try:
+        registry = App(ctx.find_root().params.get("config_path")).registry
+    except Exception:  # noqa: BLE001 (a completion never fails: it offers nothing)
+        return []
+    return [CompletionItem(p.id, help=visible(p.claim)) for p in registry
+            if p.id.startswith(incomplete)]
+
+
 # ---- status --------------------------------------------------------------------------
 
 def _print_status(rows: list[dict[str, Any]], **_) -> None:
@@ -55,7 +71,7 @@ def _print_details(details: dict[str, Any], **_) -> None:
 
 
 @cli.command()
-@click.argument("prediction_id", metavar="ID")
+@click.argument("prediction_id", metavar="ID", shell_complete=complete_id)
 @listing(text=_print_details)
 def show(app: App, prediction_id: str) -> dict[str, Any]:
     """One prediction in full: rule, inputs, status history and its odds drawn."""
@@ -73,7 +89,7 @@ def show(app: App, prediction_id: str) -> dict[str, Any]:
 # ---- resolve -------------------------------------------------------------------------
 
 @cli.command()
-@click.argument("prediction_id", metavar="ID")
+@click.argument("prediction_id", metavar="ID", shell_complete=complete_id)
 @click.argument("outcome", type=click.Choice(["right", "wrong", "void"]), required=False)
 @click.option("--note", default="", help="Why: stored with the verdict and shown with it.")
 @click.option("--undo", is_flag=True, help="Remove the manual verdict; the automatic status returns.")
