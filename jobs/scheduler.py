@@ -35,7 +35,7 @@ from jobs.leader import leader_for
 from jobs.memory import return_free_memory
 from tracker.config import ConfigError
 from tracker.registry import RegistryError
-from tracker.service.poll import run_cycle, sources_in_group
+from tracker.service.poll import run_cycle, sources_in_group, waits
 from tracker.sources import GROUPS
 
 if TYPE_CHECKING:
@@ -90,6 +90,14 @@ def poll_job(settings: Settings, registry: Registry, engine: Engine, group: str,
             log.exception("poll of %s failed", group)
     finally:
         return_free_memory()
+
+
+def announce_waits(engine: Engine, registry: Registry, now: datetime | None = None) -> None:
+    """Log each source the daemon will not ask yet, and until when: a daemon restarted
+    while a source backs off would otherwise say nothing about it until then."""
+    used = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
+    for line in waits(engine, used, now or datetime.now(UTC)):
+        log.info("%s", line)
 
 
 class Daemon:
@@ -193,6 +201,7 @@ class Daemon:
                 break  # stopped while standing by
             log.info("tracker daemon leading: %d predictions, database %s",
                      len(self.registry), database)
+            announce_waits(self.engine, self.registry)
             self._lost.clear()
             scheduler = self._start_scheduler()
             while not (self._stop.is_set() or self._lost.is_set()):

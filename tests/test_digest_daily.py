@@ -208,3 +208,26 @@ def test_a_daemon_started_after_send_at_sends_the_days_digest_at_once(tmp_path):
     later = BackgroundScheduler(timezone=UTC)
     schedule(later, utc, registry, engine)
     assert later.get_job("digest-retry") is None  # sent already: wait for tomorrow
+
+
+def test_digest_json_is_the_content_or_what_was_sent(polled, inbox):
+    import json
+
+    built = tracker(polled, "digest", "--date", "2026-11-25", "--json")
+    assert built.returncode == 0, built.stderr
+    content = json.loads(built.stdout)
+    assert content["day"] == "2026-11-25" and content["timezone"] == "America/Los_Angeles"
+    (line,) = content["open"]
+    assert (line["id"], line["status"]) == ("xi-out", "off_track")
+    assert content["failing"] == [] and inbox.messages == []
+
+    sent = tracker(polled, "digest", "--send", "--date", "2026-11-25", "--json")
+    assert sent.returncode == 0, sent.stderr
+    said = json.loads(sent.stdout)
+    assert (said["sent"], said["to"], said["reason"]) == (True, ["reader@example.com"], None)
+    assert said["message_id"] == inbox.messages[0]["Message-ID"]
+    again = json.loads(tracker(polled, "digest", "--send", "--date", "2026-11-25", "--json").stdout)
+    assert again["sent"] is False and "was sent at" in again["reason"]
+
+    both = tracker(polled, "digest", "--json", "--text")
+    assert both.returncode == 2 and both.stderr.count("\n") == 1

@@ -169,7 +169,7 @@ def test_a_symbol_that_does_not_exist_is_its_own_problem_not_its_sources(tmp_pat
         assert list(queries.symbol_errors(health)) == ["INVALID.BO"]
         # A warning when the symbol starts failing, not on every poll.
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert len(warnings) == 1 and "1 symbol failed: INVALID.BO (no such symbol" in warnings[0]
+        assert len(warnings) == 1 and "1 symbol failed: INVALID.BO: no such symbol" in warnings[0]
 
         bats.reply = Reply(b"upstream exploded", 500, "text/plain")
         result = run_cycle(settings, registry, engine, now=T0 + timedelta(minutes=30))

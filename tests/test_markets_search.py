@@ -40,3 +40,13 @@ def test_search_failure_is_one_line_and_exit_1(tmp_path):
         done = tracker(config, "markets", "search", "oil")
     assert done.returncode == 1
     assert done.stderr.strip() == "tracker: Polymarket search failed: expected JSON from Gamma"
+
+
+def test_search_for_nothing_is_bad_usage_and_asks_nobody(tmp_path):
+    with ReplayServer() as server:
+        config = replay_config(tmp_path, server.url, predictions="")
+        for words in ("", "   "):
+            done = tracker(config, "markets", "search", words)
+            assert (done.returncode, done.stdout) == (2, "")
+            assert done.stderr.count("\n") == 1 and "give some words to search for" in done.stderr
+        assert server.requests == []

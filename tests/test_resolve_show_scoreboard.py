@@ -151,3 +151,14 @@ def test_scoreboard_shows_verdicts_by_hand_apart_and_leaves_unpriced_calls_out(p
     table = tracker(polled, "scoreboard").stdout
     tester_row = next(line for line in table.splitlines() if line.startswith("Tester"))
     assert tester_row.split()[3:5] == ["1/1", "0/1"]  # data R/W, then hand R/W
+
+
+def test_resolve_json_says_the_verdict_and_the_status_it_gives(polled):
+    done = tracker(polled, "resolve", "xi-out", "right", "--note", "Xi stepped down", "--json")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["manual"] == {"outcome": "right", "note": "Xi stepped down"}
+    assert (found["id"], found["status"], found["probability"]) == ("xi-out", "right", 1.0)
+    assert "Xi stepped down" in found["explanation"]
+    undone = json.loads(tracker(polled, "resolve", "xi-out", "--undo", "--json").stdout)
+    assert (undone["manual"], undone["status"]) == (None, "off_track")

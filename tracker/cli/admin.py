@@ -10,6 +10,7 @@ import click
 
 from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import EXIT_FAILED, EXIT_USAGE, handle_errors
+from tracker.cli.output import emit_json, json_option
 
 if TYPE_CHECKING:
     from tracker.registry import Registry
@@ -18,9 +19,10 @@ if TYPE_CHECKING:
 @cli.command()
 @click.option("--online", is_flag=True,
               help="Also ask each source that every linked series exists and has recent data.")
+@json_option
 @pass_app
 @handle_errors
-def check(app: App, online: bool) -> None:
+def check(app: App, online: bool, as_json: bool) -> None:
     """Validate the config and the registry, and say what is wrong."""
     from tracker.quick import remember
     from tracker.registry.loader import check_registry
@@ -35,6 +37,9 @@ def check(app: App, online: bool) -> None:
         answer = ((f"ok: {origin}; {len(registry)} predictions reading "
                   f"{len(registry.series_ids())} series\n"), "", 0)
     remember("check", settings, registry, answer=answer)  # so the next `check` is quick
+    if as_json:
+        _check_json(app, registry, problems, online)
+        return
     stdout, stderr, code = answer
     click.echo(stderr, nl=False, err=True)
     click.echo(stdout, nl=False)
@@ -42,6 +47,23 @@ def check(app: App, online: bool) -> None:
         sys.exit(code)
     if online:
         _check_links(app, registry)
+
+
+def _check_json(app: App, registry: Registry, problems: list[str], online: bool) -> None:
+    """What ``check`` found, as JSON; ``links`` only with ``--online`` and a valid
+    registry. The exit status is the text's."""
+    from tracker.service.links import check_links
+
+    found = {"ok": not problems, "config": app.settings.path, "predictions": len(registry),
+             "series": len(registry.series_ids()), "problems": problems}
+    if online and not problems:
+        found["links"] = [{"where": link.where, "what": link.what}
+                          for link in check_links(app.settings, registry)]
+    emit_json(found)
+    if problems:
+        sys.exit(EXIT_USAGE)
+    if found.get("links"):
+        sys.exit(EXIT_FAILED)
 
 
 def _check_links(app: App, registry: Registry) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import EXIT_FAILED, handle_errors
-from tracker.cli.output import listing, print_text, terminal
+from tracker.cli.output import emit_json, json_option, listing, print_text, terminal
+
+if TYPE_CHECKING:
+    from tracker.service.poll import SourceLine
 
 
 def _check_sources(names: tuple[str, ...]) -> None:
@@ -37,24 +40,35 @@ def _stale_series(app: App) -> dict[str, bool]:
 
 @cli.command()
 @click.option("--source", "source_names", multiple=True, metavar="NAME", help="Poll only this source (repeatable).")
+@json_option
 @pass_app
 @handle_errors
-def poll(app: App, source_names: tuple[str, ...]) -> None:
+def poll(app: App, source_names: tuple[str, ...], as_json: bool) -> None:
     """Run one poll cycle now, then evaluate; one line per source."""
     from tracker.service.poll import run_cycle
-    from tracker.textsafe import visible
 
     _check_sources(source_names)
     registry, engine = app.registry, app.engine
     # Asked for by hand: poll every source now, even one the daemon is backing off.
     result = run_cycle(app.settings, registry, engine, set(source_names) or None,
                        honour_backoff=False)
-    if not result.lines:
-        click.echo("nothing to poll: no prediction reads these sources")
-    for line in result.lines:
-        click.echo(visible(line))  # carries the sources' error messages
+    if as_json:
+        emit_json({"ok": result.ok, "sources": [line.as_dict() for line in result.lines]})
+    else:
+        _print_poll(result.lines)
     if not result.ok:
         sys.exit(EXIT_FAILED)
+
+
+def _print_poll(lines: list[SourceLine]) -> None:
+    """A line per source, and one per cause under a source that failed for several."""
+    from tracker.textsafe import visible
+
+    if not lines:
+        click.echo("nothing to poll: no prediction reads these sources")
+    for line in lines:
+        for shown in line.shown():
+            click.echo(visible(shown))  # carries the sources' error messages
 
 
 @cli.command()
@@ -62,22 +76,30 @@ def poll(app: App, source_names: tuple[str, ...]) -> None:
               help="Start of the history to fetch (default: 120 days before each prediction's start).")
 @click.option("--source", "source_names", multiple=True, metavar="NAME",
               help="Backfill only this source (repeatable).")
+@json_option
 @pass_app
 @handle_errors
-def backfill(app: App, since: datetime | None, source_names: tuple[str, ...]) -> None:
+def backfill(app: App, since: datetime | None, source_names: tuple[str, ...],
+             as_json: bool) -> None:
     """Fetch the history of every series the registry needs; safe to interrupt and rerun."""
     from tracker.cli.progress import BarReporter, PlainReporter
+    from tracker.service.backfill import Reporter
     from tracker.service.backfill import backfill as run_backfill
 
     _check_sources(source_names)
     registry, engine = app.registry, app.engine
     options = {"since": since.date() if since else None, "sources": set(source_names) or None}
-    if sys.stdout.isatty():
+    if as_json:  # stdout holds the JSON alone: no progress
+        result = run_backfill(app.settings, registry, engine, reporter=Reporter(), **options)
+        emit_json({"ok": result.ok, "series": [
+            {"id": task.series_id, "since": task.since, "points": task.points,
+             "error": task.error} for task in result.tasks]})
+    elif sys.stdout.isatty():
         with BarReporter() as reporter:
             result = run_backfill(app.settings, registry, engine, reporter=reporter, **options)
     else:
         result = run_backfill(app.settings, registry, engine, reporter=PlainReporter(), **options)
-    if not result.tasks:
+    if not result.tasks and not as_json:
         click.echo("nothing to backfill: no prediction reads these sources")
     if not result.ok:
         sys.exit(EXIT_FAILED)
@@ -108,16 +130,18 @@ def series(app: App) -> list[dict[str, Any]]:
 
 # ---- health --------------------------------------------------------------------------
 
-def _print_health(found: dict[str, Any], **_) -> None:
+def _print_health(found: dict[str, Any], *, verbose: bool = False, **_) -> None:
     from tracker.views.health import health_text
 
-    print_text(health_text(found, datetime.now(UTC)))
+    print_text(health_text(found, datetime.now(UTC), verbose=verbose))
 
 
 @cli.command()
+@click.option("--verbose", "-v", is_flag=True,
+              help="Each failing series with its whole error, not a line per cause.")
 @listing(text=_print_health)
-def health(app: App) -> dict[str, Any]:
-    """Each source: last attempt and success, failures and since when, the last error,
+def health(app: App, verbose: bool) -> dict[str, Any]:
+    """Each source: last attempt and success, failures and since when, why it failed,
     when it will be asked again; and the series that are stale."""
     from db import queries
     from tracker.quick import remember

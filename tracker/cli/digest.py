@@ -8,6 +8,7 @@ import click
 
 from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import EXIT_FAILED, fail, handle_errors
+from tracker.cli.output import emit_json
 
 
 def _in_a_folder(path: str | None) -> str | None:
@@ -31,20 +32,25 @@ def _in_a_folder(path: str | None) -> str | None:
 @click.option("--to", "to", multiple=True, metavar="ADDR",
               help="Send a one-off copy to ADDR instead (repeatable; not logged).")
 @click.option("--force", is_flag=True, help="Send even if this date's digest was sent already.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what the digest says as JSON (with --send: what was sent).")
 @pass_app
 @handle_errors
 def digest(app: App, day: datetime | None, preview: str | None, show_text: bool,
-           do_send: bool, to: tuple[str, ...], force: bool) -> None:
+           do_send: bool, to: tuple[str, ...], force: bool, as_json: bool) -> None:
     """Build, preview or send the daily digest. Without options, print it as text."""
     from jobs.digest import local_day
 
+    if as_json and show_text:
+        raise click.UsageError("--json and --text both print the digest: choose one")
     now = datetime.now(UTC)
     local = day.date() if day else local_day(now, app.settings.email.timezone)
     sending = bool(do_send or to)
     if sending:
-        _send(app, local, now, to, force)
+        _send(app, local, now, to, force, as_json)
     if preview or show_text or not sending:
-        _build(app, local, now, preview, show_text=show_text or not (preview or sending))
+        _build(app, local, now, preview, show_text=show_text or not (preview or sending),
+               as_json=as_json and not sending)
         if day is None and not sending:
             from tracker.quick import remember
 
@@ -63,7 +69,8 @@ def _done(app: App) -> None:
     gc.freeze()
 
 
-def _send(app: App, local: date, now: datetime, to: tuple[str, ...], force: bool) -> None:
+def _send(app: App, local: date, now: datetime, to: tuple[str, ...], force: bool,
+          as_json: bool) -> None:
     """Send ``local``'s digest (or a one-off copy ``to`` others) and say what happened."""
     from jobs.digest import deliver
     from tracker.digest.send import SendError
@@ -73,16 +80,21 @@ def _send(app: App, local: date, now: datetime, to: tuple[str, ...], force: bool
                            to=list(to) or None, now=now)
     except SendError as exc:
         fail(f"digest for {local} not sent: {exc}", EXIT_FAILED)
-    if delivery.sent:
-        where = ", ".join(to) if to else ", ".join(app.settings.email.to)
-        click.echo(f"digest for {local} sent to {where} ({delivery.message_id})")
+    recipients = list(to) if to else list(app.settings.email.to)
+    if as_json:
+        emit_json({"date": local, "sent": delivery.sent, "to": recipients if delivery.sent else [],
+                   "message_id": delivery.message_id, "reason": delivery.reason or None})
+    elif delivery.sent:
+        click.echo(f"digest for {local} sent to {', '.join(recipients)} ({delivery.message_id})")
     else:
         click.echo(delivery.reason)
 
 
-def _build(app: App, local: date, now: datetime, preview: str | None, show_text: bool) -> None:
-    """Write the HTML preview to ``preview``, print the text digest, or both: only what is
-    shown is rendered (no email is built, and the text only for ``show_text``)."""
+def _build(app: App, local: date, now: datetime, preview: str | None, show_text: bool,
+           as_json: bool = False) -> None:
+    """Write the HTML preview to ``preview``, print the text digest or its content as
+    JSON: only what is shown is rendered (no email is built, and the text only for
+    ``show_text``)."""
     from jobs.digest import gather
     from tracker.digest.render import preview_html, render_text
 
@@ -91,6 +103,9 @@ def _build(app: App, local: date, now: datetime, preview: str | None, show_text:
     if preview:
         with open(preview, "w", encoding="utf-8") as out:
             out.write(preview_html(built, charts))
-        click.echo(f"wrote {preview}")
-    if show_text:
+        if not as_json:
+            click.echo(f"wrote {preview}")
+    if as_json:
+        emit_json(built.as_dict())
+    elif show_text:
         click.echo(render_text(built))

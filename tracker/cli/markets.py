@@ -33,8 +33,15 @@ def _print_markets(found: list[dict[str, Any]], *, text: str, **_) -> None:
                    f"{' · '.join(facts)}")
 
 
+def _words(_ctx, _param, text: str) -> str:
+    """The search words; none at all is bad usage, not a search for everything."""
+    if not text.strip():
+        raise click.BadParameter("give some words to search for, e.g. \"wealth tax\"")
+    return text.strip()
+
+
 @markets.command("search")
-@click.argument("text")
+@click.argument("text", callback=_words)
 @listing(text=_print_markets)
 def markets_search(app: App, text: str) -> list[dict[str, Any]]:
     """Search Polymarket: slug, question, Yes price, end date, closed."""

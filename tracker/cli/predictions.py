@@ -10,7 +10,7 @@ import click
 
 from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import EXIT_USAGE, fail, handle_errors
-from tracker.cli.output import listing, print_text, terminal
+from tracker.cli.output import emit_json, json_option, listing, print_text, terminal
 
 if TYPE_CHECKING:
     from tracker.registry.schema import PredictionBase
@@ -23,6 +23,22 @@ def known_prediction(app: App, prediction_id: str) -> PredictionBase:
     if prediction is None:
         fail(f"no prediction {prediction_id!r}: `tracker status` lists them", EXIT_USAGE)
     return prediction
+
+
+def complete_id(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list:
+    """The prediction ids that start with ``incomplete``, for shell completion
+    (docs/completion.md), each with its claim for the shells that show one. Read from the
+    config and the registry, never the database; none when they cannot be read."""
+    from click.shell_completion import CompletionItem
+
+    from tracker.textsafe import visible
+
+    try:
+        registry = App(ctx.find_root().params.get("config_path")).registry
+    except Exception:  # noqa: BLE001 (a completion never fails: it offers nothing)
+        return []
+    return [CompletionItem(p.id, help=visible(p.claim)) for p in registry
+            if p.id.startswith(incomplete)]
 
 
 # ---- status --------------------------------------------------------------------------
@@ -55,7 +71,7 @@ def _print_details(details: dict[str, Any], **_) -> None:
 
 
 @cli.command()
-@click.argument("prediction_id", metavar="ID")
+@click.argument("prediction_id", metavar="ID", shell_complete=complete_id)
 @listing(text=_print_details)
 def show(app: App, prediction_id: str) -> dict[str, Any]:
     """One prediction in full: rule, inputs, status history and its odds drawn."""
@@ -73,13 +89,15 @@ def show(app: App, prediction_id: str) -> dict[str, Any]:
 # ---- resolve -------------------------------------------------------------------------
 
 @cli.command()
-@click.argument("prediction_id", metavar="ID")
+@click.argument("prediction_id", metavar="ID", shell_complete=complete_id)
 @click.argument("outcome", type=click.Choice(["right", "wrong", "void"]), required=False)
 @click.option("--note", default="", help="Why: stored with the verdict and shown with it.")
 @click.option("--undo", is_flag=True, help="Remove the manual verdict; the automatic status returns.")
+@json_option
 @pass_app
 @handle_errors
-def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: bool) -> None:
+def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: bool,
+            as_json: bool) -> None:
     """Give a prediction a manual verdict (right, wrong or void); it overrides the data."""
     from db import queries
     from tracker.service.evaluation import evaluate_all
@@ -95,6 +113,11 @@ def resolve(app: App, prediction_id: str, outcome: str | None, note: str, undo: 
     else:
         queries.set_resolution(app.engine, prediction_id, outcome, note, now)
     result = evaluate_all(app.engine, app.registry, now, app.settings)[prediction_id]
+    if as_json:
+        emit_json({"id": prediction_id, "manual": None if undo else {"outcome": outcome, "note": note},
+                   "status": result.status.value, "probability": result.probability,
+                   "explanation": result.explanation})
+        return
     click.echo(f"{prediction_id}: {result.status.value}: {visible(result.explanation)}")
 
 

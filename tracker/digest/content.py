@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 from db import reads
 from tracker.chart import column_ends
+from tracker.errorgroups import group_errors
 from tracker.freshness import RECENT, stale_series
 from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
@@ -64,6 +65,12 @@ class SourceProblem:
     failing_since: datetime | None
     consecutive_failures: int
     last_error: str | None
+    errors: dict[str, str] = field(default_factory=dict)  # failing symbol -> its message
+
+    @property
+    def causes(self) -> list[str]:
+        """Why it fails, a phrase per cause: 'cannot resolve HOST (17 series)'."""
+        return [cause.phrase() for cause in group_errors(self.errors, self.last_error)]
 
 
 @dataclass
@@ -91,6 +98,21 @@ class Digest:
                 seen.add(line.id)
                 out.append(line)
         return out[:MAX_CHARTS]
+
+    def as_dict(self) -> dict:
+        """Everything the digest says, as plain data (``tracker digest --json``)."""
+        def lines(group: list[Line]) -> list[dict]:
+            return [asdict(line) for line in group]
+
+        return {
+            "day": self.day, "timezone": self.timezone, "generated_at": self.generated_at,
+            "previous_day": self.previous_day,
+            "scoreboard": [person.as_dict() for person in self.scoreboard],
+            "resolved": lines(self.resolved), "flips": lines(self.flips),
+            "movers": lines(self.movers), "open": lines(self.open),
+            "failing": [asdict(problem) | {"causes": problem.causes} for problem in self.failing],
+            "stale_series": self.stale_series, "series_names": self.series_names,
+        }
 
     def values(self) -> dict[str, dict]:
         """What this digest showed, stored so tomorrow's can say what moved."""
@@ -174,7 +196,8 @@ def build_digest(run: Run, predictions: Iterable[Listed], priced: Mapping[str, f
     scores = score(predictions, {pid: (s.status, s.probability, s.model)
                                  for pid, s in latest.items()}, priced)
     health = reads.source_health(run)
-    failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error)
+    failing = [SourceProblem(name, h.failing_since, h.consecutive_failures, h.last_error,
+                             reads.symbol_errors(h))
                for name, h in sorted(health.items()) if h.consecutive_failures]
     # Read once: staleness judges by these points, and a series without any is not listed.
     newest = reads.newest_points(run, series_ids, RECENT, per_statement)

@@ -34,7 +34,6 @@ from tracker.textsafe import visible
 TEMPLATES = Path(__file__).parent / "templates"
 TEXT_WIDTH = 78
 NONE = "–"  # en dash: no value
-ERROR_CHARS = 300  # a source's last error can be a whole HTML page: show its start
 
 SCOREBOARD_KEY = (
     "Expected hit rate: calls right plus the chances of those open, of the calls resolved "
@@ -124,13 +123,6 @@ def previous_probability(line: Line) -> float | None:
     return line.probability - line.change_since_last
 
 
-def error_text(error: str | None) -> str:
-    if not error:
-        return NONE
-    error = " ".join(error.split())
-    return error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
-
-
 def ljust(value, width: int) -> str:
     return str(value).ljust(width)
 
@@ -212,7 +204,7 @@ def environment(compiled: BytecodeCache | None = None) -> Environment:
     )
     env.filters.update(
         long_date=long_date, pct=pct, points=points, status_label=status_label,
-        ljust=ljust, rjust=rjust, wrap=wrap, block=block, error_text=error_text,
+        ljust=ljust, rjust=rjust, wrap=wrap, block=block,
     )
     env.globals.update(
         n_of=n_of, brier=brier, record=record, status_colour=status_colour,

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from db import queries
 from tracker import plausible
 from tracker.config import Settings, parse_duration
+from tracker.errorgroups import cause_lines, group_errors, in_one_line
 from tracker.service.evaluation import evaluate_all
 from tracker.sources import SOURCES, group_of, load_source
 from tracker.sources.base import (
@@ -77,16 +78,37 @@ class SourceLine:
         return not self.failed and self.skipped_until is None
 
     def __str__(self) -> str:
+        """One line, for a log: the errors grouped by cause (tracker/errorgroups.py)."""
         if self.skipped_until is not None:
             return f"{self.source}: backing off after failures until {self.skipped_until:%Y-%m-%d %H:%M:%S} UTC"
-        failing = ", ".join(f"{sym} ({msg})" for sym, msg in sorted(self.errors.items()))
+        failing = in_one_line(group_errors(self.errors))
         if self.failed:
-            return f"{self.source}: FAILED {failing}"
+            return f"{self.source}: FAILED: {failing}"
         stored = f"{self.source}: ok, {self.points} points in {self.series} series"
         if not self.errors:
             return stored
         count = f"{len(self.errors)} symbol{'s' if len(self.errors) > 1 else ''}"
         return f"{stored}; {count} failed: {failing}"
+
+    def as_dict(self) -> dict:
+        """The line as data, for ``tracker poll --json``: the errors whole and grouped."""
+        return {
+            "source": self.source, "ok": self.ok, "series": self.series, "points": self.points,
+            "errors": dict(sorted(self.errors.items())),
+            "causes": [{"cause": cause.text, "symbols": list(cause.symbols)}
+                       for cause in group_errors(self.errors)],
+            "backing_off_until": self.skipped_until,
+        }
+
+    def shown(self) -> list[str]:
+        """The line for people: with several causes, a line for each under it."""
+        causes = group_errors(self.errors)
+        if len(causes) < 2 or self.skipped_until is not None:
+            return [str(self)]
+        headline = (f"{self.source}: FAILED" if self.failed else
+                    f"{self.source}: ok, {self.points} points in {self.series} series; "
+                    f"{len(self.errors)} symbols failed")
+        return [headline, *(f"  {line}" for line in cause_lines(self.source, causes))]
 
 
 @dataclass
@@ -213,6 +235,25 @@ def next_allowed(report: SourceReport, failures: int, now: datetime) -> datetime
     return now + wait if wait else None
 
 
+def waiting(source: str, until: datetime | None, failures: int, now: datetime) -> str | None:
+    """What a source held off waits for, as a log line: 'yahoo: backing off until 05:09
+    UTC after 3 failures'; None when it may be asked now."""
+    if until is None or until <= now:
+        return None
+    clock = f"{until:%H:%M} UTC" if until.date() == now.date() else f"{until:%Y-%m-%d %H:%M} UTC"
+    if failures:
+        return f"{source}: backing off until {clock} after {failures} failure{'s' if failures > 1 else ''}"
+    return f"{source}: waiting until {clock}, as its server asked (Retry-After)"
+
+
+def waits(engine: Engine, sources: set[str], now: datetime) -> list[str]:
+    """A line for each of ``sources`` held off at ``now``, from its stored health."""
+    health = queries.source_health(engine)
+    return [line for name in sorted(sources & set(health))
+            if (line := waiting(name, health[name].next_allowed_at,
+                                health[name].consecutive_failures, now))]
+
+
 def _log_transition(report: SourceReport, before, line: SourceLine) -> None:
     """A line per source per cycle while it works; an error once when it starts failing
     and a line when it recovers, but not an error on every failing cycle. A symbol that
@@ -253,11 +294,12 @@ def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> S
     outright = failed_outright(report)
     error = "; ".join(f"{sym}: {msg}" for sym, msg in sorted(report.errors.items())) if outright else None
     failures = (before.consecutive_failures if before else 0) + 1 if outright else 0
-    queries.record_source_result(
-        engine, report.source, now, error, report.errors, next_allowed(report, failures, now),
-    )
+    until = next_allowed(report, failures, now)
+    queries.record_source_result(engine, report.source, now, error, report.errors, until)
     line = SourceLine(report.source, len(report.series), report.points, dict(report.errors))
     _log_transition(report, before, line)
+    if (held := waiting(report.source, until, failures, now)) is not None:
+        log.info("%s", held)
     return line
 
 

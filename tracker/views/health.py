@@ -1,6 +1,7 @@
 """What ``tracker health`` shows: each source's last attempt and success, its failures and
-since when, its last error and failing symbols, and when it will be asked again; then the
-series that are stale."""
+since when, why it failed (a line per cause, tracker/errorgroups.py; ``--verbose``: each
+failing symbol with its whole message), and when it will be asked again; then the series
+that are stale."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from db.reads import symbol_errors
+from tracker.errorgroups import cause_line, group_errors
 
 
 def health_report(health: dict[str, Any], stale: dict[str, bool]) -> dict[str, Any]:
@@ -30,36 +32,54 @@ def _source(name: str, h) -> dict[str, Any]:
         "last_error": h.last_error,
         "failing_symbols": sorted(failing),
         "symbol_errors": failing,
+        "causes": [{"cause": cause.text, "symbols": list(cause.symbols)}
+                   for cause in group_errors(failing, h.last_error)],
         "next_allowed_at": h.next_allowed_at,
     }
 
 
-def health_text(found: dict[str, Any], now: datetime) -> str:
-    """The report as lines for people; errors and symbols are untrusted: made visible."""
+def health_text(found: dict[str, Any], now: datetime, verbose: bool = False) -> str:
+    """The report as lines for people: each source's errors grouped by cause, or with
+    ``verbose`` each failing symbol's whole message. Errors and symbols are untrusted:
+    made visible."""
     lines = [] if found["sources"] else ["no poll has run yet: run `tracker poll` or `tracker run`"]
     for source in found["sources"]:
-        lines += _source_lines(source, now)
+        lines += _source_lines(source, now, verbose)
     stale = found["stale_series"]
     lines.append(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
     return "".join(line + "\n" for line in lines)
 
 
-def _source_lines(s: dict[str, Any], now: datetime) -> list[str]:
+def _source_lines(s: dict[str, Any], now: datetime, verbose: bool) -> list[str]:
     """A source's lines. Symbols of a working source that failed on their own (unknown,
-    delisted) are listed under it, one line each."""
+    delisted) are listed under it too."""
     from tracker.formats import when
-    from tracker.textsafe import visible
 
     if s["ok"]:
         problems = s["symbol_errors"]
         failing = f"; {len(problems)} symbol{'s' if len(problems) > 1 else ''} failing" if problems else ""
         return [f"{s['source']}: ok, last success {when(s['last_success_at'])}{failing}",
-                *(visible(f"  {s['source']}:{symbol}: {message}")
-                  for symbol, message in sorted(problems.items()))]
+                *_why(s, verbose)]
     last_ok = when(s["last_success_at"]) if s["last_success_at"] else "never"
+    failures = s["consecutive_failures"]
     lines = [(f"{s['source']}: FAILING since {when(s['failing_since'])} "
-             f"({s['consecutive_failures']} polls in a row; last success {last_ok})"),
-             f"  last error: {visible(s['last_error'])}"]
+             f"({failures} poll{'s' if failures > 1 else ''} in a row; last success {last_ok})"),
+             *_why(s, verbose)]
     if s["next_allowed_at"] and s["next_allowed_at"] > now:
         lines.append(f"  backing off: next try after {when(s['next_allowed_at'])}")
     return lines
+
+
+def _why(s: dict[str, Any], verbose: bool) -> list[str]:
+    """Indented: a line per cause, or with ``verbose`` a line per failing symbol with its
+    message as stored (the last error, when the source failed without naming one)."""
+    from tracker.textsafe import visible
+
+    if not verbose:
+        return [visible(f"  {cause_line(s['source'], cause['cause'], cause['symbols'])}")
+                for cause in s["causes"]]
+    if not s["symbol_errors"] and s["last_error"]:
+        return [visible(f"  last error: {s['last_error']}")]
+    return [visible(f"  {s['source']}:{symbol}: {message}")
+            for symbol, message in sorted(s["symbol_errors"].items())]
+

@@ -63,8 +63,7 @@ def series_text(rows: list[dict[str, Any]], health: Mapping[str, SourceHealthRow
         elif h["ok"]:
             state = [[("ok", "green"), (f" {when(h['last_success_at'])}", "")]]
         else:
-            state = [[(f"failing x{h['consecutive_failures']}", "red"),
-                      (f": {visible(h['last_error'])}", "")]]
+            state = [[(f"failing x{h['consecutive_failures']}", "red")]]  # why: under the table
         last_at = [[(when(row["last_at"]), "")] + ([(" ", ""), ("stale", "red")]
                                                    if row["stale"] else [])]
         cells.append([visible(row["id"]), visible(row["name"] or ""), number(row["last_value"]),
@@ -74,7 +73,18 @@ def series_text(rows: list[dict[str, Any]], health: Mapping[str, SourceHealthRow
             if rows else "no series stored yet: run `tracker poll`\n")
     for name, h in sorted(health.items()):
         if h.consecutive_failures:
-            last_ok = when(h.last_success_at) if h.last_success_at else "never"
-            text += (f"{name}: failing, {h.consecutive_failures} polls in a row "
-                     f"(last ok: {last_ok}): {visible(h.last_error)}\n")
+            text += failing_source(name, h)
     return text
+
+
+def failing_source(name: str, h: SourceHealthRow) -> str:
+    """A failing source's line, its errors grouped by cause (tracker/errorgroups.py)."""
+    from db.reads import symbol_errors
+    from tracker.errorgroups import group_errors, in_one_line
+    from tracker.formats import when
+    from tracker.textsafe import visible
+
+    last_ok = when(h.last_success_at) if h.last_success_at else "never"
+    polls = f"{h.consecutive_failures} poll{'s' if h.consecutive_failures > 1 else ''}"
+    why = in_one_line(group_errors(symbol_errors(h), h.last_error))
+    return f"{name}: failing, {polls} in a row (last ok: {last_ok}): {visible(why)}\n"
