@@ -11,10 +11,10 @@ import respx
 
 from db import queries
 from db.engine import open_database
+from jobs.digest import gather
 from tests.sources_fixtures import replay_config
 from tests.test_poll_end_to_end import tracker
 from tracker.config import load_settings
-from tracker.digest.content import gather_digest
 from tracker.digest.render import render_html, render_text
 from tracker.errorgroups import Cause, cause_lines, cause_of, group_errors, in_one_line
 from tracker.registry import load_registry
@@ -83,7 +83,7 @@ def test_series_and_health_say_it_once_and_verbose_says_it_all(unresolvable):
 
 def test_the_digest_says_it_once(unresolvable):
     _, settings, registry, engine, *_ = unresolvable
-    digest = gather_digest(engine, registry, settings, T0.date(), T0)
+    digest, _charts = gather(settings, registry, engine, T0.date(), T0, charts=False)
     text, html = render_text(digest), render_html(digest, {})
     assert "cannot resolve query2.finance.yahoo.com (17 series)" in text
     assert "cannot resolve query2.finance.yahoo.com (17 series)" in html
