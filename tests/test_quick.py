@@ -105,7 +105,11 @@ HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "click", "rich", "http
 
 LEAN = [[*command, *json] for command in (["status"], ["series"], ["health"], ["scoreboard"],
                                           ["show", OIL], ["show", "mine"])
-        for json in ([], ["--json"])] + [["check"]]
+        for json in ([], ["--json"])] + [["check"]] + [
+    ["status", "--wide"], ["status", "--who", "ME", "--open"],
+    ["status", "--status=off_track,no_data", "--kind", "threshold", "--status", "wrong", "--json"],
+    ["status", "--json", "--kind=market", "--wide", "--who=chamath"],
+]
 
 
 @pytest.mark.parametrize("argv", LEAN, ids=" ".join)
@@ -135,7 +139,12 @@ def test_the_config_option_is_understood(setup):
 @pytest.mark.parametrize("argv", [["status", "--json", "-v"], ["scoreboard", "--json", "x"],
                                   ["--json", "status"], ["--config"], [], ["check", "--online"],
                                   ["check", "--json"], ["status", "--help"], ["show"],
-                                  ["show", "--json"], ["show", "a", "b"], ["poll"]])
+                                  ["show", "--json"], ["show", "a", "b"], ["poll"],
+                                  ["status", "--who"], ["status", "--who", "--json"],
+                                  ["status", "--who", "me", "--who", "sacks"],
+                                  ["status", "--open=yes"], ["status", "--status="],
+                                  ["status", "--status", "ontrack"],
+                                  ["status", "--kind", "level"], ["status", "--who", "nobody"]])
 def test_other_command_lines_go_to_the_full_cli(setup, argv):
     for command in ("status", "scoreboard", "check"):
         assert tracker(command, cwd=setup).returncode == 0
