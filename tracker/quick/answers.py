@@ -102,7 +102,8 @@ def _series(run: Run, entry: dict, line: CommandLine) -> list[dict]:
     overview = reads.series_overview(run)
     health = reads.source_health(run)
     entry["health"] = health  # the text adds a line per failing source
-    return series_rows(overview, health, _stale(run, entry, [row.id for row in overview], health))
+    return series_rows(overview, health, _stale(run, entry, [row.id for row in overview], health),
+                       entry["labels"])
 
 
 def _series_text(rows: list[dict], entry: dict) -> str:

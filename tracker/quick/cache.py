@@ -22,7 +22,7 @@ from tracker import __version__
 from tracker.configfile import DATABASE_URL_ENV, read_limited
 
 CACHE_ENV = "XDG_CACHE_HOME"
-CACHE_FORMAT = 4  # bumped when what is cached changes shape: an older cache is not read
+CACHE_FORMAT = 5  # bumped when what is cached changes shape: an older cache is not read
 
 
 def load(name: str, config_path: Path | None) -> dict | None:

@@ -50,11 +50,14 @@ def _status(settings: Settings, registry: Registry) -> dict:
 
 
 def _series(settings: Settings, registry: None) -> dict:
-    """Each source group's poll interval (for staleness): `series` and `health`."""
+    """Each source group's poll interval (for staleness), and the registry's names of
+    series (the registry's package imports pydantic): `series` and `health`."""
+    from tracker.registry.labels import LABELS
     from tracker.sources import SOURCES, group_of
 
     return {"intervals": {group: settings.schedule.interval(group).total_seconds()
-                          for group in {group_of(source) for source in SOURCES}}}
+                          for group in {group_of(source) for source in SOURCES}},
+            "labels": LABELS}
 
 
 def _scoreboard(settings: Settings, registry: Registry) -> dict:
