@@ -387,7 +387,10 @@ def test_show_draws_unchanged_odds_on_to_their_last_confirmation(tmp_path):
     inputs = next(line for line in lines if line.startswith(f"  polymarket:{XI}"))
     assert "at 2026-11-05 09:00" in inputs and "1 points" in inputs
     chart = lines[lines.index("Probability history:") + 1:]
-    assert chart[-1].split() == ["2026-11-02", "2026-11-05"]  # from the snapshot to the last poll
+    # The claim's window, from its made_on; the odds drawn from their snapshot on to the
+    # last poll that confirmed them, nothing known before or after.
+    assert chart[-2].split()[0] == "2026-01-10"
+    assert re.fullmatch(r"\s*└┄+─+┄*", chart[-3])
 
 
 # --- the migration ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The command line: exit codes, one-line errors without tracebacks, --json shapes."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,55 @@ def test_unreachable_database_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith("tracker: cannot open database")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---- status: a line per claim, filters ---------------------------------------------------
+
+def status_lines(config, *args, columns="80"):
+    from tests.forked_cli import run_tracker
+
+    done = run_tracker(["--config", str(config), "status", *args],
+                       env={**os.environ, "COLUMNS": columns})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_status_is_a_line_per_prediction_within_80_columns_ids_whole(config):
+    assert run("--config", config, "migrate").exit_code == 0
+    rows = json.loads(run("--config", config, "status", "--json").stdout)
+    lines = status_lines(config)
+    assert len(lines) == len(rows) + 2  # a header and a hint
+    assert max(len(line) for line in lines) <= 80
+    assert [line.split()[0] for line in lines[1:-1]] == [row["id"] for row in rows]
+    wide = status_lines(config, "--wide")
+    assert wide[0].startswith("┏") and len(wide) > 3 * len(rows)
+
+
+def test_status_filters_apply_to_text_and_json(config):
+    assert run("--config", config, "migrate").exit_code == 0
+    lines = status_lines(config, "--who", "SACKS", "--kind", "market,estimate", "--open")
+    as_json = json.loads(run("--config", config, "status", "--who", "SACKS", "--kind",
+                             "market,estimate", "--open", "--json").stdout)
+    assert as_json and {row["who"] for row in as_json} == {"David Sacks"}
+    assert {row["kind"] for row in as_json} <= {"market", "estimate"}
+    assert [line.split()[0] for line in lines[1:-1]] == [row["id"] for row in as_json]
+    nothing = json.loads(run("--config", config, "status", "--status", "right,void",
+                             "--status", "wrong", "--json").stdout)
+    assert nothing == []  # nothing polled: every claim reads no_data
+    assert status_lines(config, "--status", "wrong") == ["no predictions match"]
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--status", "wrong,ontrack"], "unknown status 'ontrack' (known: right, wrong, on_track"),
+    (["--kind", "guess"], "unknown kind 'guess' (known: threshold, race, market"),
+    (["--who", "nobody"], "no predictions by 'nobody' (people: Chamath Palihapitiya"),
+])
+def test_a_bad_status_filter_is_one_line_of_usage_error(config, args, named):
+    from tests.forked_cli import run_tracker
+
+    assert run("--config", config, "migrate").exit_code == 0
+    for extra in ([], ["--json"]):
+        done = run_tracker(["--config", str(config), "status", *args, *extra])
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith("tracker: ") and named in done.stderr
+        assert len(done.stderr.splitlines()) == 1

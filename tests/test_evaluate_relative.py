@@ -63,7 +63,7 @@ def test_outperform_ahead_at_the_deadline_is_right():
     assert result.value == pytest.approx(0.143)
     assert result.value_at == datetime(2026, 2, 15, tzinfo=UTC)
     assert result.explanation == (
-        "copper +24.1% vs S&P 500 +9.8% from 2026-01-01 to 2026-02-15: ahead by 14.3 points"
+        "copper +24.1% vs S&P 500 +9.8% from 2026-01-01 to 2026-02-15: ahead by 14.3 percentage points"
     )
     assert result.inputs["closes"][COPPER] == {"from": ["2026-01-01", 100.0],
                                                "to": ["2026-02-15", 124.1]}
@@ -74,7 +74,7 @@ def test_outperform_under_is_the_mirror():
     result = evaluate(outperform(deadline=DEADLINE, direction="under"), data, AFTER)
     assert result.status is Status.WRONG
     assert result.probability == 0.0
-    assert "ahead by 14.3 points (needed to finish behind)" in result.explanation
+    assert "ahead by 14.3 percentage points (needed to finish behind)" in result.explanation
     lagging = feed(copper=at_deadline(101.0, 200.0), spx=at_deadline(109.8, 100.0))
     assert evaluate(outperform(deadline=DEADLINE, direction="under"), lagging, AFTER).status \
         is Status.RIGHT
@@ -116,7 +116,7 @@ def test_outperform_probability_is_the_closed_form_of_the_spread_model():
     assert over.inputs["sigma"] == pytest.approx(sigma, abs=1e-6)
     assert over.inputs["returns"] == 60
     assert over.explanation.endswith(
-        f"ahead by {100 * (side - bench):.1f} points; "
+        f"ahead by {100 * (side - bench):.1f} percentage points; "
         f"{100 * expected:.0f}% chance it stays ahead to 2026-12-31"
     )
 

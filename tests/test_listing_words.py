@@ -63,7 +63,7 @@ def table_row(table: str, pid: str) -> str:
 
 
 def test_a_no_market_shows_the_price_of_no_and_names_its_side(polled):
-    table = tracker(polled, "status").stdout
+    table = tracker(polled, "status", "--wide").stdout
     assert "no 95%" in table_row(table, "xi-stays")
     assert "yes 5%" in table_row(table, "xi-goes")
     assert "0.0455" not in table
@@ -81,7 +81,7 @@ def test_a_no_market_shows_the_price_of_no_and_names_its_side(polled):
 
 
 def test_a_part_of_a_composite_says_whose_part_it_is(polled):
-    table = tracker(polled, "status").stdout
+    table = tracker(polled, "status", "--wide").stdout
     assert "part of xi-stays-all-year" in table_row(table, "xi-stays")
     assert "part of" not in table_row(table, "xi-goes")
     rows = {row["id"]: row for row in json.loads(tracker(polled, "status", "--json").stdout)}
@@ -113,7 +113,7 @@ def test_untrusted_text_in_the_status_table_is_not_markup(tmp_path, monkeypatch)
     evil = market("evil", XI).replace('claim = "evil"', 'claim = "[bold red]loud[/] [link=x]y"')
     config = replay_config(tmp_path, "http://127.0.0.1:9", predictions=evil)
     assert tracker(config, "migrate").returncode == 0
-    table = tracker(config, "status").stdout
+    table = tracker(config, "status", "--wide").stdout
     assert "[bold red]loud[/] [link=x]y" in table
 
 

@@ -105,7 +105,11 @@ HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "click", "rich", "http
 
 LEAN = [[*command, *json] for command in (["status"], ["series"], ["health"], ["scoreboard"],
                                           ["show", OIL], ["show", "mine"])
-        for json in ([], ["--json"])] + [["check"]]
+        for json in ([], ["--json"])] + [["check"]] + [
+    ["status", "--wide"], ["status", "--who", "ME", "--open"],
+    ["status", "--status=off_track,no_data", "--kind", "threshold", "--status", "wrong", "--json"],
+    ["status", "--json", "--kind=market", "--wide", "--who=chamath"],
+]
 LEAN_DIGEST = [["digest"], ["digest", "--preview", "preview.html", "--text"]]
 
 
@@ -139,7 +143,12 @@ def test_the_config_option_is_understood(setup):
                                   ["show", "--json"], ["show", "a", "b"], ["poll"],
                                   ["digest", "--json"], ["digest", "--date", "2026-11-30"],
                                   ["digest", "--send"], ["digest", "--preview"],
-                                  ["digest", "--text", "--text"]])
+                                  ["digest", "--text", "--text"],
+                                  ["status", "--who"], ["status", "--who", "--json"],
+                                  ["status", "--who", "me", "--who", "sacks"],
+                                  ["status", "--open=yes"], ["status", "--status="],
+                                  ["status", "--status", "ontrack"],
+                                  ["status", "--kind", "level"], ["status", "--who", "nobody"]])
 def test_other_command_lines_go_to_the_full_cli(setup, argv):
     for command in ("status", "scoreboard", "check"):
         assert tracker(command, cwd=setup).returncode == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tracker.views.table import render, width_of
+from tracker.views.table import Whole, cut, render, width_of
 
 CLAIM = ("Brent crude closes 2026 above ninety dollars a barrel, said on a podcast in "
          "January with some confidence")
@@ -45,3 +45,25 @@ def test_an_unboxed_table_right_aligns_its_numbers():
     lines = shown.splitlines()
     assert [len(line) for line in lines] == [len(lines[0])] * 3
     assert lines[1].endswith(" 3") and lines[2].endswith("12")
+
+
+def test_a_cut_keeps_the_start_and_marks_the_cut():
+    assert cut("Gold tops 5,000 this year", 12) == "Gold tops 5…"
+    assert cut("Gold", 12) == "Gold"
+    assert width_of(cut("黄金价格上涨到五千", 7)) <= 7
+
+
+def test_kept_columns_give_way_last():
+    rows = [["Chamath Palihapitiya", "1.00/0.01 (n=1)"]]
+    shown = render(("Who", "Brier"), rows, boxed=False, width=32, keep=("Who",))
+    assert "Chamath Palihapitiya" in shown and "(n=1)" in shown.splitlines()[2]
+    assert max(width_of(line) for line in shown.splitlines()) <= 32
+
+
+def test_a_whole_line_spans_the_columns_unbroken():
+    long_id = "polymarket:billionaire-one-time-wealth-tax-on-california-ballot"
+    shown = render(("Series", "Last"), [Whole(long_id), ["", "22%"], ["yahoo:CL=F", "$58.10"]],
+                   boxed=False, width=40)
+    lines = shown.splitlines()
+    assert lines[1] == long_id and lines[2].endswith("22%") and lines[3].startswith("yahoo:CL=F")
+    assert max(width_of(line) for line in lines if line != long_id) <= 40

@@ -16,10 +16,24 @@ def percent(fraction: float | None, none: str = HYPHEN) -> str:
 
 
 def number(value: float | None, none: str = HYPHEN) -> str:
-    """A series value: '4,180.00' from 1 up, four significant digits below: '0.0455'."""
+    """A series value: '4,180.00' from 1 up, whole from 100,000 up ('164,600': payrolls,
+    in thousands), four significant digits below 1: '0.0455'. Never in exponent form."""
     if value is None:
         return none
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    if abs(value) >= 100_000:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) >= 1 else short(value)
+
+
+def short(value: float) -> str:
+    """A value in about four significant digits, for a chart's scale: '164,600', '6,846',
+    '58.1', '0.0455'. Grouped by thousands, never in exponent form ('1.646e+05')."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    text = f"{value:.4g}"
+    if "e" in text:  # below 0.0001
+        text = f"{value:.8f}".rstrip("0").rstrip(".")
+    return text
 
 
 def timestamp(moment: datetime | None, none: str = HYPHEN) -> str:

@@ -1,10 +1,15 @@
 """The unit of every series, and how a value prints in it: $58.10, 3.75%, 6,845.5 (index
-points), 45% (a market's probability). Standard library only: the quick CLI path may
-use it."""
+points), 45% (a market's probability), 164,600 (a count); and of the headline values a
+kind of prediction works out itself: an outperform's spread of returns, +5.2 pp. Standard
+library only: the quick CLI path may use it."""
 
 from __future__ import annotations
 
 USD, PERCENT, INDEX, PROBABILITY, NUMBER = "USD", "percent", "index points", "probability", "number"
+PERCENTAGE_POINTS = "percentage points"  # a difference of two returns, stored as a fraction
+
+# Kinds whose headline value is not a value of their series but worked out from several.
+HEADLINE_UNITS = {"outperform": PERCENTAGE_POINTS}
 
 # Series whose source does not say (FRED's CSV has no units) or says it in other words.
 KNOWN = {
@@ -42,6 +47,11 @@ def unit_of(series_id: str, stated: str | None = None) -> str:
     return NUMBER
 
 
+def headline_unit(kind: str) -> str | None:
+    """The unit of a kind's headline value when it is its own (not its series')."""
+    return HEADLINE_UNITS.get(kind)
+
+
 def money(value: float) -> str:
     """A price: $58.10, $4,512, $0.0123."""
     if abs(value) >= 1000:
@@ -52,7 +62,10 @@ def money(value: float) -> str:
 
 
 def plain(x: float) -> str:
-    """A number without a unit sign: 4.6, 2.75, 312.4, 5.0, 29,184.9."""
+    """A number without a unit sign: 4.6, 2.75, 312.4, 5.0, 29,184.9; whole from 100,000
+    up (164,600 payrolls, in thousands), where a decimal says nothing."""
+    if abs(x) >= 100_000:
+        return f"{x:,.0f}"
     text = f"{x:,.3f}".rstrip("0")
     if text.endswith("."):
         text += "0"
@@ -67,4 +80,6 @@ def show(value: float, unit: str | None) -> str:
         return f"{plain(value)}%"
     if unit == PROBABILITY:
         return f"{100 * value:.0f}%"
+    if unit == PERCENTAGE_POINTS:
+        return f"{100 * value:+.1f} pp"
     return plain(value)

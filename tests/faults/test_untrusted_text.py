@@ -120,7 +120,8 @@ def flat(out: bytes, terminal: bool) -> str:
 # command -> (arguments, what must still be visible, spaces removed, as words)
 COMMANDS = {
     # A long word in a narrow column is cut (rich: ellipsis): ask for the start of each.
-    "status": (["status"], ["[/x]", "[bold]happen", "\\x1b[2J", "Eve\\x9b2J"]),
+    "status": (["status"], ["[/x]", "\\x1b[2J"]),  # ids, statuses, claims cut to fit
+    "status --wide": (["status", "--wide"], ["[/x]", "[bold]happen", "\\x1b[2J", "Eve\\x9b2J"]),
     "series": (["series"], ["[/x]", "[red]boom", "\\x1b", "forged"]),
     "show": (["show", "eve-market"], ["pwned", "\\x1b", "forged", "\\r", "http://evil",
                                       "[bold]happen[/bold]"]),

@@ -120,10 +120,11 @@ def series(app: App) -> list[dict[str, Any]]:
     """Every stored series: last value, when, point count and source health."""
     from db import queries
     from tracker.quick import remember
+    from tracker.registry.labels import LABELS
     from tracker.views.series import series_rows
 
     rows = series_rows(queries.series_overview(app.engine), queries.source_health(app.engine),
-                       _stale_series(app))
+                       _stale_series(app), LABELS)
     remember("series", app.settings)  # so the next `series` is quick
     return rows
 

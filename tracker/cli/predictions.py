@@ -43,23 +43,58 @@ def complete_id(ctx: click.Context, _param: click.Parameter, incomplete: str) ->
 
 # ---- status --------------------------------------------------------------------------
 
-def _print_status(rows: list[dict[str, Any]], **_) -> None:
-    from tracker.views.status import status_text
+def _print_status(rows: list[dict[str, Any]], *, wide: bool, **_) -> None:
+    from tracker.views.status import compact_text, status_text
 
-    print_text(status_text(rows, **terminal()))
+    print_text((status_text if wide else compact_text)(rows, **terminal()))
+
+
+def _statuses(_ctx, param, values: tuple[str, ...]) -> frozenset[str]:
+    from tracker.views.status import statuses_of
+
+    try:
+        return statuses_of(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def _kinds(_ctx, param, values: tuple[str, ...]) -> frozenset[str]:
+    from tracker.registry.schema import KINDS
+    from tracker.views.status import listed
+
+    kinds = listed(values)
+    for kind in sorted(kinds - set(KINDS)):
+        raise click.BadParameter(f"unknown kind {kind!r} (known: {', '.join(KINDS)})",
+                                 param=param)
+    return kinds
 
 
 @cli.command()
+@click.option("--who", metavar="NAME", help="Only this person's predictions: a name, or one "
+              "word of it, in any case.")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS", callback=_statuses,
+              help="Only these statuses (repeatable, or a comma list): right, wrong, "
+                   "on_track, off_track, no_data, open, void.")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND", callback=_kinds,
+              help="Only these kinds (repeatable, or a comma list): market, threshold, ...")
+@click.option("--open", "open_only", is_flag=True,
+              help="Only predictions not settled yet (not right, wrong or void).")
+@click.option("--wide", is_flag=True,
+              help="The full table: who, claim, explanation, value, as of.")
 @listing(text=_print_status)
-def status(app: App) -> list[dict[str, Any]]:
-    """Every prediction: who, claim, status, probability, value, as of."""
+def status(app: App, who: str | None, statuses: frozenset[str], kinds: frozenset[str],
+           open_only: bool, wide: bool) -> list[dict[str, Any]]:
+    """Every prediction, one line each: id, status, probability, claim."""
     from db import queries
     from tracker.quick import remember
-    from tracker.views.status import status_rows, summaries
+    from tracker.views.status import Selection, select, status_rows, summaries
 
     rows = status_rows(summaries(app.registry), queries.latest_snapshots(app.engine))
     remember("status", app.settings, app.registry)  # so the next `status` is quick
-    return rows
+    try:
+        return select(rows, Selection(who, statuses, kinds, open_only))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--who'") from None
 
 
 # ---- show ----------------------------------------------------------------------------

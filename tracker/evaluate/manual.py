@@ -29,7 +29,7 @@ def evaluate(prediction: Manual, inputs: dict[str, SeriesInput], now: datetime) 
     last = proxy.points[-1]
     return Evaluation(
         Status.OPEN,
-        f"{AWAITS}: {reason}; for context, {proxy.name} is {last.value:,.4g} "
+        f"{AWAITS}: {reason}; for context, {proxy.name} is {proxy.show(last.value)} "
         f"({last.ts:%Y-%m-%d})",
         value=last.value,
         value_at=last.ts,

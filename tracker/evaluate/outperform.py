@@ -5,7 +5,8 @@ before start to the close on or before the deadline (see returns.py); right when
 final spread, side return minus benchmark return, is above zero (over) or below it
 (under). A spread of exactly zero beats nothing, so it is wrong either way.
 
-Headline value: the current spread as a fraction (0.12 = the side is 12 points ahead).
+Headline value: the current spread as a fraction (0.12 = the side is 12 percentage
+points ahead; tracker.units.PERCENTAGE_POINTS).
 
 Probability while open: a normal model of the log spread D = ln(1+R_side) -
 ln(1+R_benchmark). Assumptions: D moves as a driftless Brownian motion (no view on which
@@ -69,9 +70,9 @@ def _name(series: list[SeriesInput]) -> str:
 
 def _standing(spread: float) -> str:
     if spread > 0:
-        return f"ahead by {100 * spread:.1f} points"
+        return f"ahead by {100 * spread:.1f} percentage points"
     if spread < 0:
-        return f"behind by {100 * -spread:.1f} points"
+        return f"behind by {100 * -spread:.1f} percentage points"
     return "level"
 
 

@@ -40,8 +40,14 @@ class CommandLine(NamedTuple):
     config: str | None  # --config's value
     as_json: bool
     argument: str | None  # show's ID
+    options: tuple[tuple[str, str | None], ...] = ()  # status's, as (name, value), in order
     preview: str | None = None  # digest --preview FILE
     show_text: bool = False  # digest's text (--text, or no option)
+
+
+# status's options: those that take a value, and flags
+STATUS_VALUES = ("--who", "--status", "--kind")
+STATUS_FLAGS = ("--open", "--wide")
 
 
 def lean_answer(argv: list[str]) -> Answer | None:
@@ -62,8 +68,9 @@ def quick_answer(argv: list[str]) -> str | None:
 
 
 def command_line(argv: list[str]) -> CommandLine | None:
-    """The parts of ``[--config PATH] COMMAND [ID] [--json]`` for a lean command; None for
-    any other command line (options the lean path does not know go to the full CLI)."""
+    """The parts of ``[--config PATH] COMMAND [ID] [--json]`` for a lean command, and of
+    ``status [OPTIONS]``; None for any other command line (options the lean path does not
+    know go to the full CLI)."""
     explicit = None
     if argv[:1] == ["--config"] and len(argv) >= 2:
         explicit, argv = argv[1], argv[2:]
@@ -74,6 +81,8 @@ def command_line(argv: list[str]) -> CommandLine | None:
     command, rest = argv[0], argv[1:]
     if command == "digest":
         return digest_line(explicit, rest)
+    if command == "status":
+        return _status_line(explicit, rest)
     as_json = rest[-1:] == ["--json"] and command != "check"
     if as_json:
         rest = rest[:-1]
@@ -103,7 +112,38 @@ def digest_line(explicit: str | None, options: list[str]) -> CommandLine | None:
             return None
     if preview is not None and (not preview or preview.startswith("-")):
         return None
-    return CommandLine("digest", explicit, False, None, preview, show_text or preview is None)
+    return CommandLine("digest", explicit, False, None, preview=preview,
+                       show_text=show_text or preview is None)
+
+
+def _status_line(config: str | None, rest: list[str]) -> CommandLine | None:
+    """``status``'s options, in any order: ``--who NAME`` (or ``--who=NAME``), ``--status``
+    and ``--kind`` (repeatable), ``--open``, ``--wide``, ``--json``. None for anything
+    else, or anything click might read otherwise (a value that looks like an option, a
+    second --who): the full CLI answers those."""
+    options: list[tuple[str, str | None]] = []
+    as_json, i = False, 0
+    while i < len(rest):
+        token = rest[i]
+        name, equals, value = token.partition("=")
+        if token == "--json":
+            as_json = True
+        elif token in STATUS_FLAGS:
+            options.append((token, None))
+        elif name in STATUS_VALUES and equals:
+            options.append((name, value))
+        elif token in STATUS_VALUES and i + 1 < len(rest):
+            i += 1
+            options.append((token, rest[i]))
+        else:
+            return None
+        i += 1
+    values = [value for _, value in options if value is not None]
+    if any(value.startswith("-") or not value for value in values):
+        return None
+    if [name for name, _ in options].count("--who") > 1:
+        return None
+    return CommandLine("status", config, as_json, None, tuple(options))
 
 
 def remember(command: str, settings: Settings, registry: Registry | None = None,

@@ -63,15 +63,25 @@ def _terminal() -> dict[str, Any]:
 # ---- status ----------------------------------------------------------------------------
 
 def _status(run: Run, entry: dict, line: CommandLine) -> list[dict]:
-    from tracker.views.status import status_rows
+    """Declined for a kind no cached prediction has: the full CLI knows every kind, and
+    says so when it is not one."""
+    from tracker.views.status import Selection, listed, select, status_rows, statuses_of
 
-    return status_rows(entry["predictions"], reads.latest_snapshots(run))
+    asked = {name: [value for n, value in line.options if n == name]
+             for name in ("--who", "--status", "--kind")}
+    kinds = listed(asked["--kind"])
+    if kinds - {prediction["kind"] for prediction in entry["predictions"]}:
+        raise Declined("a kind the full CLI checks")
+    selection = Selection(next(iter(asked["--who"]), None), statuses_of(asked["--status"]),
+                          kinds, ("--open", None) in line.options)
+    entry["wide"] = ("--wide", None) in line.options
+    return select(status_rows(entry["predictions"], reads.latest_snapshots(run)), selection)
 
 
 def _status_text(rows: list[dict], entry: dict) -> str:
-    from tracker.views.status import status_text
+    from tracker.views.status import compact_text, status_text
 
-    return status_text(rows, **_terminal())
+    return (status_text if entry["wide"] else compact_text)(rows, **_terminal())
 
 
 # ---- series and health -------------------------------------------------------------------
@@ -94,7 +104,8 @@ def _series(run: Run, entry: dict, line: CommandLine) -> list[dict]:
     overview = reads.series_overview(run)
     health = reads.source_health(run)
     entry["health"] = health  # the text adds a line per failing source
-    return series_rows(overview, health, _stale(run, entry, [row.id for row in overview], health))
+    return series_rows(overview, health, _stale(run, entry, [row.id for row in overview], health),
+                       entry["labels"])
 
 
 def _series_text(rows: list[dict], entry: dict) -> str:

@@ -50,8 +50,11 @@ def _status(settings: Settings, registry: Registry) -> dict:
 
 
 def _series(settings: Settings, registry: None) -> dict:
-    """Each source group's poll interval (for staleness): `series` and `health`."""
-    return {"intervals": _intervals(settings)}
+    """Each source group's poll interval (for staleness), and the registry's names of
+    series (the registry's package imports pydantic): `series` and `health`."""
+    from tracker.registry.labels import LABELS
+
+    return {"intervals": _intervals(settings), "labels": LABELS}
 
 
 def _intervals(settings: Settings) -> dict[str, float]:

@@ -13,10 +13,12 @@ from tracker.errorgroups import cause_line, group_errors
 
 
 def health_report(health: dict[str, Any], stale: dict[str, bool]) -> dict[str, Any]:
-    """``health``: source -> its source_health row; ``stale``: series id -> stale or not."""
+    """``health``: source -> its source_health row; ``stale``: every stored series id ->
+    stale or not."""
     return {
         "sources": [_source(name, h) for name, h in sorted(health.items())],
         "stale_series": sorted(sid for sid, is_stale in stale.items() if is_stale),
+        "series_stored": len(stale),
     }
 
 
@@ -46,7 +48,11 @@ def health_text(found: dict[str, Any], now: datetime, verbose: bool = False) -> 
     for source in found["sources"]:
         lines += _source_lines(source, now, verbose)
     stale = found["stale_series"]
-    lines.append(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
+    if not found["series_stored"]:
+        lines.append("no series stored yet: `tracker poll` fetches them, `tracker backfill` "
+                     "their history")
+    else:
+        lines.append(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
     return "".join(line + "\n" for line in lines)
 
 

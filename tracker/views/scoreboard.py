@@ -23,7 +23,8 @@ KEY = (
 
 def scoreboard_text(rows: list[PersonScore], colour: bool = False,
                     width: int | None = None) -> str:
-    """The table, then the key. Names are untrusted: made visible (tracker/textsafe.py)."""
+    """The table, then the key, within ``width``: a rate's n wraps below it before a
+    name does. Names are untrusted: made visible (tracker/textsafe.py)."""
     from tracker.formats import brier, n_of, percent, record
     from tracker.textsafe import visible
     from tracker.views.table import render
@@ -36,5 +37,5 @@ def scoreboard_text(rows: list[PersonScore], colour: bool = False,
          f"{brier(row.brier, row.price_brier)} {n_of(len(row.briers))}"]
         for row in rows
     ]
-    return render(COLUMNS, cells, right=COLUMNS[1:], no_wrap=True, boxed=False,
+    return render(COLUMNS, cells, right=COLUMNS[1:], boxed=False, keep=("Who",),
                   header_style="bold underline", colour=colour, width=width) + KEY

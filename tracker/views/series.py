@@ -8,16 +8,28 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tracker.freshness import last_seen
+from tracker.units import MARKET_SOURCES, unit_of
 
 if TYPE_CHECKING:
     from db.reads import SeriesOverviewRow, SourceHealthRow
 
 
+def shown_name(series_id: str, stored: str | None, labels: Mapping[str, str]) -> str | None:
+    """What a series is called in the table: a market's question as its source asks it;
+    for any other series the registry's name for it (``tracker.registry.labels``), else
+    the name its source gives (FRED gives none)."""
+    if series_id.partition(":")[0] in MARKET_SOURCES:
+        return stored
+    return labels.get(series_id) or stored
+
+
 def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, SourceHealthRow],
-                stale: Mapping[str, bool]) -> list[dict[str, Any]]:
+                stale: Mapping[str, bool], labels: Mapping[str, str]) -> list[dict[str, Any]]:
     """``overview``: every series (``db.reads.series_overview``); ``health``: source ->
-    its health row (``db.reads.source_health``); ``stale``: series id -> stale or not.
-    A market's last value is shown as of when a poll last confirmed it."""
+    its health row (``db.reads.source_health``); ``stale``: series id -> stale or not;
+    ``labels``: the registry's names of series (``tracker.registry.labels.LABELS``).
+    ``name`` is the name stored from the source, ``label`` the one shown. A market's
+    last value is shown as of when a poll last confirmed it."""
     rows = []
     for row in overview:
         h = health.get(row.source)
@@ -28,6 +40,7 @@ def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, Sour
                 "source": row.source,
                 "symbol": row.symbol,
                 "name": row.name,
+                "label": shown_name(row.id, row.name, labels),
                 "unit": row.unit,
                 "points": row.points,
                 "last_value": row.last_value,
@@ -47,29 +60,46 @@ def series_rows(overview: Iterable[SeriesOverviewRow], health: Mapping[str, Sour
 
 
 
+COLUMNS = ("Series", "Last", "When", "Points", "Source")
+
+
 def series_text(rows: list[dict[str, Any]], health: Mapping[str, SourceHealthRow],
                 colour: bool = False, width: int | None = None) -> str:
-    """The series table, then a line per failing source. A market's name and a source's
-    error are untrusted: made visible (tracker/textsafe.py) before they are placed."""
-    from tracker.formats import number, when
+    """The series table, then a line per failing source. Each series' id, then its name
+    below it; an id too long for its column has a line of its own, so ids and names are
+    never cut. A source's state is a word here (the lines after the table, and `tracker
+    health`, tell more). A market's name and a source's error are untrusted: made
+    visible (tracker/textsafe.py) before they are placed."""
+    from tracker.formats import HYPHEN, when
     from tracker.textsafe import visible
-    from tracker.views.table import render
+    from tracker.units import show
+    from tracker.views.table import Whole, lines_of, render, terminal_width, width_of
 
-    cells = []
+    values = []
     for row in rows:
         h = row["source_health"]
-        if h is None:
-            state = "-"
-        elif h["ok"]:
-            state = [[("ok", "green"), (f" {when(h['last_success_at'])}", "")]]
-        else:
-            state = [[(f"failing x{h['consecutive_failures']}", "red")]]  # why: under the table
+        state = "-" if h is None else [[("ok", "green")]] if h["ok"] else [[("failing", "red")]]
         last_at = [[(when(row["last_at"]), "")] + ([(" ", ""), ("stale", "red")]
                                                    if row["stale"] else [])]
-        cells.append([visible(row["id"]), visible(row["name"] or ""), number(row["last_value"]),
-                      last_at, str(row["points"]), state])
-    text = (render(("Series", "Name", "Last", "When", "Points", "Source health"), cells,
-                   right=("Last", "Points"), colour=colour, width=width)
+        last = (HYPHEN if row["last_value"] is None
+                else show(row["last_value"], unit_of(row["id"], row["unit"])))
+        values.append([last, last_at, str(row["points"]), state])
+    # The room the values leave the first column, at their natural widths.
+    natural = [max(line.width for cell in [name, *column] for line in lines_of(cell))
+               for name, column in zip(COLUMNS[1:], zip(*values, strict=True), strict=True)
+               ] if rows else []
+    room = (width or terminal_width()) - sum(natural) - 2 * len(natural)
+    cells: list = []
+    for row, shown in zip(rows, values, strict=True):
+        series_id, name = visible(row["id"]), visible(row["label"] or "")
+        first = [[(series_id, "")]]
+        if width_of(series_id) > room:
+            cells.append(Whole(series_id))
+            first = []
+        cells.append([first + ([[(name, "dim")]] if name else []) or "", *shown])
+    text = (render(COLUMNS, cells, right=("Last", "Points"), boxed=False,
+                   header_style="bold underline", colour=colour, width=width,
+                   keep=COLUMNS[1:])
             if rows else "no series stored yet: run `tracker poll`\n")
     for name, h in sorted(health.items()):
         if h.consecutive_failures:

@@ -13,7 +13,7 @@ imported by the functions that use them."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from db import reads
@@ -21,6 +21,7 @@ from tracker.chart import column_ends, draw
 from tracker.formats import percent, timestamp
 from tracker.freshness import RECENT, last_seen, stale_series
 from tracker.textsafe import visible
+from tracker.units import headline_unit, show, unit_of
 from tracker.verdicts import SETTLED
 from tracker.views.status import side_price
 
@@ -93,6 +94,8 @@ def gather(run: Run, spec: dict[str, Any], now: datetime,
     ``rows``: the prediction's stored series (``reads.series_by_id``)."""
     snapshots = reads.latest_snapshots(run)
     latest = snapshots.get(spec["id"])
+    stored = reads.snapshot_span(run, spec["id"], "status")  # set on every one
+    window = chart_window(spec, now, stored)
     verdicts = reads.resolutions(run)
     verdict = verdicts.get(spec["id"])
     fields = ("id", "who", "claim", "kind", "made_on", "start", "deadline", "rule", "notes",
@@ -113,9 +116,29 @@ def gather(run: Run, spec: dict[str, Any], now: datetime,
         "history": [
             {"at": s.at, "status": s.status, "probability": s.probability, "value": s.value,
              "explanation": s.explanation}
-            for s in _history(run, spec["id"], latest)
+            for s in _history(run, spec["id"], latest, stored[0], window)
         ],
+        "chart_window": {"from": window[0].isoformat(), "to": window[1].isoformat()},
     }
+
+
+def chart_window(spec: dict[str, Any], now: datetime,
+                 stored: tuple[int, datetime | None, datetime | None]) -> tuple[date, date]:
+    """The days the chart covers: the claim's, from its made_on to its deadline (or to
+    today when that comes first), stretched to every snapshot ``stored`` (count, first,
+    last) so a verdict stored after the deadline still shows."""
+    start = date.fromisoformat(spec["made_on"])
+    end = min(date.fromisoformat(spec["deadline"]), now.astimezone(UTC).date())
+    _, first, last = stored
+    start = min(start, first.date()) if first else start
+    end = max(end, last.date()) if last else end
+    return start, max(start, end)
+
+
+def window_span(window: tuple[date, date]) -> tuple[datetime, datetime]:
+    """The chart's time span: from the first day's start to the last day's end (UTC)."""
+    return (datetime.combine(window[0], time(), UTC),
+            datetime.combine(window[1] + timedelta(days=1), time(), UTC))
 
 
 def _inputs(run: Run, series: list[dict[str, Any]], rows: Mapping[str, SeriesRow],
@@ -141,24 +164,27 @@ def _inputs(run: Run, series: list[dict[str, Any]], rows: Mapping[str, SeriesRow
             "stale": stale[sid],
             "state": row.state if row else None,
             "side": s["side"],
+            "unit": unit_of(sid, row.unit if row else None),
         })
     return inputs
 
 
-def _history(run: Run, prediction_id: str, latest: SnapshotRow | None) -> list[SnapshotRow]:
-    """The prediction's snapshots, oldest first: all of them when they are few
+def _history(run: Run, prediction_id: str, latest: SnapshotRow | None, total: int,
+             window: tuple[date, date]) -> list[SnapshotRow]:
+    """The prediction's ``total`` snapshots, oldest first: all of them when they are few
     (HISTORY_IN_FULL); else every status change, the ``latest``, and the snapshots its
-    chart draws (``_chart``), thinned to the chart's columns: it draws the same."""
+    chart draws (``_chart``), thinned to the chart's columns over ``window``: it draws
+    the same."""
     if latest is None:
         return []
-    total, _, _ = reads.snapshot_span(run, prediction_id, "status")  # set on every one
     if total <= HISTORY_IN_FULL:
         return reads.snapshot_history(run, prediction_id)
     kept = {row.id: row for row in reads.status_changes(run, prediction_id)}
     kept[latest.id] = latest
     for column in ("probability", "value"):
-        count, first, last = reads.snapshot_span(run, prediction_id, column)
+        count, _, _ = reads.snapshot_span(run, prediction_id, column)
         if count >= 2:
+            first, last = window_span(window)
             edges = [first, *column_ends(first, last, CHART_WIDTH)]
             thinned = reads.thinned_snapshots(run, [prediction_id], column, edges)
             kept |= {row.id: row for row in thinned[prediction_id]}
@@ -218,18 +244,23 @@ def _status_changes(history: list[dict]) -> list[dict]:
     return changes
 
 
-def _chart(history: list[dict], until: datetime | None = None) -> list[str]:
-    """The probability (else the value) history; the newest snapshot's drawn on to
-    ``until``, when it has one."""
+def _chart(history: list[dict], window: tuple[datetime, datetime], kind: str,
+           until: datetime | None = None) -> list[str]:
+    """The probability (else the value) history over ``window``; the newest snapshot's
+    drawn on to ``until``, when it has one."""
+    until = min(until, window[1]) if until else None
     with_p = [(s["at"], s["probability"]) for s in history if s["probability"] is not None]
     held = until if history and history[-1]["probability"] is not None else None
     if _drawable(with_p, held):
-        return ["Probability history:",
-                *draw(with_p, CHART_WIDTH, 8, 0.0, 1.0, fmt=percent, until=held)]
+        return ["Probability history:", *draw(with_p, CHART_WIDTH, 8, 0.0, 1.0, fmt=percent,
+                                               until=held, span=window)]
     with_value = [(s["at"], s["value"]) for s in history if s["value"] is not None]
     held = until if history and history[-1]["value"] is not None else None
     if _drawable(with_value, held):
-        return ["Value history:", *draw(with_value, CHART_WIDTH, 8, until=held)]
+        unit = headline_unit(kind)
+        fmt = {"fmt": lambda v: show(v, unit)} if unit else {}
+        return ["Value history:",
+                *draw(with_value, CHART_WIDTH, 8, until=held, span=window, **fmt)]
     return ["History: not enough snapshots to draw yet (one is stored per change)."]
 
 
@@ -238,22 +269,31 @@ def _drawable(points: list, until: datetime | None) -> bool:
     return len(points) >= 2 or (len(points) == 1 and until is not None and until > points[0][0])
 
 
-def _market_seen(series: list[dict[str, Any]]) -> datetime | None:
-    """When the odds of the prediction's markets were last seen (their snapshots are
-    stored only when they change, so the probability held until then); None without a
-    market."""
-    seen = [s["last_at"] for s in series if s["state"] is not None and s["last_at"]]
+def _held_until(d: dict[str, Any]) -> datetime | None:
+    """Until when the newest snapshot is known to have held (a snapshot is stored only
+    when something changed): to the end of the chart once settled; else until the
+    newest value of its inputs was seen, each poll being followed by an evaluation
+    that found nothing new to store; None without inputs."""
+    if d["status"] in SETTLED:
+        return datetime.max.replace(tzinfo=UTC)  # clipped to the chart's end
+    seen = [s["last_at"] for s in d["series"] if s["last_at"]]
     return max(seen, default=None)
 
 
 def _last(series: dict[str, Any]) -> str:
-    """A series' newest value; a claimed market's as the price of the side claimed, named,
-    with the yes price beside a "no": 'no 86% (yes 14%)'."""
+    """A series' newest value in its unit ('$58.10', '164,600'); a claimed market's as the
+    price of the side claimed, named, with the yes price beside a "no": 'no 86% (yes 14%)'."""
     value, side = series["last_value"], series["side"]
     if side is None:
-        return f"{value:,.6g}"
+        return show(value, series["unit"])
     shown = f"{side} {percent(side_price(value, side))}"
     return shown if side == "yes" else f"{shown} (yes {percent(value)})"
+
+
+def _headline(d: dict[str, Any]) -> str:
+    """The headline value, where its kind gives it a unit of its own: '  value +5.2 pp'."""
+    unit = headline_unit(d["kind"])
+    return f"  value {show(d['value'], unit)}" if unit and d["value"] is not None else ""
 
 
 def render(d: dict[str, Any]) -> list[str]:
@@ -262,7 +302,7 @@ def render(d: dict[str, Any]) -> list[str]:
         f"{d['id']}  {d['who']}, {d['made_on']} ({d['kind']})",
         f"Claim: {d['claim']}",
         f"Rule: {d['rule']}",
-        f"Status: {d['status']}  probability {percent(d['probability'])}",
+        f"Status: {d['status']}  probability {percent(d['probability'])}" + _headline(d),
         f"  {d['explanation']}",
     ]
     if d["notes"]:
@@ -292,7 +332,9 @@ def render(d: dict[str, Any]) -> list[str]:
         lines.append("Status history:")
         for snap in changes:
             lines.append(f"  {timestamp(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
-    lines += _chart(d["history"], _market_seen(d["series"]))
+    window = window_span((date.fromisoformat(d["chart_window"]["from"]),
+                          date.fromisoformat(d["chart_window"]["to"])))
+    lines += _chart(d["history"], window, d["kind"], _held_until(d))
     # Claims, notes, market questions and explanations are untrusted: each line prints
     # as itself, whatever control characters they carry.
     return [visible(line) for line in lines]

@@ -66,6 +66,14 @@ def width_of(text: str) -> int:
     return width
 
 
+class Whole(NamedTuple):
+    """A line of an unboxed table that spans its columns, printed as it is: a name too
+    long for its column, which would otherwise be broken, goes on a line of its own."""
+
+    text: str
+    style: str = ""
+
+
 class _Line(NamedTuple):
     """A line of a cell, measured once: its text, its width in cells, its spans."""
 
@@ -132,17 +140,36 @@ def _spans(plain: str, styles: list[str], start: int, end: int) -> Line:
     return spans
 
 
-def _fit(natural: list[int], words: list[int], room: int) -> list[int]:
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells: whole when it fits, else its start and '…'."""
+    if width_of(text) <= width:
+        return text
+    if width < 1:
+        return ""
+    kept, used = [], 0
+    for char in text:
+        if used + width_of(char) > width - 1:
+            break
+        kept.append(char)
+        used += width_of(char)
+    return "".join(kept).rstrip() + "…"
+
+
+def _fit(natural: list[int], words: list[int], room: int,
+         kept: Collection[int] = ()) -> list[int]:
     """Column widths that fit ``room``: the column with the most room above its longest
-    word gives up a cell at a time, so words stay whole; when every column is down to
-    its longest word, the widest gives way (down to a few cells), breaking words."""
+    word gives up a cell at a time, so words stay whole, the ``kept`` columns last; when
+    every column is down to its longest word, the widest gives way (down to a few
+    cells), breaking words, the ``kept`` columns again last."""
     widths = list(natural)
     while sum(widths) > room:
         spare = [i for i in range(len(widths)) if widths[i] > words[i]]
+        spare = [i for i in spare if i not in kept] or spare
         if spare:
             widths[max(spare, key=lambda i: widths[i] - words[i])] -= 1
             continue
         narrowable = [i for i in range(len(widths)) if widths[i] > 4]
+        narrowable = [i for i in narrowable if i not in kept] or narrowable
         if not narrowable:
             break
         widths[max(narrowable, key=lambda i: widths[i])] -= 1
@@ -161,6 +188,11 @@ def _longest_word(cells: list[list[_Line]]) -> int:
     return longest
 
 
+def styled(text: str, style: str, colour: bool) -> str:
+    """``text`` in ``style`` when ``colour`` is on; as it is otherwise."""
+    return _styled([(text, style)], "") if colour else text
+
+
 def _styled(spans: Line, extra: str) -> str:
     out = []
     for text, style in spans:
@@ -177,20 +209,26 @@ def _placed(line: _Line | None, width: int, right: bool, colour: bool, extra: st
     return gap + shown if right else shown + gap
 
 
-def render(columns: Sequence[str], rows: Sequence[Sequence[Cell]], right: Collection[str] = (),
+def render(columns: Sequence[str], rows: Sequence[Sequence[Cell] | Whole], right: Collection[str] = (),
            no_wrap: bool = False, boxed: bool = True, header_style: str = "bold",
-           width: int | None = None, colour: bool = False) -> str:
+           width: int | None = None, colour: bool = False, keep: Collection[str] = ()) -> str:
     """The table as text, ending in a newline. ``boxed``: drawn with lines, a cell of
     padding each side; else the columns are two spaces apart. Columns in ``right`` are
-    right-aligned. Unless ``no_wrap``, cells wrap to keep the table within ``width``."""
+    right-aligned. Unless ``no_wrap``, cells wrap to keep the table within ``width``;
+    the columns in ``keep`` (names, ids) wrap only when the others cannot give enough.
+    A ``Whole`` row (unboxed tables only) is a line of its own, not measured."""
     width = width or terminal_width()
+    if boxed and any(isinstance(row, Whole) for row in rows):
+        raise ValueError("a boxed table has no lines of their own")
     header = [lines_of(name) for name in columns]
-    body = [[lines_of(cell) for cell in row] for row in rows]
-    by_column = [[header[i], *(r[i] for r in body)] for i in range(len(columns))]
+    body = [row if isinstance(row, Whole) else [lines_of(cell) for cell in row] for row in rows]
+    cells = [row for row in body if not isinstance(row, Whole)]
+    by_column = [[header[i], *(r[i] for r in cells)] for i in range(len(columns))]
     natural = [max(line.width for cells in column for line in cells) for column in by_column]
     frame = 3 * len(columns) + 1 if boxed else 2 * (len(columns) - 1)
+    kept = [i for i, name in enumerate(columns) if name in keep]
     widths = natural if no_wrap else _fit(natural, [_longest_word(c) for c in by_column],
-                                          width - frame)
+                                          width - frame, kept)
     aligned = [name in right for name in columns]
     out = []
     if boxed:
@@ -198,8 +236,11 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Cell]], right: Collec
     out += _row(header, widths, aligned, boxed, "┃", colour, header_style)
     if boxed:
         out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-    for cells in body:
-        out += _row(cells, widths, aligned, boxed, "│", colour)
+    for row in body:
+        if isinstance(row, Whole):
+            out.append(styled(row.text, row.style, colour))
+        else:
+            out += _row(row, widths, aligned, boxed, "│", colour)
     if boxed:
         out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return "".join(line + "\n" for line in out)
