@@ -191,17 +191,18 @@ def open_database(url: str, access: str = UPGRADE) -> Engine:
     return engine
 
 
-_CREATE_HINT = "`tracker migrate` creates it (`tracker poll` and `tracker run` do too)"
-
 # What a person runs to get a database, as a read command's message lists them.
 CREATE_COMMANDS = ["`tracker poll` (one poll now)", "`tracker run` (the daemon)"]
 
 
+def _create_with() -> str:
+    *others, final = CREATE_COMMANDS
+    return f"create it with {', '.join(others)} or {final}" if others else f"create it with {final}"
+
+
 def missing_database(path: Path) -> SchemaError:
     """What a read command says when the SQLite file is not there: it never creates one."""
-    *others, final = CREATE_COMMANDS
-    either = f"{', '.join(others)} or {final}" if others else final
-    return SchemaError(f"no database at {path} yet: create it with {either}")
+    return SchemaError(f"no database at {path} yet: {_create_with()}")
 
 
 def _prepare_schema(engine: Engine, access: str, where: str) -> None:
@@ -214,7 +215,7 @@ def _prepare_schema(engine: Engine, access: str, where: str) -> None:
     if access == UPGRADE or (access == WRITE and current is None):
         migrate(engine)  # a brand-new database has no data, and no leader to race
     elif current is None:
-        raise SchemaError(f"the database {where} has no tracker schema yet: {_CREATE_HINT}")
+        raise SchemaError(f"the database {where} has no tracker schema yet: {_create_with()}")
     else:
         raise SchemaError(f"the database {where} has schema revision {current}, older than "
                           f"this tracker's {head}: run `tracker migrate` (the daemon, "
