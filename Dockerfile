@@ -3,13 +3,13 @@
 #   docker build -t tracker .
 #   docker run -d --name tracker --stop-timeout 45 -v tracker-data:/data tracker
 #
-# With no config it runs on the defaults: SQLite under /data (keep /data on a volume) and
-# the bundled registry. For PostgreSQL and your own config, see compose.yaml and the
-# README's "Running it for real" section.
+# With no config it runs on the defaults: SQLite in /data/tracker.db (keep /data on a
+# volume) and the bundled registry. For PostgreSQL and your own config, see compose.yaml
+# and the README's "Running it for real" section.
 
-# Debian-based slim Python: the dependencies install as prebuilt wheels (psycopg binary
-# included), so no compiler is needed.
-FROM python:3.12-slim
+# Debian-based slim Python, the version the tests run on: the dependencies install as
+# prebuilt wheels (psycopg binary included), so no compiler is needed.
+FROM python:3.11-slim
 
 # No .pyc files written at run time (the code is read-only to the tracker user anyway),
 # log lines straight out, and a quiet pip (installing as root is intended here) that
@@ -27,18 +27,31 @@ RUN groupadd --gid 10001 tracker \
         --shell /usr/sbin/nologin tracker \
  && install -d -o tracker -g tracker -m 0750 /data
 
-# Install tracker from the repository with pip, as `pip install .` reads pyproject.toml:
-# only what the package needs (the readme is part of the package metadata). The bundled
-# registry and the database migrations are package data and come along.
+# The dependencies first, at the exact versions and file hashes in requirements.lock
+# (docs/dependencies.md says how it is refreshed), as wheels only: the image is built
+# from what was tested, whatever was released since. setuptools, which builds tracker
+# below, is locked there too. A layer of its own, so a change to the code alone does not
+# download them again.
+COPY requirements.lock /tmp/tracker-lock/
+RUN pip install --require-hashes --only-binary=:all: -r /tmp/tracker-lock/requirements.lock \
+ && rm -rf /tmp/tracker-lock
+
+# Then tracker itself from the repository, as `pip install .` reads pyproject.toml, with
+# nothing more fetched: its dependencies are installed, and so is its build backend. Only
+# what the package needs is copied (the readme is part of the package metadata); the
+# bundled registry and the database migrations are package data and come along.
 COPY pyproject.toml README.md /tmp/tracker-src/
 COPY tracker /tmp/tracker-src/tracker
 COPY jobs /tmp/tracker-src/jobs
 COPY db /tmp/tracker-src/db
-RUN pip install /tmp/tracker-src && rm -rf /tmp/tracker-src
+RUN pip install --no-deps --no-build-isolation /tmp/tracker-src && rm -rf /tmp/tracker-src
 
-# The daemon's working directory: the default database URL, sqlite:///data/tracker.db, is
-# relative, so the SQLite file is /data/data/tracker.db, inside the /data volume. A
-# ./config.toml here would be read too; prefer mounting one and setting $TRACKER_CONFIG.
+# Where the data go: tracker keeps its default SQLite file, tracker.db, in
+# $STATE_DIRECTORY (the variable systemd sets for a service's state directory), here the
+# /data volume. Every tracker process in the container sees it: the daemon, the health
+# check, `docker exec ... tracker status`. The working directory is /data too. A
+# ./config.toml here would be read; prefer mounting one and setting $TRACKER_CONFIG.
+ENV STATE_DIRECTORY=/data
 WORKDIR /data
 
 # Everything from here on, the daemon included, runs as the tracker user, never root.
@@ -54,7 +67,7 @@ STOPSIGNAL SIGTERM
 # its JSON, not in its exit code), so "unhealthy" means: the database cannot be read. It
 # runs as its own process, not through the ENTRYPOINT, with the container's environment:
 # it finds the same database through $TRACKER_CONFIG / $TRACKER_DATABASE_URL (or the
-# default SQLite file in /data). Docker reserves exit code 2, hence "|| exit 1". Its
+# default SQLite file, /data/tracker.db). Docker reserves exit code 2, hence "|| exit 1". Its
 # JSON shows in `docker inspect`.
 HEALTHCHECK --interval=1m --timeout=15s --start-period=2m --retries=3 \
     CMD tracker health --json || exit 1

@@ -181,9 +181,9 @@ def open_database(url: str, access: str = UPGRADE) -> Engine:
     try:
         path = sqlite_file(url)
         if access == READ and path is not None and not path.exists():
-            raise SchemaError(f"no database at {path} yet: {_CREATE_HINT}")
+            raise missing_database(path)
         engine = make_engine(url)
-        _prepare_schema(engine, access, _redacted(url))
+        _prepare_schema(engine, access, redacted_url(url))
     except (DBAPIError, ArgumentError, ValueError, sqlite3.Error, OSError) as exc:
         # ValueError: a URL SQLAlchemy cannot parse (a port that is not a number); OSError:
         # a SQLite file that cannot be created.
@@ -191,7 +191,19 @@ def open_database(url: str, access: str = UPGRADE) -> Engine:
     return engine
 
 
-_CREATE_HINT = "`tracker migrate` creates it (`tracker poll` and `tracker run` do too)"
+# What a person runs to get a database, as a read command's message lists them.
+CREATE_COMMANDS = ["`tracker poll` (one poll now)", "`tracker run` (the daemon)"]
+
+
+def _create_with() -> str:
+    *others, final = CREATE_COMMANDS
+    return f"create it with {', '.join(others)} or {final}" if others else f"create it with {final}"
+
+
+def missing_database(path: Path) -> SchemaError:
+    """What a read command says when the SQLite file is not there: it never creates one."""
+    return SchemaError(f"no database at {path} yet: {_create_with()}; to look around "
+                       "first, `tracker demo` builds a sample year to read")
 
 
 def _prepare_schema(engine: Engine, access: str, where: str) -> None:
@@ -204,7 +216,7 @@ def _prepare_schema(engine: Engine, access: str, where: str) -> None:
     if access == UPGRADE or (access == WRITE and current is None):
         migrate(engine)  # a brand-new database has no data, and no leader to race
     elif current is None:
-        raise SchemaError(f"the database {where} has no tracker schema yet: {_CREATE_HINT}")
+        raise SchemaError(f"the database {where} has no tracker schema yet: {_create_with()}")
     else:
         raise SchemaError(f"the database {where} has schema revision {current}, older than "
                           f"this tracker's {head}: run `tracker migrate` (the daemon, "
@@ -216,7 +228,7 @@ def upgrade_database(url: str) -> tuple[str | None, str]:
     try:
         engine = make_engine(url)
         before = current_revision(engine)
-        _prepare_schema(engine, UPGRADE, _redacted(url))
+        _prepare_schema(engine, UPGRADE, redacted_url(url))
         engine.dispose()
     except (DBAPIError, ArgumentError, ValueError, sqlite3.Error, OSError) as exc:
         # ValueError: a URL SQLAlchemy cannot parse (a port that is not a number); OSError:
@@ -228,7 +240,7 @@ def upgrade_database(url: str) -> tuple[str | None, str]:
 def storage_error(exc: Exception, url: str) -> DatabaseError:
     """A driver's error as one line naming the database, with what to do about it."""
     reason = redact(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
-    where = _redacted(url)
+    where = redacted_url(url)
     if "readonly" in reason or "read-only" in reason or isinstance(exc, PermissionError):
         return DatabaseError(f"cannot write to the database {where}: {reason} "
                              "(check the permissions of the file and its folder)")
@@ -265,7 +277,7 @@ def check_same_file(engine: Engine, identity: tuple[int, int] | None) -> None:
             "stopping so that nothing more is written where it would be lost")
 
 
-def _redacted(url: str) -> str:
+def redacted_url(url: str) -> str:
     try:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):

@@ -35,12 +35,15 @@ pytest_plugins = ["tests.fault_record"]  # the fault_result fixture and the run'
 
 @pytest.fixture(autouse=True)
 def _cache_home(tmp_path_factory, monkeypatch):
-    """Every read command leaves a cache for its lean path (tracker/quick/): in a
-    folder of the test's own, never the real ~/.cache."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
-    # Nor the real ~/.config: a run without a config file reads the user's own registry
-    # file from there.
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    """A home of the test's own, never the real one: every read command leaves a cache
+    for its lean path (tracker/quick/) there, a config in the user's config folder would
+    be read, and the default database lives in the user's data folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)  # set when run under systemd
 
 
 @pytest.fixture

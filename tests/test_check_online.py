@@ -80,6 +80,13 @@ def check(tmp_path, monkeypatch):
     return run
 
 
+def online_lines(result) -> list[str]:
+    """What --online adds, after the "ok:" line and the three lines of files in use."""
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:4]] == ["config:", "registry:", "database:"]
+    return lines[4:]
+
+
 def test_every_missing_link_is_a_line_and_the_exit_is_1(check):
     with ReplayServer() as server:
         markets_and_fred(server)
@@ -88,7 +95,7 @@ def test_every_missing_link_is_a_line_and_the_exit_is_1(check):
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ok: ") and lines[0].endswith("6 predictions reading 6 series")
-    assert lines[1:] == [
+    assert online_lines(result) == [
         f"{NO_SERIES}: no such series",
         f"{NO_TICKER}: no such market",
         f"{NO_SLUG}: no such market",
@@ -103,7 +110,7 @@ def test_all_links_good_exits_0(check):
         markets_and_fred(server)
         result = check(server.url, GOOD, WHEN_GDPC1_WAS_RECENT)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1:] == ["online: all 3 series exist and have recent data"]
+    assert online_lines(result) == ["online: all 3 series exist and have recent data"]
 
 
 def test_a_link_without_recent_data_names_its_last_date(check):
@@ -117,7 +124,7 @@ def test_a_link_without_recent_data_names_its_last_date(check):
                    Reply.file("yahoo/INVALID.BO_404_not_found.json", status=404))
         result = check(server.url, ["yahoo:BATS.L", "yahoo:APPL", "yahoo:INVALID.BO"], when)
     assert result.exit_code == 1, result.output
-    assert result.stdout.splitlines()[1:] == [
+    assert online_lines(result) == [
         "yahoo:APPL: no data since 2026-07-28",  # nothing in the 120 days asked for
         "yahoo:BATS.L: no data since 2026-09-25",  # its newest bar, two months old
         ("yahoo:INVALID.BO: no such symbol: Yahoo says Not Found: "
@@ -135,7 +142,7 @@ def test_an_unreachable_source_is_one_line_not_one_per_link(check):
         result = check(server.url, [XI, "yahoo:BATS.L", "yahoo:AMZN"], WHEN_GDPC1_WAS_RECENT,
                        yahoo_url=closed)
     assert result.exit_code == 1, result.output
-    lines = result.stdout.splitlines()[1:]
+    lines = online_lines(result)
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"yahoo: cannot check its 2 links: cannot reach {closed[7:]}")
     assert lines[1] == "online: 1 problem with links"
@@ -149,7 +156,7 @@ def test_symbols_and_messages_are_printed_as_plain_text(check):
         result = check(server.url, ["yahoo:BATS.L", odd], datetime(2026, 9, 26, tzinfo=UTC))
     assert result.exit_code == 1, result.output
     assert "\x1b" not in result.stdout
-    assert result.stdout.splitlines()[1].startswith("yahoo:[red]X [2J: HTTP 404 from 127.0.0.1:")
+    assert online_lines(result)[0].startswith("yahoo:[red]X [2J: HTTP 404 from 127.0.0.1:")
 
 
 def test_a_bad_argument_is_one_line_and_exit_2(tmp_path):

@@ -1,5 +1,6 @@
 """Configuration: lookup order, defaults, and one clear line for every kind of mistake."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,20 +25,72 @@ def test_shipped_config_is_valid_and_matches_the_defaults():
 
 def test_empty_file_is_valid(tmp_path):
     settings = load_settings(write(tmp_path, ""))
-    assert settings.database.url == "sqlite:///data/tracker.db"
+    # The database is in the user's data folder (the test's home), not the working folder.
+    data_home = Path(os.environ["XDG_DATA_HOME"])
+    assert settings.database.url == f"sqlite:///{data_home / 'tracker' / 'tracker.db'}"
     assert settings.schedule.interval("prices") == timedelta(minutes=15)
     assert settings.registry.bundled is True
 
 
 def test_lookup_order(tmp_path, monkeypatch):
+    user_folder = Path(os.environ["XDG_CONFIG_HOME"]) / "tracker"
+    user_folder.mkdir(parents=True)
+    write(user_folder, '[schedule]\nprices_every = "4m"\n')
     explicit = write(tmp_path, '[schedule]\nprices_every = "1m"\n', "explicit.toml")
     from_env = write(tmp_path, '[schedule]\nprices_every = "2m"\n', "env.toml")
-    write(tmp_path, '[schedule]\nprices_every = "3m"\n')
     monkeypatch.chdir(tmp_path)
+    assert load_settings().schedule.prices_every == "4m"
+    assert load_settings().path == user_folder / "config.toml"
+    write(tmp_path, '[schedule]\nprices_every = "3m"\n')
     assert load_settings().schedule.prices_every == "3m"
     monkeypatch.setenv("TRACKER_CONFIG", str(from_env))
     assert load_settings().schedule.prices_every == "2m"
     assert load_settings(explicit).schedule.prices_every == "1m"
+
+
+def test_no_config_anywhere_means_the_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.path is None
+    assert settings.schedule.prices_every == "15m"
+
+
+def test_the_user_config_folder_follows_xdg(tmp_path, monkeypatch):
+    from tracker.configfile import default_database_path, user_config_dir
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "conf"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert user_config_dir() == tmp_path / "conf" / "tracker"
+    assert default_database_path() == tmp_path / "share" / "tracker" / "tracker.db"
+
+
+def test_under_systemd_the_database_is_in_the_state_directory(tmp_path, monkeypatch):
+    # systemd sets $STATE_DIRECTORY for a unit with StateDirectory= (colon-separated).
+    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/tracker:/var/lib/other")
+    settings = load_settings(write(tmp_path, ""))
+    assert settings.database.url == "sqlite:////var/lib/tracker/tracker.db"
+
+
+def test_a_relative_sqlite_path_is_read_from_the_config_files_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = write(folder, '[database]\nurl = "sqlite:///db/tracker.db?timeout=5"\n')
+    monkeypatch.chdir(tmp_path)
+    for config in (path, Path("etc/config.toml")):
+        url = load_settings(config).database.url
+        assert url == f"sqlite:///{folder / 'db' / 'tracker.db'}?timeout=5"
+    absolute = write(folder, f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n')
+    assert load_settings(absolute).database.url == f"sqlite:///{tmp_path / 'x.db'}"
+    postgres = write(folder, '[database]\nurl = "postgresql+psycopg://u@h/db"\n')
+    assert load_settings(postgres).database.url == "postgresql+psycopg://u@h/db"
+
+
+def test_a_relative_path_in_the_environment_stays_the_working_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "sqlite:///here.db")
+    path = write(tmp_path, '[database]\nurl = "sqlite:///there.db"\n')
+    settings = load_settings(path)
+    assert settings.database.url == "sqlite:///here.db"
+    assert settings.database.origin == "$TRACKER_DATABASE_URL"
 
 
 def test_database_url_from_environment_wins(tmp_path, monkeypatch):

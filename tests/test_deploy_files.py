@@ -1,6 +1,8 @@
-"""The deployment files (deploy/tracker.service, Dockerfile, .dockerignore, compose.yaml)
-say what the daemon needs: `tracker ... run`, SIGTERM with time to finish a poll, SIGHUP
-to reload, a non-root user, and a database URL that points at the database service.
+"""The deployment files (deploy/tracker.service, Dockerfile, .dockerignore, compose.yaml,
+requirements.lock) say what the daemon needs: `tracker ... run`, SIGTERM with time to
+finish a poll, SIGHUP to reload, a non-root user, a database in the service's state
+directory or one that points at the database service, and an image built from the
+locked versions on the Python the tests run on.
 
 Nothing here starts systemd or Docker; the files are parsed and their meaning checked.
 """
@@ -12,19 +14,33 @@ import fnmatch
 import json
 import re
 import shlex
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from sqlalchemy.engine import make_url
 
 from jobs.scheduler import STOP_GRACE  # the daemon's wait for its running poll after SIGTERM
+from tracker.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "deploy" / "tracker.service"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "compose.yaml"
+LOCK = ROOT / "requirements.lock"
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def default_database(monkeypatch, state_directory: str) -> str | None:
+    """The SQLite file the shipped config.toml gives a process with $STATE_DIRECTORY set,
+    as systemd sets it for StateDirectory= (and the image sets it)."""
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("STATE_DIRECTORY", state_directory)
+    return make_url(load_settings(ROOT / "config.toml").database.url).database
 
 MIN_STOP_TIMEOUT = 35  # the supervisor must wait at least this long before SIGKILL
 
@@ -108,6 +124,19 @@ def test_unit_is_hardened_and_can_still_write_its_database(unit):
     assert service["EnvironmentFile"].startswith("-/")
 
 
+def test_unit_keeps_the_default_database_in_its_state_directory(unit, monkeypatch):
+    """The README installs the repository's config.toml as the unit's config: with it, the
+    daemon's SQLite file is in the state directory, which the hardening leaves writable."""
+    service = unit["Service"]
+    names = service["StateDirectory"].split()
+    assert names, "no StateDirectory: systemd would not set $STATE_DIRECTORY"
+    state = f"/var/lib/{names[0]}"
+    assert default_database(monkeypatch, state) == f"{state}/tracker.db"
+    argv = shlex.split(service["ExecStart"])
+    assert argv[argv.index("--config") + 1] == "/etc/tracker/config.toml"
+    assert state in service.get("ReadWritePaths", "").split() + [state]
+
+
 # --- Dockerfile ------------------------------------------------------------------------------
 
 
@@ -145,8 +174,74 @@ def last(stage, keyword: str) -> str | None:
     return values[-1] if values else None
 
 
-def test_dockerfile_base_is_python_312_slim(final_stage):
-    assert final_stage[0][1].split()[0] == "python:3.12-slim"
+def test_dockerfile_base_is_the_python_the_tests_run_on(final_stage):
+    """The image runs the Python version CI tests tracker on (CI runs these tests)."""
+    assert final_stage[0][1].split()[0] == f"python:{sys.version_info.major}.{sys.version_info.minor}-slim"
+
+
+def pip_installs(stage) -> list[list[str]]:
+    """The arguments of each `pip install` in the stage's RUN lines, in order."""
+    installs = []
+    for keyword, args in stage:
+        if keyword == "RUN":
+            for command in re.split(r"&&|;", args):
+                words = shlex.split(command)
+                if words[:2] == ["pip", "install"]:
+                    installs.append(words[2:])
+    return installs
+
+
+def test_dockerfile_installs_the_locked_versions_then_tracker_alone(final_stage):
+    first, second = pip_installs(final_stage)
+    # The dependencies: only what the lock pins, each file checked against its hash, and
+    # wheels only, so nothing is built with tools the lock does not name.
+    assert "--require-hashes" in first and "--only-binary=:all:" in first
+    lock_in_image = Path(first[first.index("-r") + 1])
+    copied = {args.split()[0]: args.split()[-1] for keyword, args in final_stage
+              if keyword == "COPY" and len(args.split()) == 2}
+    assert copied.get(LOCK.name) in (str(lock_in_image.parent) + "/", str(lock_in_image))
+    # tracker itself: nothing more fetched, not even its build backend (locked too).
+    assert "--no-deps" in second and "--no-build-isolation" in second
+
+
+def locked() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock as {name: (version, hashes)}."""
+    text = re.sub(r"\\\n", " ", LOCK.read_text(encoding="utf-8"))  # join continued lines
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement, *options = line.split()
+        name, _, version = requirement.partition("==")
+        assert version and re.fullmatch(r"[A-Za-z0-9._-]+", name), f"not an exact pin: {line}"
+        hashes = [option.split("=", 1)[1] for option in options if option.startswith("--hash=")]
+        assert hashes and all(h.startswith("sha256:") for h in hashes), f"no hash: {name}"
+        pins[canonicalize_name(name)] = (version, hashes)
+    return pins
+
+
+def test_the_lock_pins_every_dependency_and_the_build_backend_within_pyproject():
+    pins = locked()
+    wanted = PYPROJECT["project"]["dependencies"] + PYPROJECT["build-system"]["requires"]
+    for line in wanted:
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not in {LOCK.name}"
+        assert requirement.specifier.contains(pins[name][0], prereleases=True), (
+            f"{LOCK.name} pins {name}=={pins[name][0]}, outside pyproject.toml's {line!r}")
+        for extra in requirement.extras:  # psycopg[binary] needs psycopg-binary too
+            assert canonicalize_name(f"{requirement.name}-{extra}") in pins, line
+    assert canonicalize_name(PYPROJECT["project"]["name"]) not in pins  # installed after
+
+
+def test_the_lock_is_for_the_images_python_and_made_as_the_docs_say(final_stage):
+    lock = LOCK.read_text(encoding="utf-8")
+    python = final_stage[0][1].split()[0].removeprefix("python:").removesuffix("-slim")
+    assert f"autogenerated by pip-compile with Python {python}\n" in lock
+    command = re.search(r"^#\s+(pip-compile .*)$", lock, flags=re.MULTILINE).group(1)
+    docs = (ROOT / "docs" / "dependencies.md").read_text(encoding="utf-8")
+    assert " ".join(command.split()) in " ".join(docs.split())
 
 
 def test_dockerfile_entrypoint_and_cmd_run_the_daemon(final_stage):
@@ -173,6 +268,13 @@ def test_dockerfile_stops_with_sigterm(final_stage):
 
 def test_dockerfile_workdir_is_data(final_stage):
     assert last(final_stage, "WORKDIR") == "/data"
+
+
+def test_dockerfile_keeps_the_default_database_on_the_data_volume(final_stage, monkeypatch):
+    env = dict(word.split("=", 1) for keyword, args in final_stage if keyword == "ENV"
+               for word in shlex.split(args))
+    assert env.get("STATE_DIRECTORY") == "/data", "the default database would be in ~/.local"
+    assert default_database(monkeypatch, env["STATE_DIRECTORY"]) == "/data/tracker.db"
 
 
 def test_dockerfile_healthcheck_uses_tracker_health(final_stage):

@@ -1,9 +1,11 @@
 """Configuration: find config.toml, validate it, and give every key a working default.
 
-Lookup order: ``--config PATH``, then ``$TRACKER_CONFIG``, then ``./config.toml``.
-``$TRACKER_DATABASE_URL`` overrides ``[database] url``. Every problem becomes a
-``ConfigError`` whose message is one line naming the file and the key, so the CLI can
-print it and exit 2 without a traceback.
+Lookup order: ``--config PATH``, then ``$TRACKER_CONFIG``, then ``./config.toml``, then the
+user's config folder (tracker.configfile). ``$TRACKER_DATABASE_URL`` overrides
+``[database] url``; without either, the database is ``tracker.db`` in the data folder. A
+relative SQLite path in a config file is read from that file's folder, like its registry
+files. Every problem becomes a ``ConfigError`` whose message is one line naming the file
+and the key, so the CLI can print it and exit 2 without a traceback.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from tracker.configfile import (
     DATABASE_URL_ENV,
     DEFAULT_CONFIG_NAME,
     UnreadableFile,
+    default_database_path,
     find_config,
     read_limited,
 )
@@ -70,7 +73,7 @@ def _database_url_problem(value: str) -> str | None:
         path = _SQLITE.sub("", value).partition("?")[0]
         if not path or ":memory:" in path or "mode=memory" in value:
             # Each connection would get its own empty database: nothing would ever show.
-            return "an in-memory SQLite database keeps nothing: give a file, like sqlite:///data/tracker.db"
+            return "an in-memory SQLite database keeps nothing: give a file, like sqlite:///tracker.db"
         return None
     if not _POSTGRES.match(value):
         return "expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
@@ -84,8 +87,33 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
+def default_database_url() -> str:
+    return f"sqlite:///{default_database_path()}"
+
+
+def _resolve_sqlite_path(url: str, folder: Path) -> str:
+    """A SQLite URL whose relative file path is read from ``folder``; others unchanged."""
+    match = _SQLITE.match(url)
+    if not match:
+        return url
+    path, mark, query = url[match.end():].partition("?")
+    if Path(path).is_absolute():
+        return url
+    return f"{match.group(0)}{folder / path}{mark}{query}"
+
+
+# Where the database URL came from, as `tracker check` names it.
+DEFAULT, FROM_ENV, FROM_CONFIG = "default", "$" + DATABASE_URL_ENV, "[database] url"
+
+
 class DatabaseConfig(_Section):
-    url: str = "sqlite:///data/tracker.db"
+    url: str = Field(default_factory=default_database_url)
+    _origin: str = PrivateAttr(DEFAULT)
+
+    @property
+    def origin(self) -> str:
+        """DEFAULT, FROM_ENV or FROM_CONFIG."""
+        return self._origin
 
     @field_validator("url")
     @classmethod
@@ -263,7 +291,10 @@ def _explain(error: dict[str, Any]) -> str:
     return f"{key}: {error['msg']}"
 
 
-def settings_from_dict(data: dict[str, Any], source: str = DEFAULT_CONFIG_NAME) -> Settings:
+def settings_from_dict(data: dict[str, Any], source: str = DEFAULT_CONFIG_NAME,
+                       folder: Path | None = None) -> Settings:
+    """Validated settings; ``folder``: the config file's, where a relative SQLite path is
+    read from (the working folder without one)."""
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -276,6 +307,11 @@ def settings_from_dict(data: dict[str, Any], source: str = DEFAULT_CONFIG_NAME) 
             raise ConfigError(
                 f"$TRACKER_DATABASE_URL: {_describe(exc.errors()[0]).split(': ', 1)[1]}"
             ) from None
+        settings.database._origin = FROM_ENV
+    elif "url" in settings.database.model_fields_set:
+        if folder is not None:
+            settings.database.url = _resolve_sqlite_path(settings.database.url, folder)
+        settings.database._origin = FROM_CONFIG
     return settings
 
 
@@ -297,6 +333,6 @@ def load_settings(explicit: str | os.PathLike | None = None) -> Settings:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    settings = settings_from_dict(data, source=str(path))
+    settings = settings_from_dict(data, source=str(path), folder=path.parent.absolute())
     settings.path = path
     return settings

@@ -52,7 +52,7 @@ class Read:
     def not_created_yet(self) -> bool:
         """A read before the daemon created the database: it says so, and creates nothing."""
         lines = self.stderr.strip().splitlines()
-        return (self.code == 2 and len(lines) == 1 and "`tracker migrate` creates it" in lines[0]
+        return (self.code == 2 and len(lines) == 1 and "create it with `tracker poll`" in lines[0]
                 and "Traceback" not in self.stderr)
 
     @property

@@ -254,7 +254,7 @@ def test_a_read_command_never_creates_a_database(tmp_path, fault_result, command
     fault_result("storage", "read command on a database not created yet", command[0],
                  survived=said_one_line(done, 2) and not created, note=note(done.stderr, tmp_path))
     assert done.returncode == 2, done.stderr
-    assert "tracker migrate" in one_line(done)
+    assert "create it with `tracker poll`" in one_line(done)
     assert not created
 
 

@@ -13,6 +13,7 @@ from tracker.cli.errors import EXIT_FAILED, EXIT_USAGE, handle_errors
 from tracker.cli.output import emit_json, json_option
 
 if TYPE_CHECKING:
+    from tracker.config import Settings
     from tracker.registry import Registry
 
 
@@ -30,12 +31,12 @@ def check(app: App, online: bool, as_json: bool) -> None:
 
     settings = app.settings
     registry, problems = check_registry(settings)
+    files = files_in_use(settings)
     if problems:  # they quote registry text
-        answer = ("", "".join(f"{visible(problem)}\n" for problem in problems), EXIT_USAGE)
+        answer = (files, "".join(f"{visible(problem)}\n" for problem in problems), EXIT_USAGE)
     else:
-        origin = settings.path or "defaults (no config file)"
-        answer = ((f"ok: {origin}; {len(registry)} predictions reading "
-                  f"{len(registry.series_ids())} series\n"), "", 0)
+        answer = ((f"ok: {len(registry)} predictions reading {len(registry.series_ids())} "
+                   f"series\n{files}"), "", 0)
     remember("check", settings, registry, answer=answer)  # so the next `check` is quick
     if as_json:
         _check_json(app, registry, problems, online)
@@ -66,6 +67,32 @@ def _check_json(app: App, registry: Registry, problems: list[str], online: bool)
         sys.exit(EXIT_FAILED)
 
 
+def files_in_use(settings: Settings) -> str:
+    """Which config, registry files and database this configuration reads, a line each."""
+    from db.engine import redacted_url, sqlite_file
+    from tracker.config import DEFAULT
+    from tracker.configfile import config_candidates
+    from tracker.registry.loader import BUNDLED, registry_files
+    from tracker.textsafe import visible
+
+    if settings.path is not None:
+        config = str(settings.path.absolute())
+    else:
+        looked = " and ".join(str(path.absolute()) for path in config_candidates())
+        config = f"none, the defaults apply (looked for {looked})"
+    files = [str(path.absolute()) for path in registry_files(settings)]
+    if settings.registry.bundled:
+        files[0] = f"bundled {BUNDLED}"
+    database = settings.database
+    where = sqlite_file(database.url) or redacted_url(database.url)
+    origin = "the default" if database.origin == DEFAULT else database.origin
+    return "".join(f"{label:<9} {visible(value)}\n" for label, value in (
+        ("config:", config),
+        ("registry:", ", ".join(files) or "no files"),
+        ("database:", f"{where} ({origin})"),
+    ))
+
+
 def _check_links(app: App, registry: Registry) -> None:
     """A line per problem with the registry's links; exit 1 when there is any."""
     from tracker.service.links import check_links
@@ -87,7 +114,7 @@ def migrate(app: App) -> None:
     """Upgrade the database's schema to this version's (creating it if need be)."""
     from db.engine import upgrade_database
 
-    before, after = upgrade_database(app.settings.database.url)
+    before, after = upgrade_database(app.database_url)
     if before == after:
         click.echo(f"the schema is up to date (revision {after})")
     else:

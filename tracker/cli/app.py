@@ -38,13 +38,30 @@ class App:
         return load_registry(self.settings)
 
     @functools.cached_property
+    def database_url(self) -> str:
+        """The database's URL; with the default one missing, a database where earlier
+        versions kept theirs is a clear error, never replaced by a new empty one."""
+        from tracker.config import DEFAULT, ConfigError
+        from tracker.configfile import default_database_path, earlier_default_database
+
+        database = self.settings.database
+        if database.origin == DEFAULT and not default_database_path().exists():
+            earlier = earlier_default_database()
+            if earlier is not None:
+                raise ConfigError(
+                    f"no database at {default_database_path()}, but one at {earlier}, where "
+                    "earlier versions of tracker kept it: move it there (with tracker "
+                    f'stopped), or set [database] url = "sqlite:///{earlier}" in the config')
+        return database.url
+
+    @functools.cached_property
     def engine(self) -> Engine:
         from db.engine import READ, open_database
 
         command = click.get_current_context().command.name
         if self.demo:
             return self._demo_engine(command)
-        return open_database(self.settings.database.url, DATABASE_ACCESS.get(command, READ))
+        return open_database(self.database_url, DATABASE_ACCESS.get(command, READ))
 
     def _demo_engine(self, command: str) -> Engine:
         """The demo database, read only, after the banner that says so."""
@@ -67,12 +84,31 @@ class App:
 DATABASE_ACCESS = {"run": "upgrade", "poll": "write", "backfill": "write", "resolve": "write"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The ``tracker`` group; its help ends with where the files are, for this user."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_paragraph()
+        formatter.write(files_help())  # as it is: a path wrapped at a hyphen would mislead
+
+
+def files_help() -> str:
+    from tracker.configfile import config_candidates, default_database_path
+
+    local, user = config_candidates()
+    return (f"Config: --config PATH, else $TRACKER_CONFIG, else ./{local} if present,\n"
+            f"  else {user}\n"
+            f"Database: {default_database_path()}\n"
+            "  unless $TRACKER_DATABASE_URL or the config's [database] url names another.\n"
+            "`tracker check` shows the files in use.\n")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
     metavar="PATH",
-    help="Config file (default: $TRACKER_CONFIG, else ./config.toml).",
+    help="Config file (default: $TRACKER_CONFIG, else ./config.toml, else the user's).",
 )
 @click.option("--demo", is_flag=True,
               help="Read the demo database (built by `tracker demo`), not your own.")

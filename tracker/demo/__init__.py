@@ -13,10 +13,11 @@ DEMO_FILE = "demo.db"
 
 
 def demo_database() -> Path:
-    """Where the demo database lives: the user's data folder, beside tracker's own."""
-    from platformdirs import user_data_dir
+    """Where the demo database lives: beside the default database, in the user's data
+    folder."""
+    from tracker.configfile import data_dir
 
-    return Path(user_data_dir("tracker")) / DEMO_FILE
+    return data_dir() / DEMO_FILE
 
 
 def banner(database: Path) -> str:

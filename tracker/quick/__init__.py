@@ -11,7 +11,8 @@ the database is SQLite at the expected schema revision. It then runs the full CL
 reads (db/reads.py: the same SQL and row builders) through the standard library's
 sqlite3, and builds and prints the same rows through the same views (tracker/views). In
 every other case it returns None and the full CLI runs, with its validation and its
-error messages, and prints the same bytes. Only the standard library is imported here.
+error messages, and prints the same bytes. Only the standard library (and platformdirs,
+which names the user's folders) is imported here.
 """
 
 from __future__ import annotations

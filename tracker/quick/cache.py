@@ -2,11 +2,11 @@
 as plain JSON, left by the full CLI's last run of it.
 
 Each entry is keyed by everything that could change it: the working folder, the config
-file, ``$TRACKER_DATABASE_URL``, a hash of the content of each file read (an edit that
+file, ``$TRACKER_DATABASE_URL``, the user's config and data folders, a hash of the content of each file read (an edit that
 keeps a file's size and time is still seen), the tracker version and the cache's own
 format. The cache is the user's own: written 0600 in a 0700 folder, and a cache file
-another user owns or could have written is never read. Only the standard library is
-imported here.
+another user owns or could have written is never read. Only the standard library (and
+platformdirs, which names the user's folders) is imported here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,12 @@ from pathlib import Path
 
 from db.revision import head_revision
 from tracker import __version__
-from tracker.configfile import DATABASE_URL_ENV, read_limited
+from tracker.configfile import (
+    DATABASE_URL_ENV,
+    default_database_path,
+    read_limited,
+    user_config_dir,
+)
 
 CACHE_ENV = "XDG_CACHE_HOME"
 CACHE_FORMAT = 5  # bumped when what is cached changes shape: an older cache is not read
@@ -86,6 +91,8 @@ def key(config_path: Path | None) -> dict:
         "config": str(config_path) if config_path else None,
         # Hashed: the URL may hold a password, which has no place in a cache file.
         "database_env": _hash(os.environ.get(DATABASE_URL_ENV, "").encode()),
+        # Where a config is looked for and the database kept when none is named.
+        "homes": [str(user_config_dir()), str(default_database_path())],
     }
 
 

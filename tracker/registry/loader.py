@@ -162,15 +162,10 @@ def _universes_from(origin: str, data: dict[str, Any]) -> Universes:
 OWN_FILE = "predictions.toml"
 
 
-def user_config_dir() -> Path:
-    """The platform's folder for this user's tracker configuration."""
-    import platformdirs  # here: only the commands that read a registry need it
-
-    return Path(platformdirs.user_config_dir("tracker"))
-
-
 def own_registry_file(settings: Settings) -> Path:
     """``predictions.toml`` in the config file's folder, else in the user config folder."""
+    from tracker.configfile import user_config_dir
+
     folder = settings.path.parent if settings.path else user_config_dir()
     return folder / OWN_FILE
 
