@@ -49,7 +49,8 @@ def test_a_read_command_before_any_database_says_where_and_what_to_run(home, com
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == (f"tracker: no database at {database} yet: create it with "
-                           "`tracker poll` (one poll now) or `tracker run` (the daemon)\n")
+                           "`tracker poll` (one poll now) or `tracker run` (the daemon); to "
+                           "look around first, `tracker demo` builds a sample year to read\n")
     assert not home["data"].exists()  # nothing created, not even the folder
     assert tree(home["work"]) == []  # and no ./data in the working folder
 
@@ -89,7 +90,8 @@ def test_the_config_in_the_user_folder_is_read_from_anywhere(home):
     assert done.stdout == (
         "ok: 1 predictions reading 1 series\n"
         f"config:   {home['config'] / 'config.toml'}\n"
-        f"registry: {home['config'] / 'mine.toml'}\n"
+        f"registry: {home['config'] / 'mine.toml'}, "
+        f"{home['config'] / 'predictions.toml'} (none yet)\n"
         # A relative SQLite path is read from the config file's folder.
         f"database: {home['config'] / 'db' / 'mine.db'} ([database] url)\n")
     assert tracker("migrate", cwd=home["work"]).returncode == 0
@@ -102,7 +104,7 @@ def test_check_says_which_files_are_in_use_without_a_config(home):
     assert done.stdout.splitlines()[1:] == [
         (f"config:   none, the defaults apply (looked for {home['work'] / 'config.toml'} and "
          f"{home['config'] / 'config.toml'})"),
-        "registry: bundled all_in_2026.toml",
+        f"registry: bundled all_in_2026.toml, {home['config'] / 'predictions.toml'} (none yet)",
         f"database: {home['data'] / 'tracker.db'} (the default)",
     ]
 

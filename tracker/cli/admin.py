@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -80,7 +81,9 @@ def files_in_use(settings: Settings) -> str:
     else:
         looked = " and ".join(str(path.absolute()) for path in config_candidates())
         config = f"none, the defaults apply (looked for {looked})"
-    files = [str(path.absolute()) for path in registry_files(settings)]
+    # The user's own file is listed before it exists: `tracker add` writes it.
+    files = [str(path.absolute()) + ("" if os.path.lexists(path) else " (none yet)")
+             for path in registry_files(settings)]
     if settings.registry.bundled:
         files[0] = f"bundled {BUNDLED}"
     database = settings.database
