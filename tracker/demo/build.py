@@ -126,14 +126,16 @@ def _poll_times(now: datetime) -> list[datetime]:
 
 
 def _reports(found: list[DemoSeries], after: datetime | None, until: datetime) -> list[SourceReport]:
-    """What each source's poll at ``until`` returns: the points since the last poll."""
+    """What each source's poll at ``until`` returns: the points since the last poll, and
+    the newest one again, as a real source answers every poll (which is how tracker
+    knows a monthly series was not forgotten)."""
     by_source: dict[str, list[SeriesData]] = defaultdict(list)
     for series in found:
         source = series.series_id.split(":", 1)[0]
-        points = [p for p in series.data.points
-                  if p.ts <= until and (after is None or p.ts > after)]
-        if source in ("polymarket", "kalshi") and not points:
-            continue  # a market with no new odds: nothing read this week
+        known = [p for p in series.data.points if p.ts <= until]
+        if not known:
+            continue  # nothing published yet
+        points = [p for p in known if after is None or p.ts > after] or known[-1:]
         data = series.data
         settled = data.state == "resolved" and data.points[-1].ts <= until
         state, value = (data.state, data.resolved_value) if settled else (

@@ -4,7 +4,7 @@ FRED and SEC EDGAR, parsed by the sources' own parsers); elsewhere a path drawn 
 seeded random generator, the same on every machine, and labelled as generated.
 
 Generated paths are plausible in shape, not in level or direction: daily closes on
-weekdays as a random walk in log price (1.5% a day), macro series monthly or quarterly
+weekdays as a random walk in log price (1% a day), macro series monthly or quarterly
 with small steps, market odds as a random walk in log-odds. They say nothing about what
 happened in 2026.
 """
@@ -25,16 +25,19 @@ from tracker.sources.fred import parse_csv
 
 SEED = 2026
 
-# Recorded answers of the real APIs, and where each came from (as the demo says it).
+# Recorded answers of the real APIs, where each came from (as the demo says it), and how
+# a recording that ends before the demo does is carried on: daily, on weekdays, by a
+# seeded path with this daily volatility (0: the last value held), or quarterly.
 RECORDED = {
     "fred:DCOILWTICO": ("DCOILWTICO_daily_2025-12_2026-09.csv",
-                        "FRED fredgraph.csv, daily WTI spot, fetched 2026-09-18"),
+                        "FRED fredgraph.csv, daily WTI spot, fetched 2026-09-18", "daily", 0.01),
     "fred:DFEDTARU": ("DFEDTARU_daily_2025-07_2026-10.csv",
-                      "FRED fredgraph.csv, fed funds target upper limit, to 2026-10-04"),
+                      "FRED fredgraph.csv, fed funds target upper limit, to 2026-10-04",
+                      "daily", 0.0),
     "fred:GDPC1": ("GDPC1_fredgraph_2000Q1_2026Q1.csv",
-                   "FRED fredgraph.csv, quarterly real GDP, to 2026Q1"),
+                   "FRED fredgraph.csv, quarterly real GDP, to 2026Q1", "quarterly", 0.0),
     "edgar:1181412": ("submissions_CIK0001181412_spacex.json",
-                      "SEC EDGAR submissions of SpaceX, fetched 2026-08-25"),
+                      "SEC EDGAR submissions of SpaceX, fetched 2026-08-25", None, 0.0),
 }
 
 # Where a generated path starts: roughly the level each series had at the end of 2025,
@@ -70,12 +73,12 @@ def histories(series_ids: list[str], start: date, end: date, seed: int = SEED,
     closes = closes or {}
     found = []
     for series_id in series_ids:
+        # One generator per series, seeded by its id: adding a series to the registry
+        # leaves every other series' path as it was.
+        rng = random.Random(f"{seed}:{series_id}")
         if series_id in RECORDED:
-            found.append(_recorded(series_id, end))
+            found.append(_recorded(series_id, end, rng, seed))
         else:
-            # One generator per series, seeded by its id: adding a series to the registry
-            # leaves every other series' path as it was.
-            rng = random.Random(f"{seed}:{series_id}")
             data = _generated(series_id, start, end, rng)
             close = closes.get(series_id)
             if data.state == "open" and close is not None and close < end:
@@ -86,8 +89,11 @@ def histories(series_ids: list[str], start: date, end: date, seed: int = SEED,
     return found
 
 
-def _recorded(series_id: str, end: date) -> DemoSeries:
-    file, origin = RECORDED[series_id]
+def _recorded(series_id: str, end: date, rng: random.Random, seed: int) -> DemoSeries:
+    """The recording up to ``end``; one that stops earlier carried on to ``end`` by a
+    generated path (the demo says from when), so that no claim goes stale for want of
+    a newer recording."""
+    file, origin, cadence, volatility = RECORDED[series_id]
     text = resources.files("tracker.demo").joinpath("recorded", file).read_text("utf-8")
     source, symbol = series_id.split(":", 1)
     if source == "edgar":
@@ -96,7 +102,18 @@ def _recorded(series_id: str, end: date) -> DemoSeries:
     else:
         data = parse_csv(text, symbol)
     data.points = [p for p in data.points if p.ts.date() <= end]
-    return DemoSeries(series_id, data, f"recorded: {origin}", recorded=True)
+    origin = f"recorded: {origin}"
+    last = data.points[-1]
+    if cadence == "daily" and last.ts.date() < end:
+        after = last.ts.date() + timedelta(days=1)
+        data.points += _closes(last.value, after, end, rng, volatility, bars=False)
+        origin += f"; generated from {after} (seeded random path, seed {seed})"
+    elif cadence == "quarterly" and last.ts.date() < end - timedelta(days=92):
+        quarter = _macro(last.value, last.ts.date(), end, 3, rng)[1:]
+        data.points += quarter
+        origin += (f"; generated from {quarter[0].ts.date()} (seeded random path, seed {seed})"
+                   if quarter else "")
+    return DemoSeries(series_id, data, origin, recorded=True)
 
 
 def _generated(series_id: str, start: date, end: date, rng: random.Random) -> SeriesData:
@@ -110,7 +127,9 @@ def _generated(series_id: str, start: date, end: date, rng: random.Random) -> Se
         points = _macro(START_LEVELS.get(series_id, 100.0), start, end, months, rng)
     else:
         points = _closes(START_LEVELS.get(series_id, 100.0), start, end, rng)
-    return SeriesData(symbol=symbol, points=points, name=None, unit=UNITS.get(source),
+    # A generated market's question, from its slug: the demo has no real one to quote.
+    name = f"{symbol.replace('-', ' ').capitalize()}?" if source == "polymarket" else None
+    return SeriesData(symbol=symbol, points=points, name=name, unit=UNITS.get(source),
                       state="open" if source in ("polymarket", "kalshi") else None)
 
 
@@ -131,12 +150,15 @@ def _days(start: date, end: date, weekdays_only: bool) -> list[date]:
     return [d for d in days if d.weekday() < 5] if weekdays_only else days
 
 
-def _closes(level: float, start: date, end: date, rng: random.Random) -> list[Point]:
+def _closes(level: float, start: date, end: date, rng: random.Random,
+            volatility: float = 0.01, bars: bool = True) -> list[Point]:
+    """Weekday closes (with a day's high and low when ``bars``), a random walk in log."""
     points = []
     for day in _days(start, end, weekdays_only=True):
-        level *= math.exp(rng.gauss(0.0, 0.015))
-        points.append(Point(_at(day), round(level, 4), round(level * 1.008, 4),
-                            round(level * 0.992, 4)))
+        level *= math.exp(rng.gauss(0.0, volatility))
+        close = round(level, 4)
+        points.append(Point(_at(day), close, round(level * 1.008, 4), round(level * 0.992, 4))
+                      if bars else Point(_at(day), close))
     return points
 
 
