@@ -38,6 +38,55 @@ AREAS = {
     "storage": "Storage faults: read-only, full, corrupt, vanished, wrong schema",
 }
 
+# What each area's faults try, said once under its heading.
+ABOUT = {
+    "sources": ("Each source's server answers a poll with an error, a wrong or broken body, "
+                "or nothing at all."),
+    "fetch errors": "Each kind of error the HTTP client can raise, injected into a fetch.",
+    "deadlines": ("A server that sends a byte at a time, so that no single read times out: "
+                  "the deadline for a whole request (`[http] request_deadline`) ends the wait."),
+    "bombs": ("A small compressed body that inflates to 200 MB: refused at the size cap "
+              "(`[http] max_response_mb`) as it is decompressed."),
+    "implausible values": ("Closes of zero or below, of 1e308, or a thousand times too high: "
+                           "refused, named, and never stored."),
+    "crash": ("The daemon killed with SIGKILL at random moments, between polls and inside "
+              "them, and during its first migration."),
+    "concurrency": ("Command-line readers running while the daemon writes, on SQLite and on "
+                    "PostgreSQL, and starting together with it on a new database."),
+    "bad input": ("Generated input (arbitrary, mutated and invalid) fed to every parser and to "
+                  "the config and registry loaders: each parses or fails with a clear error, "
+                  "and never crashes."),
+    "untrusted text": ("Markup and terminal control characters in market titles, notes, errors "
+                       "and data, on a terminal, in a pipe and in the HTML digest."),
+    "secrets": ("Passwords in database and source URLs, and credentials in the environment: "
+                "none appears in any output, log line or file tracker writes."),
+    "bad config and registry": ("Files that are not regular files, files too large, in-memory "
+                                "databases and dates out of range: each refused with one line."),
+    "quick-path cache": ("The cache the read commands keep: an edit it must notice, and a file "
+                         "another user could have planted or could read."),
+    "storage": ("The database read-only, full, damaged, deleted or replaced under the daemon, "
+                "not created yet, or at another version's schema; output that cannot be "
+                "written or sent."),
+}
+# The page's opening: what was tried, what a row says, and how to run it again.
+INTRODUCTION = [
+    "What tracker does when things go wrong. Every fault below was injected by tracker's fault",
+    "suite (`tests/faults/`) into the real code: servers on this machine (127.0.0.1) that",
+    "answer with recorded real responses, broken on purpose; processes killed mid-write;",
+    "hostile files and input. Each row names the fault, what it was aimed at, whether tracker",
+    "survived it (it carried on, or stopped with one clear line, as it should), how many",
+    "stored points were lost and how many were stored twice, and what tracker recorded or",
+    "printed. Temporary folders show as `TMP` or as pytest's own.",
+    "",
+    "To run the suite again and rewrite this page, from a clone with the test tools installed",
+    "(the README's second command):",
+    "",
+    "    .venv/bin/python scripts/reliability_report.py",
+    "",
+    "It takes a minute or two; the same tests also run with the rest of the suite. This page",
+    "is written by that script: change the script, not the page.",
+]
+
 
 def run_suite(results: Path) -> tuple[int, float, str]:
     started = time.monotonic()
@@ -59,8 +108,7 @@ def render(records: list[dict], code: int, seconds: float, summary: str) -> str:
     lines = [
         "# Reliability",
         "",
-        ("Produced by `scripts/reliability_report.py` from a run of the fault suite "
-        "(`tests/faults/`, part of `.ci/run`); do not edit by hand."),
+        *INTRODUCTION,
         "",
         (f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores"),
@@ -72,15 +120,16 @@ def render(records: list[dict], code: int, seconds: float, summary: str) -> str:
     for area, title in AREAS.items():
         rows = by_area.pop(area, [])
         if rows:
-            lines += _table(title, rows)
+            lines += _table(title, ABOUT.get(area, ""), rows)
     for area, rows in sorted(by_area.items()):
-        lines += _table(area, rows)
+        lines += _table(area, "", rows)
     return "\n".join(lines) + "\n"
 
 
-def _table(title: str, rows: list[dict]) -> list[str]:
-    out = [f"## {title}", "", "| fault | target | survived | points lost | duplicates | what was recorded |",
-           "| --- | --- | --- | ---: | ---: | --- |"]
+def _table(title: str, about: str, rows: list[dict]) -> list[str]:
+    out = [f"## {title}", ""] + ([about, ""] if about else [])
+    out += ["| fault | target | survived | points lost | duplicates | what was recorded |",
+            "| --- | --- | --- | ---: | ---: | --- |"]
     for r in sorted(rows, key=lambda r: (r["fault"], r["target"])):
         note = r["note"].replace("|", "\\|").replace("\n", " ")
         out.append(f"| {r['fault']} | {r['target']} | {'yes' if r['survived'] else '**no**'} | "
