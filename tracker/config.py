@@ -213,6 +213,8 @@ class EdgarConfig(_Url):
 
 
 class CoingeckoConfig(_Url):
+    """Accepted so that a config file that sets it still loads; no source reads it."""
+
     base_url: str = "https://api.coingecko.com/api/v3"
 
 
