@@ -140,7 +140,7 @@ def build_site(folder: Path) -> Site:
     return Site(config, f"sqlite:///{folder / 'tracker.db'}", printed)
 
 
-def app_of(site: Site):
+def app_of(site: Site, notice: str | None = None):
     """The app `tracker serve` runs, over the site's database, registry and settings."""
     from db.engine import READ, open_database
     from tracker.config import load_settings
@@ -149,7 +149,8 @@ def app_of(site: Site):
     from tracker.web.data import Source
 
     settings = load_settings(str(site.config))
-    return create_app(Source(open_database(site.url, READ), load_registry(settings), settings))
+    engine = open_database(site.url, READ)
+    return create_app(Source(engine, load_registry(settings), settings, notice))
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +252,8 @@ def test_the_scoreboard_page_shows_the_commands_figures(client, site):
     page = client.get("/").text
     for person in site.printed["scoreboard"]:
         rate = f"{100 * person['expected_hit_rate']:.0f}%"
-        assert f'<span class="rate">{rate}</span> <span class="n">(n={person["expected_hit_rate_n"]})' in page
+        n = person["expected_hit_rate_n"]
+        assert f'<span class="rate">{rate}</span> <span class="n">(n={n})' in page
     for row in site.printed["status"]:
         assert f'data-id="{row["id"]}"' in page
 
@@ -286,6 +288,15 @@ def test_the_stylesheet_carries_the_digests_status_colours(client):
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     ink, tint = STATUS_COLOURS["wrong"]
     assert f".s-wrong{{color:{ink};background:{tint}}}" in css.text
+
+
+def test_the_demos_banner_heads_every_page(site):
+    from starlette.testclient import TestClient
+
+    with TestClient(app_of(site, notice="DEMO DATA <i>not live</i>")) as demo:
+        for path in ("/", "/p/xi-out", "/series"):
+            page = demo.get(path).text
+            assert '<p class="notice">DEMO DATA &lt;i&gt;not live&lt;/i&gt;</p>' in page
 
 
 # ---- the command -----------------------------------------------------------------------

@@ -28,7 +28,13 @@ def serve(app: App, host: str, port: int) -> None:
     from tracker.web.app import create_app
     from tracker.web.data import Source
 
-    source = Source(app.engine, app.registry, app.settings)  # bad config or no database: here
+    notice = None
+    if app.demo:
+        from tracker.demo import banner, demo_database
+
+        notice = banner(demo_database())
+    # A bad config or no database stops here, before anything listens.
+    source = Source(app.engine, app.registry, app.settings, notice)
     try:
         listener = listening_socket(host, port)
     except OSError as exc:

@@ -24,12 +24,15 @@ if TYPE_CHECKING:
 
 
 class Source:
-    """The database, registry and settings every page reads."""
+    """The database, registry and settings every page reads; ``notice``: a line every
+    page shows first (the demo's banner: its data are not live)."""
 
-    def __init__(self, engine: Engine, registry: Registry, settings: Settings):
+    def __init__(self, engine: Engine, registry: Registry, settings: Settings,
+                 notice: str | None = None):
         self.engine = engine
         self.registry = registry
         self.settings = settings
+        self.notice = notice
 
     def status(self, selection: Selection | None = None) -> list[dict[str, Any]]:
         """`tracker status --json`: ValueError when ``selection.who`` names no one."""

@@ -24,8 +24,9 @@ def _source(request: Request) -> Source:
     return request.app.state.source
 
 
-def _page(template: str, **context: Any) -> HTMLResponse:
-    return HTMLResponse(ENV.get_template(template).render(**context))
+def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+    notice = _source(request).notice
+    return HTMLResponse(ENV.get_template(template).render(notice=notice, **context))
 
 
 def _json(data: Any) -> Response:
@@ -37,8 +38,8 @@ def _json(data: Any) -> Response:
 
 def scoreboard(request: Request) -> HTMLResponse:
     source = _source(request)
-    return _page("scoreboard.html", board=source.scoreboard(), claims=source.status(),
-                 title="Scoreboard")
+    return _page(request, "scoreboard.html", board=source.scoreboard(),
+                 claims=source.status(), title="Scoreboard")
 
 
 def person(request: Request) -> HTMLResponse:
@@ -50,8 +51,8 @@ def person(request: Request) -> HTMLResponse:
     rows = source.status(Selection(who=who))
     rows = [row for row in rows if row["who"] == who]  # not another whose name shares a word
     groups = [(status, [row for row in rows if row["status"] == status]) for status in STATUSES]
-    return _page("person.html", who=who, score=board, groups=[g for g in groups if g[1]],
-                 title=who)
+    return _page(request, "person.html", who=who, score=board,
+                 groups=[g for g in groups if g[1]], title=who)
 
 
 def prediction(request: Request) -> HTMLResponse:
@@ -60,7 +61,7 @@ def prediction(request: Request) -> HTMLResponse:
     if details is None:
         raise HTTPException(404, "No prediction has that id.")
     price = source.made_on_prices().get(details["id"])
-    return _page("prediction.html", d=details, made_on_price=price,
+    return _page(request, "prediction.html", d=details, made_on_price=price,
                  chart=history_chart(details, price), not_enough=NOT_ENOUGH,
                  changes=list(reversed(status_changes(details["history"]))),
                  title=details["claim"])
@@ -68,7 +69,7 @@ def prediction(request: Request) -> HTMLResponse:
 
 def series(request: Request) -> HTMLResponse:
     source = _source(request)
-    return _page("series.html", rows=source.series(), health=source.health(),
+    return _page(request, "series.html", rows=source.series(), health=source.health(),
                  title="Series and sources")
 
 
