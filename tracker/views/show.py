@@ -236,7 +236,7 @@ def _part_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
-def _status_changes(history: list[dict]) -> list[dict]:
+def status_changes(history: list[dict]) -> list[dict]:
     changes = []
     for snap in history:
         if not changes or changes[-1]["status"] != snap["status"]:
@@ -269,7 +269,7 @@ def _drawable(points: list, until: datetime | None) -> bool:
     return len(points) >= 2 or (len(points) == 1 and until is not None and until > points[0][0])
 
 
-def _held_until(d: dict[str, Any]) -> datetime | None:
+def held_until(d: dict[str, Any]) -> datetime | None:
     """Until when the newest snapshot is known to have held (a snapshot is stored only
     when something changed): to the end of the chart once settled; else until the
     newest value of its inputs was seen, each poll being followed by an evaluation
@@ -280,7 +280,7 @@ def _held_until(d: dict[str, Any]) -> datetime | None:
     return max(seen, default=None)
 
 
-def _last(series: dict[str, Any]) -> str:
+def last_shown(series: dict[str, Any]) -> str:
     """A series' newest value in its unit ('$58.10', '164,600'); a claimed market's as the
     price of the side claimed, named, with the yes price beside a "no": 'no 86% (yes 14%)'."""
     value, side = series["last_value"], series["side"]
@@ -318,7 +318,7 @@ def render(d: dict[str, Any]) -> list[str]:
     if d["series"]:
         lines.append("Inputs:")
         for s in d["series"]:
-            last = "no data" if s["last_value"] is None else f"{_last(s)} at {timestamp(s['last_at'])}"
+            last = "no data" if s["last_value"] is None else f"{last_shown(s)} at {timestamp(s['last_at'])}"
             flags = [f"{s['points']} points"] + (["stale"] if s["stale"] else []) + (
                 [f"market {s['state']}"] if s["state"] else [])
             lines.append(f"  {s['id']} ({s['name']}): {last}; {', '.join(flags)}")
@@ -327,14 +327,14 @@ def render(d: dict[str, Any]) -> list[str]:
     if d["model"]:
         used = ", ".join(f"{k}={v}" for k, v in sorted(d["model_inputs"].items()))
         lines.append(f"Model: {d['model']}" + (f" ({used})" if used else ""))
-    changes = _status_changes(d["history"])
+    changes = status_changes(d["history"])
     if changes:
         lines.append("Status history:")
         for snap in changes:
             lines.append(f"  {timestamp(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
     window = window_span((date.fromisoformat(d["chart_window"]["from"]),
                           date.fromisoformat(d["chart_window"]["to"])))
-    lines += _chart(d["history"], window, d["kind"], _held_until(d))
+    lines += _chart(d["history"], window, d["kind"], held_until(d))
     # Claims, notes, market questions and explanations are untrusted: each line prints
     # as itself, whatever control characters they carry.
     return [visible(line) for line in lines]

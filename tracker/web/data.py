@@ -1,0 +1,80 @@
+"""What each page and each /api/ answer reads: the same functions, over the same queries,
+as the command line's listings, so a page shows what `tracker status --json`,
+`scoreboard --json`, `series --json`, `health --json` and `show ID --json` print."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from db import queries
+from tracker.scoreboard import PersonScore, score
+from tracker.service.freshness import staleness
+from tracker.service.made_on import made_on_prices
+from tracker.views.health import health_report
+from tracker.views.series import series_rows
+from tracker.views.show import gather_prediction
+from tracker.views.status import Selection, matches_who, select, status_rows, summaries
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tracker.config import Settings
+    from tracker.registry import Registry
+
+
+class Source:
+    """The database, registry and settings every page reads; ``notice``: a line every
+    page shows first (the demo's banner: its data are not live)."""
+
+    def __init__(self, engine: Engine, registry: Registry, settings: Settings,
+                 notice: str | None = None):
+        self.engine = engine
+        self.registry = registry
+        self.settings = settings
+        self.notice = notice
+
+    def status(self, selection: Selection | None = None) -> list[dict[str, Any]]:
+        """`tracker status --json`: ValueError when ``selection.who`` names no one."""
+        rows = status_rows(summaries(self.registry), queries.latest_snapshots(self.engine))
+        return select(rows, selection or Selection())
+
+    def scoreboard(self) -> list[PersonScore]:
+        """`tracker scoreboard`'s rows, best first."""
+        latest = {pid: (snap.status, snap.probability, snap.model)
+                  for pid, snap in queries.latest_snapshots(self.engine).items()}
+        return score(self.registry, latest, self.made_on_prices())
+
+    def made_on_prices(self) -> dict[str, float]:
+        """Each prediction's price at the end of the day it was made, where it had one."""
+        return made_on_prices(self.engine, self.registry)
+
+    def prediction(self, prediction_id: str) -> dict[str, Any] | None:
+        """`tracker show ID --json`; None for an id the registry does not hold."""
+        prediction = self.registry.get(prediction_id)
+        if prediction is None:
+            return None
+        return gather_prediction(self.engine, self.registry, prediction)
+
+    def _stale(self) -> dict[str, bool]:
+        return staleness(self.engine, queries.all_series_ids(self.engine), datetime.now(UTC),
+                         self.settings)
+
+    def series(self) -> list[dict[str, Any]]:
+        """`tracker series --json`."""
+        from tracker.registry.labels import LABELS
+
+        return series_rows(queries.series_overview(self.engine),
+                           queries.source_health(self.engine), self._stale(), LABELS)
+
+    def health(self) -> dict[str, Any]:
+        """`tracker health --json`."""
+        return health_report(queries.source_health(self.engine), self._stale())
+
+    def person(self, name: str) -> str | None:
+        """The name of the person ``name`` stands for: their name in any case, or one word
+        of it that no one else's shares; None when it is no one's, or several people's."""
+        people = sorted({p.who for p in self.registry})
+        exact = [who for who in people if who.casefold() == name.casefold().strip()]
+        found = exact or [who for who in people if matches_who(name, who)]
+        return found[0] if len(found) == 1 else None

@@ -1,0 +1,140 @@
+"""Charts drawn on the server as SVG, so a page shows them with no script and nothing
+fetched. A history is a step line: a snapshot holds until the next one (one is stored per
+change), and the last holds on to when it was last seen to hold. Styling is in
+presentation attributes, never ``style``: the pages' Content-Security-Policy allows no
+inline styles. Every text placed in a chart is escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 30  # room for the scale and the dates
+FONT = "-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+GRID, INK, MUTED = "#d1d9e0", "#1f2328", "#59636e"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A value marked at one moment, drawn as a dot with a dashed line across: the
+    market's price on the day a claim was made."""
+
+    at: datetime
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The vertical range drawn and how its ticks read."""
+
+    low: float
+    high: float
+    fmt: Callable[[float], str]
+    ticks: tuple[float, ...]
+
+
+def probability_scale(fmt: Callable[[float], str]) -> Scale:
+    return Scale(0.0, 1.0, fmt, (0.0, 0.25, 0.5, 0.75, 1.0))
+
+
+def value_scale(values: Sequence[float], fmt: Callable[[float], str]) -> Scale:
+    """The values' range with a little room above and below, ticked in thirds."""
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
+    low, high = low - pad, high + pad
+    return Scale(low, high, fmt, tuple(low + (high - low) * i / 3 for i in range(4)))
+
+
+def step_chart(points: Sequence[tuple[datetime, float]], span: tuple[datetime, datetime],
+               scale: Scale, *, title: str, colour: str = INK,
+               until: datetime | None = None, marker: Marker | None = None) -> Markup:
+    """The history ``points`` (oldest first) over ``span``, as an SVG element that
+    scales to its container's width. ``until``: the last value holds to then (clipped
+    to the span). ``title``: what the chart shows, in words, for screen readers."""
+    first, last = span
+    total = (last - first).total_seconds() or 1.0
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(moment: datetime) -> float:
+        share = (moment - first).total_seconds() / total
+        return round(LEFT + inner_w * min(max(share, 0.0), 1.0), 1)
+
+    def y(value: float) -> float:
+        share = (value - scale.low) / ((scale.high - scale.low) or 1.0)
+        return round(TOP + inner_h * (1.0 - min(max(share, 0.0), 1.0)), 1)
+
+    parts = [_open(title), *_grid(scale, y), *_dates(span, x)]
+    if marker is not None:
+        parts += _marker(marker, x, y)
+    parts.append(_line(points, x, y, colour, min(until, last) if until else None))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _open(title: str) -> str:
+    return (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg" '
+            f'role="img" aria-label="{escape(title)}" font-family="{FONT}" font-size="12">'
+            f"<title>{escape(title)}</title>")
+
+
+def _grid(scale: Scale, y: Callable[[float], float]) -> list[str]:
+    out = []
+    for tick in scale.ticks:
+        at = y(tick)
+        out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{at}" y2="{at}" '
+                   f'stroke="{GRID}" stroke-width="1"/>')
+        out.append(f'<text x="{LEFT - 6}" y="{at + 4}" text-anchor="end" '
+                   f'fill="{MUTED}">{escape(scale.fmt(tick))}</text>')
+    return out
+
+
+def _dates(span: tuple[datetime, datetime], x: Callable[[datetime], float]) -> list[str]:
+    """The first and last day at the ends; between them the first of each month, when
+    there is room for its name."""
+    first, last = span
+    base = HEIGHT - BOTTOM + 18
+    out = [f'<text x="{LEFT}" y="{base}" fill="{MUTED}">{first:%Y-%m-%d}</text>',
+           (f'<text x="{WIDTH - RIGHT}" y="{base}" text-anchor="end" '
+            f'fill="{MUTED}">{last:%Y-%m-%d}</text>')]
+    month = datetime(first.year, first.month, 1, tzinfo=first.tzinfo)
+    while True:
+        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1,
+                         tzinfo=first.tzinfo)
+        if month >= last:
+            return out
+        at = x(month)
+        out.append(f'<line x1="{at}" x2="{at}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" '
+                   f'stroke="{GRID}" stroke-width="1" stroke-dasharray="2 4"/>')
+        if LEFT + 80 < at < WIDTH - RIGHT - 80:  # clear of the dates at the ends
+            out.append(f'<text x="{at}" y="{base}" text-anchor="middle" '
+                       f'fill="{MUTED}">{MONTHS[month.month - 1]}</text>')
+
+
+def _marker(marker: Marker, x, y) -> list[str]:
+    at, level = x(marker.at), y(marker.value)
+    anchor = "start" if at < WIDTH / 2 else "end"
+    offset = 8 if anchor == "start" else -8
+    return [(f'<line class="made-on" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{level}" '
+             f'y2="{level}" stroke="{MUTED}" stroke-width="1" stroke-dasharray="5 4"/>'),
+            (f'<circle cx="{at}" cy="{level}" r="4.5" fill="#ffffff" stroke="{INK}" '
+             f'stroke-width="2"/>'),
+            (f'<text x="{at + offset}" y="{level - 8}" text-anchor="{anchor}" '
+             f'fill="{INK}">{escape(marker.label)}</text>')]
+
+
+def _line(points, x, y, colour: str, until: datetime | None) -> str:
+    """The step path: along at each value, then up or down to the next."""
+    (start, value), *rest = points
+    path = [f"M{x(start)},{y(value)}"]
+    for moment, value in rest:
+        path.append(f"H{x(moment)}V{y(value)}")
+    if until is not None and until > points[-1][0]:
+        path.append(f"H{x(until)}")
+    return (f'<path class="history" d="{"".join(path)}" fill="none" stroke="{colour}" '
+            f'stroke-width="2.5" stroke-linejoin="round"/>')
