@@ -280,6 +280,7 @@ def test_first_hour(tmp_path):
     assert shown.returncode == 0, failed
     assert "right" in shown.stdout and f"yahoo:{YAHOO_CHART[0]}" in shown.stdout, failed
     assert "4,262" in shown.stdout, failed  # the day's high that touched the target
+    assert "British American Tobacco p.l.c." in shown.stdout, failed  # the series' name
 
     theirs = sh.tracker("status", "--who", "Me")
     assert theirs.returncode == 0, failed
