@@ -41,7 +41,7 @@ def tracker(home: Path, *args: str, main: str = "tracker.cli") -> subprocess.Com
 
 
 def counted(check_output: str) -> int:
-    return int(re.search(r"; (\d+) predictions reading", check_output).group(1))
+    return int(re.search(r"^ok: (\d+) predictions reading", check_output).group(1))
 
 
 def test_add_then_check_counts_it_and_show_tells_it(home):
