@@ -72,7 +72,7 @@ def files_in_use(settings: Settings) -> str:
     from db.engine import redacted_url, sqlite_file
     from tracker.config import DEFAULT
     from tracker.configfile import config_candidates
-    from tracker.registry.loader import BUNDLED, registry_files
+    from tracker.registry.loader import BUNDLED, own_registry_file, registry_files
     from tracker.textsafe import visible
 
     if settings.path is not None:
@@ -80,7 +80,10 @@ def files_in_use(settings: Settings) -> str:
     else:
         looked = " and ".join(str(path.absolute()) for path in config_candidates())
         config = f"none, the defaults apply (looked for {looked})"
-    files = [str(path.absolute()) for path in registry_files(settings)]
+    # The user's own file is read only once it exists (`tracker add` makes it).
+    own = own_registry_file(settings)
+    files = [str(path.absolute()) for path in registry_files(settings)
+             if path != own or path.exists()]
     if settings.registry.bundled:
         files[0] = f"bundled {BUNDLED}"
     database = settings.database
