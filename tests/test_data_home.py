@@ -49,7 +49,8 @@ def test_a_read_command_before_any_database_says_where_and_what_to_run(home, com
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == (f"tracker: no database at {database} yet: create it with "
-                           "`tracker poll` (one poll now) or `tracker run` (the daemon)\n")
+                           "`tracker poll` (one poll now) or `tracker run` (the daemon); "
+                           "to look around first, `tracker demo` builds a sample year to read\n")
     assert not home["data"].exists()  # nothing created, not even the folder
     assert tree(home["work"]) == []  # and no ./data in the working folder
 
