@@ -6,8 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tests.replay import FIXTURES, Reply
+from tests.replay import FIXTURES, ReplayServer, Reply
+from tracker.sources.edgar import submissions_path
+from tracker.sources.yahoo import ticker_of
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
 
 # A daily chart to poll where any real series will do: (symbol, fixture under tests/fixtures).
 YAHOO_CHART = ("BATS.L", "yahoo/BATS.L_1d_period.json")
@@ -40,6 +46,33 @@ def gamma_markets(*files: str):
         return Reply(json.dumps([m for m in pool if m["slug"] in wanted]).encode())
 
     return answer
+
+
+def any_cik(cik: str) -> Reply:
+    """SpaceX's recorded EDGAR submissions, its cik set to the one asked for."""
+    spacex = json.loads((FIXTURES / "edgar" / "submissions_CIK0001181412_spacex.json").read_text())
+    return Reply(json.dumps({**spacex, "cik": f"{int(cik):010d}"}).encode())
+
+
+def any_slug(query: dict[str, list[str]]) -> Reply:
+    """The recorded Xi Jinping market, once per slug asked for, its slug set to that one."""
+    xi = json.loads((FIXTURES / "polymarket" / "markets_open_xi.json").read_text())[0]
+    return Reply(json.dumps([{**xi, "slug": slug} for slug in query.get("slug", [])]).encode())
+
+
+def serve_registry(server: ReplayServer, registry: Registry) -> None:
+    """Routes answering every series ``registry`` needs with a recorded payload of its
+    source: every Yahoo symbol the BATS.L bars, every FRED id the NASDAQCOM CSV, every
+    Polymarket slug the Xi Jinping market, every EDGAR CIK SpaceX's submissions. Each kind
+    then copes with real payloads end to end; the numbers are not those series' own."""
+    for series_id in registry.series_ids():
+        source, symbol = series_id.split(":", 1)
+        if source == "yahoo":  # a total-return symbol is asked for by its plain ticker
+            server.add(f"/v8/finance/chart/{ticker_of(symbol)[0]}", Reply.file(YAHOO_CHART[1]))
+        if source == "edgar":
+            server.add(submissions_path(symbol), any_cik(symbol))
+    server.add("/graph/fredgraph.csv", Reply.file("fred/NASDAQCOM_DATE_dot_missing.csv"))
+    server.add("/markets", any_slug)
 
 
 def replay_config(

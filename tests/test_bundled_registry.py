@@ -12,25 +12,13 @@ from collections import Counter
 
 import pytest
 
-from tests.replay import FIXTURES, ReplayServer, Reply
-from tests.sources_fixtures import replay_config
+from tests.replay import FIXTURES, ReplayServer
+from tests.sources_fixtures import replay_config, serve_registry
 from tests.test_poll_end_to_end import tracker
 from tracker.config import settings_from_dict
 from tracker.registry import load_registry
-from tracker.sources.edgar import submissions_path
-from tracker.sources.yahoo import ticker_of
 
 HOSTS = {"Chamath Palihapitiya", "David Sacks", "David Friedberg", "Jason Calacanis"}
-
-
-def any_cik(cik: str) -> Reply:
-    spacex = json.loads((FIXTURES / "edgar" / "submissions_CIK0001181412_spacex.json").read_text())
-    return Reply(json.dumps({**spacex, "cik": f"{int(cik):010d}"}).encode())
-
-
-def any_slug(query):
-    xi = json.loads((FIXTURES / "polymarket" / "markets_open_xi.json").read_text())[0]
-    return Reply(json.dumps([{**xi, "slug": slug} for slug in query.get("slug", [])]).encode())
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +26,7 @@ def bundled(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("bundled")
     registry = load_registry(settings_from_dict({}))
     with ReplayServer() as server:
-        for series_id in registry.series_ids():
-            source, symbol = series_id.split(":", 1)
-            if source == "yahoo":  # a total-return symbol is asked for by its plain ticker
-                server.add(f"/v8/finance/chart/{ticker_of(symbol)[0]}",
-                           Reply.file("yahoo/BATS.L_1d_period.json"))
-            if source == "edgar":
-                server.add(submissions_path(symbol), any_cik(symbol))
-        server.add("/graph/fredgraph.csv", Reply.file("fred/NASDAQCOM_DATE_dot_missing.csv"))
-        server.add("/markets", any_slug)
+        serve_registry(server, registry)
         config = replay_config(tmp_path, server.url, predictions="")
         text = config.read_text().replace("[registry]\nbundled = false", "[registry]\nbundled = true")
         config.write_text(text)

@@ -34,6 +34,8 @@ def test_daily_bars_are_keyed_by_the_exchange_trading_date():
     assert series.points[0].high == pytest.approx(4222.4150390625)
     assert series.points[0].low == 4126.0
     assert series.unit == "GBp"  # pence, not pounds: the unit travels with the series
+    # The company's name as it writes it, not Yahoo's cut short name.
+    assert series.name == "British American Tobacco p.l.c."
 
 
 def test_new_york_session_start_stays_on_its_own_day():

@@ -129,7 +129,8 @@ def parse_chart(payload: Any, symbol: str, total_return: bool = False) -> Series
     return SeriesData(
         symbol=symbol,
         points=sorted(by_date.values(), key=lambda p: p.ts),
-        name=_text(meta.get("shortName")) or _text(meta.get("longName")),
+        # shortName is often cut and capitalised ("BRITISH AMERICAN TOBACCO PLC OR")
+        name=_text(meta.get("longName")) or _text(meta.get("shortName")),
         unit=_text(meta.get("currency")),
     )
 
