@@ -87,3 +87,17 @@ def any_engine(request, sqlite_url):
     engine = open_database(url)
     yield engine
     engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``long`` go first. The workers share the suite out in order and
+    take over each other's remaining tests when idle, but no one can take over a test in
+    progress: one that starts last makes everyone wait for it."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # a stable sort
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker more than the machine has cores. Many tests spend much of
+    their time waiting on a daemon, a child process or a browser; the extra worker
+    keeps the cores busy meanwhile (docs/performance.md, the test suite)."""
+    return (os.cpu_count() or 1) + 1

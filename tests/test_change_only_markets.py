@@ -90,6 +90,7 @@ def cli_json(config, *args):
 # --- storage --------------------------------------------------------------------------------
 
 
+@pytest.mark.long
 def test_twenty_unchanged_markets_polled_a_thousand_times_hold_twenty_rows(tmp_path):
     markets = twenty_markets()
     config, _, _, engine = setup(tmp_path, "".join(

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.replay import ReplayServer, Reply
 from tests.sources_fixtures import YAHOO_CHART, replay_config
 from tests.test_daemon import wait_for
@@ -149,6 +151,7 @@ main()
 """
 
 
+@pytest.mark.long
 def test_a_poll_that_will_not_finish_is_abandoned_after_the_grace_with_json_logs(tmp_path):
     grace = 3
     with ReplayServer() as server:

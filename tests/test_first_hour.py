@@ -181,6 +181,7 @@ def user_config(url: str) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.long
 def test_first_hour(tmp_path):
     problem = can_build_offline()
     if problem:

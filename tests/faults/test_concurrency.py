@@ -257,12 +257,14 @@ def readers_while_the_daemon_writes(
             assert all(row["status"] != "no_data" for row in rows if row["id"] in SLUGS)
 
 
+@pytest.mark.long
 def test_ten_cli_readers_while_the_daemon_writes_every_second_on_sqlite(
     readers, tmp_path, fault_result
 ):
     readers_while_the_daemon_writes(readers, tmp_path, fault_result, "sqlite", None)
 
 
+@pytest.mark.long
 @pytest.mark.postgres
 def test_ten_cli_readers_while_the_daemon_writes_every_second_on_postgres(
     readers, tmp_path, fault_result, postgres_url

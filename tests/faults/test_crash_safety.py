@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.replay import FIXTURES, ReplayServer, Reply
 from tests.sources_fixtures import YAHOO_CHART, market, replay_config
 from tests.test_daemon import wait_for
@@ -274,6 +276,7 @@ def daemon_starter() -> Iterator[subprocess.Popen]:
                 daemons.kill()
 
 
+@pytest.mark.long
 def test_sigkill_at_random_moments_during_50_poll_cycles(tmp_path, fault_result):
     rng = random.Random(SEED)
     database = tmp_path / "tracker.db"
