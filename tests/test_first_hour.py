@@ -243,6 +243,7 @@ def test_first_hour(tmp_path):
     demo_status = sh.tracker("--demo", "status")
     assert demo_status.returncode == 0, failed
     assert demo_status.stderr.startswith("DEMO DATA"), failed
+    assert [row for row in demo_status.stderr.splitlines() if len(row) > COLUMNS] == [], failed
     assert "DEMO" not in demo_status.stdout, failed
     rows = demo_status.stdout.splitlines()
     assert [row for row in rows if len(row) > COLUMNS] == [], failed
@@ -282,6 +283,7 @@ def test_first_hour(tmp_path):
     assert "right" in shown.stdout and f"yahoo:{YAHOO_CHART[0]}" in shown.stdout, failed
     assert "4,262" in shown.stdout, failed  # the day's high that touched the target
     assert "British American Tobacco p.l.c." in shown.stdout, failed  # the series' name
+    assert [row for row in shown.stdout.splitlines() if len(row) > COLUMNS] == [], failed
 
     theirs = sh.tracker("status", "--who", "Me")
     assert theirs.returncode == 0, failed

@@ -104,14 +104,17 @@ def test_show_gives_rule_inputs_history_and_a_chart(polled):
     shown = tracker(polled, "show", "abiy-pm")
     assert shown.returncode == 0, shown.stderr
     text = shown.stdout
+    assert max(map(len, text.splitlines())) <= 80  # prose wrapped to the width (a pipe's: 80)
     # The market's question as Polymarket asks it, quoted, then its id.
+    words = " ".join(text.split())
     assert ("Rule: Right if the market \u201cWill Abiy Ahmed be the next Prime Minister of "
-            "Ethiopia?\u201d (polymarket:will-abiy-ahmed") in text and "resolves YES" in text
+            "Ethiopia?\u201d (polymarket:will-abiy-ahmed") in words and "resolves YES" in words
     assert "Status: right  probability 100%" in text
     assert "market resolved" in text  # the input series and its state
     # Right, then void by hand, then right again: three status changes and a drawn history.
-    history = text.split("Status history:")[1]
-    assert [line.split()[3] for line in history.splitlines()[1:4]] == ["right", "void", "right"]
+    history = [line for line in text.split("Status history:")[1].splitlines()
+               if line.startswith("  20")]  # a change's first line starts with its time
+    assert [line.split()[3] for line in history[:3]] == ["right", "void", "right"]
     assert "Probability history:" in text and "█" in text
 
     as_json = json.loads(tracker(polled, "show", "abiy-pm", "--json").stdout)

@@ -75,7 +75,14 @@ class App:
         database = demo_database()
         if not database.is_file():
             raise click.UsageError(f"no demo database at {database}: run `tracker demo` first")
-        click.echo(banner(database), err=True)
+        import sys
+        import textwrap
+
+        from tracker.views.table import terminal_width
+
+        width = terminal_width(sys.stderr)
+        click.echo("\n".join(textwrap.wrap(banner(database), width, break_long_words=False,
+                                           break_on_hyphens=False)), err=True)
         return open_database(f"sqlite:///{database}", READ)
 
 

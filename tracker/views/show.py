@@ -13,6 +13,7 @@ imported by the functions that use them."""
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from tracker.textsafe import visible
 from tracker.units import headline_unit, show, unit_of
 from tracker.verdicts import SETTLED
 from tracker.views.status import side_price
+from tracker.views.table import terminal_width
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -296,45 +298,61 @@ def _headline(d: dict[str, Any]) -> str:
     return f"  value {show(d['value'], unit)}" if unit and d["value"] is not None else ""
 
 
-def render(d: dict[str, Any]) -> list[str]:
-    """Plain lines of text, safe to print (tracker/textsafe.py)."""
-    lines = [
-        f"{d['id']}  {d['who']}, {d['made_on']} ({d['kind']})",
-        f"Claim: {d['claim']}",
-        f"Rule: {d['rule']}",
-        f"Status: {d['status']}  probability {percent(d['probability'])}" + _headline(d),
-        f"  {d['explanation']}",
+def render(d: dict[str, Any], width: int | None = None) -> list[str]:
+    """Plain lines of text, safe to print (tracker/textsafe.py), the prose wrapped to
+    ``width`` columns (the terminal's by default); ids and the chart are never cut."""
+    lines: list[tuple[str, str]] = [  # (text, the indent of its wrapped lines)
+        (f"{d['id']}  {d['who']}, {d['made_on']} ({d['kind']})", "  "),
+        (f"Claim: {d['claim']}", "  "),
+        (f"Rule: {d['rule']}", "  "),
+        (f"Status: {d['status']}  probability {percent(d['probability'])}" + _headline(d), "  "),
+        (f"  {d['explanation']}", "  "),
     ]
     if d["notes"]:
-        lines.append(f"Notes: {d['notes']}")
+        lines.append((f"Notes: {d['notes']}", "  "))
     if d["part_of"]:
-        lines.append(f"Part of {', '.join(d['part_of'])}: not scored on its own.")
+        lines.append((f"Part of {', '.join(d['part_of'])}: not scored on its own.", "  "))
     elif not d["scored"]:
-        lines.append("Not scored on its own.")
+        lines.append(("Not scored on its own.", "  "))
     if d["manual_verdict"]:
         v = d["manual_verdict"]
-        lines.append(f"Manual verdict: {v['outcome']} on {timestamp(v['resolved_at'])}"
-                     + (f": {v['note']}" if v["note"] else "") + " (`tracker resolve --undo` removes it)")
+        lines.append((f"Manual verdict: {v['outcome']} on {timestamp(v['resolved_at'])}"
+                      + (f": {v['note']}" if v["note"] else "")
+                      + " (`tracker resolve --undo` removes it)", "  "))
     if d["series"]:
-        lines.append("Inputs:")
+        lines.append(("Inputs:", ""))
         for s in d["series"]:
             last = "no data" if s["last_value"] is None else f"{last_shown(s)} at {timestamp(s['last_at'])}"
             flags = [f"{s['points']} points"] + (["stale"] if s["stale"] else []) + (
                 [f"market {s['state']}"] if s["state"] else [])
-            lines.append(f"  {s['id']} ({s['name']}): {last}; {', '.join(flags)}")
+            lines.append((f"  {s['id']} ({s['name']}): {last}; {', '.join(flags)}", "    "))
     if d["part_verdicts"]:
-        lines += _part_lines(d["part_verdicts"])
+        lines += [(line, "    ") for line in _part_lines(d["part_verdicts"])]
     if d["model"]:
         used = ", ".join(f"{k}={v}" for k, v in sorted(d["model_inputs"].items()))
-        lines.append(f"Model: {d['model']}" + (f" ({used})" if used else ""))
+        lines.append((f"Model: {d['model']}" + (f" ({used})" if used else ""), "  "))
     changes = status_changes(d["history"])
     if changes:
-        lines.append("Status history:")
+        lines.append(("Status history:", ""))
         for snap in changes:
-            lines.append(f"  {timestamp(snap['at'])}  {snap['status']:<9} {snap['explanation']}")
+            lines.append((f"  {timestamp(snap['at'])}  {snap['status']:<9} {snap['explanation']}",
+                          " " * 4))
     window = window_span((date.fromisoformat(d["chart_window"]["from"]),
                           date.fromisoformat(d["chart_window"]["to"])))
-    lines += _chart(d["history"], window, d["kind"], held_until(d))
+    width = width or terminal_width()
     # Claims, notes, market questions and explanations are untrusted: each line prints
-    # as itself, whatever control characters they carry.
-    return [visible(line) for line in lines]
+    # as itself, whatever control characters they carry (made visible before wrapping,
+    # so that the escapes are counted).
+    shown = [wrapped for text, indent in lines for wrapped in _wrap(visible(text), width, indent)]
+    return shown + [visible(line) for line in _chart(d["history"], window, d["kind"], held_until(d))]
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    """``text`` in lines of at most ``width`` columns where it has spaces to break at
+    (a long id or URL stays whole), the lines after the first indented by ``indent``."""
+    if len(text) <= width:
+        return [text]
+    lead = text[:len(text) - len(text.lstrip(" "))]
+    return textwrap.wrap(text, width, initial_indent="", subsequent_indent=indent or lead,
+                         break_long_words=False, break_on_hyphens=False,
+                         drop_whitespace=True) if text.strip() else [text]
