@@ -222,3 +222,60 @@ def test_with_nothing_resolved_the_command_says_so(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "No resolved call had a price on the day it was made yet." in done.stdout
     assert "No resolved claim had a chance from tracker before it resolved yet." in done.stdout
+
+
+@pytest.fixture(scope="module")
+def client(filled):
+    from starlette.testclient import TestClient
+
+    from tracker.web.app import create_app
+    from tracker.web.data import Source
+
+    settings = load_settings(str(filled))
+    engine = open_database(settings.database.url)
+    with TestClient(create_app(Source(engine, load_registry(settings), settings))) as client:
+        yield client
+    engine.dispose()
+
+
+def test_the_page_shows_the_figures_a_reliability_diagram_and_no_script(client):
+    from tests.test_web import assert_no_script_allowed
+
+    response = client.get("/calibration")
+    assert response.status_code == 200
+    assert_no_script_allowed(response)
+    page = response.text
+    assert "<script" not in page and "<b>" not in page
+    assert "&lt;b&gt;Bo&lt;/b&gt; Sample" in page  # a name with markup shows as text
+    assert "Reliability of everyone&#39;s calls" in page
+    assert page.count('<svg class="chart reliability"') == 2
+    # One dot a bin: three bins of people's calls, five of tracker's chances.
+    assert page.count('<circle class="bin"') == 3 + 5
+    for n in ("rests on 1 resolved claim<", "rests on 2 resolved claims<",
+              "rests on 3 resolved claims<"):
+        assert n in page
+    assert "<td>0.065</td><td>0.290</td>" in page  # Ann: as the command prints it
+    assert '<a href="/calibration">Calibration</a>' in client.get("/").text
+
+
+def test_the_api_answers_what_the_command_prints(client, filled):
+    response = client.get("/api/calibration")
+    assert response.status_code == 200
+    assert response.text == tracker(filled, "calibration", "--json").stdout
+
+
+def test_the_page_with_nothing_resolved_says_so(tmp_path):
+    from starlette.testclient import TestClient
+
+    from tracker.web.app import create_app
+    from tracker.web.data import Source
+
+    config = fill(tmp_path, snapshots=[s for s in SNAPSHOTS if s[2] not in ("right", "wrong")])
+    settings = load_settings(str(config))
+    engine = open_database(settings.database.url)
+    with TestClient(create_app(Source(engine, load_registry(settings), settings))) as client:
+        page = client.get("/calibration").text
+    engine.dispose()
+    assert "No resolved call had a price on the day it was made yet." in page
+    assert "No resolved claim had a chance from tracker before it resolved yet." in page
+    assert "<svg" not in page

@@ -38,6 +38,14 @@ MODEL_GROUPS = {
     "any-of-lower-bound": "composite",
 }
 
+# What the figures mean, under them in the terminal and on the page.
+KEY = (
+    "Brier: the mean of (chance - outcome)^2; log score: the mean of -ln(chance given\n"
+    "to what happened); lower is better for both. Chances are clipped to 1%-99%.\n"
+    "Reliability: forecasts by chance, with how often those claims came true; a\n"
+    "well-calibrated forecaster's 70% comes true 7 times in 10.\n"
+)
+
 
 def model_group(model: str | None) -> str:
     if model and model.startswith("market:"):

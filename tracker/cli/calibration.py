@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracker.calibration import KEY
 from tracker.cli.app import App, cli
 from tracker.cli.output import listing, print_text, terminal
-
-KEY = (
-    "Brier: the mean of (chance - outcome)^2; log score: the mean of -ln(chance given\n"
-    "to what happened); lower is better for both. Chances are clipped to 1%-99%.\n"
-    "Reliability: forecasts by chance, with how often those claims came true; a\n"
-    "well-calibrated forecaster's 70% comes true 7 times in 10.\n"
-)
 
 
 def claims(n: int) -> str:
