@@ -279,3 +279,11 @@ def test_the_page_with_nothing_resolved_says_so(tmp_path):
     assert "No resolved call had a price on the day it was made yet." in page
     assert "No resolved claim had a chance from tracker before it resolved yet." in page
     assert "<svg" not in page
+
+
+def test_peoples_brier_is_the_scoreboards_price_brier(filled, report):
+    board = json.loads(tracker(filled, "scoreboard", "--json").stdout)
+    people = by(report["people"], "who")
+    for row in board:
+        assert people[row["who"]]["brier"] == pytest.approx(row["price_brier"], abs=1e-6)
+        assert people[row["who"]]["claims"] == row["brier_n"]
