@@ -29,7 +29,7 @@ def calibration_text(report: dict[str, Any], colour: bool = False,
         return render(columns, rows, right=right, boxed=False, colour=colour, width=width,
                       header_style="bold underline", keep=(columns[0],))
 
-    people, *_ = report["people"][-1:]
+    people = report["people"][-1]
     out = ["People: each person's resolved calls, scored at the price on the day of the call\n"]
     if not people["claims"]:
         out.append("No resolved call had a price on the day it was made yet.\n")
