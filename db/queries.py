@@ -604,6 +604,13 @@ def thinned_snapshots(engine: Engine, prediction_ids: Iterable[str], column: str
         return reads.thinned_snapshots(_runner(conn), prediction_ids, column, edges)
 
 
+def claims_snapshots(engine: Engine, prediction_ids: Iterable[str]
+                     ) -> dict[str, list[reads.ScoredSnapshot]]:
+    """Every snapshot of these predictions, oldest first (``reads.claims_snapshots``)."""
+    with engine.connect() as conn:
+        return reads.claims_snapshots(_runner(conn), prediction_ids)
+
+
 MadeOnPriceRow = reads.MadeOnPriceRow
 
 

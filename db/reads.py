@@ -529,6 +529,32 @@ def thinned_snapshots(run: Run, prediction_ids: Iterable[str], column: str,
     return found
 
 
+# --- the snapshots calibration scores -------------------------------------------------------
+
+
+class ScoredSnapshot(NamedTuple):
+    """What calibration reads of a snapshot: when, its status, its chance and its model."""
+
+    prediction_id: str
+    at: datetime
+    status: str
+    probability: float | None
+    model: str | None
+
+
+def claims_snapshots(run: Run, prediction_ids: Iterable[str]) -> dict[str, list[ScoredSnapshot]]:
+    """Every snapshot of these predictions (calibration asks for the resolved ones only),
+    five columns of each, oldest first: index searches, a chunk of ids per statement."""
+    found: dict[str, list[ScoredSnapshot]] = {}
+    for chunk in chunks(list(dict.fromkeys(prediction_ids)), IN_LIST_CHUNK):
+        sql = ("SELECT prediction_id, at, status, probability, model FROM snapshot "
+               f"WHERE prediction_id IN ({in_list('c', len(chunk))}) "
+               "ORDER BY prediction_id, at, id")
+        for pid, at, status, probability, model in run(sql, {f"c{i}": c for i, c in enumerate(chunk)}):
+            found.setdefault(pid, []).append(ScoredSnapshot(pid, utc(at), status, probability, model))
+    return found
+
+
 # --- what the digest reads besides the above ------------------------------------------------
 
 

@@ -167,7 +167,7 @@ def client(site):
 
 
 PAGES = ["/", "/who/Ann%20Example", "/who/Bo%20Sample", "/p/xi-out", "/p/abiy-pm",
-         "/p/belete-pm", "/p/bats-far-above", "/p/typed-markup", "/series"]
+         "/p/belete-pm", "/p/bats-far-above", "/p/typed-markup", "/series", "/calibration"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -10,7 +10,7 @@ from tracker.cli.app import App, cli, pass_app
 from tracker.cli.errors import handle_errors
 
 # The commands `--demo` opens on the demo database: those that only read and print.
-DEMO_COMMANDS = ("status", "show", "series", "health", "scoreboard", "serve")
+DEMO_COMMANDS = ("status", "show", "series", "health", "scoreboard", "calibration", "serve")
 
 
 @cli.command()

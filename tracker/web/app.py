@@ -77,11 +77,13 @@ def create_app(source: Source) -> ASGIApp:
         Route("/who/{name:str}", pages.person),
         Route("/p/{prediction_id:str}", pages.prediction),
         Route("/series", pages.series),
+        Route("/calibration", pages.calibration),
         Route("/api/status", pages.api_status),
         Route("/api/scoreboard", pages.api_scoreboard),
         Route("/api/p/{prediction_id:str}", pages.api_prediction),
         Route("/api/series", pages.api_series),
         Route("/api/health", pages.api_health),
+        Route("/api/calibration", pages.api_calibration),
         _static("style.css", "text/css", status_css()),
         _static("icon.svg", "image/svg+xml"),
     ]

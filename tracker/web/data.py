@@ -71,6 +71,12 @@ class Source:
         """`tracker health --json`."""
         return health_report(queries.source_health(self.engine), self._stale())
 
+    def calibration(self) -> dict[str, Any]:
+        """`tracker calibration --json`."""
+        from tracker.service.calibration import calibration_report
+
+        return calibration_report(self.engine, self.registry)
+
     def person(self, name: str) -> str | None:
         """The name of the person ``name`` stands for: their name in any case, or one word
         of it that no one else's shares; None when it is no one's, or several people's."""

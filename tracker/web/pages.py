@@ -73,6 +73,19 @@ def series(request: Request) -> HTMLResponse:
                  title="Series and sources")
 
 
+def calibration(request: Request) -> HTMLResponse:
+    from tracker.calibration import KEY
+    from tracker.web.reliability import reliability_chart
+
+    report = _source(request).calibration()
+    people, models = report["people"], report["models"]
+    return _page(request, "calibration.html", people=people, models=models,
+                 key=KEY.replace("\n", " ").strip(),
+                 people_chart=reliability_chart(people[-1]["bins"], "Reliability of everyone's calls"),
+                 models_chart=reliability_chart(models[-1]["bins"], "Reliability of tracker's chances"),
+                 title="Calibration")
+
+
 # ---- the JSON API: what --json prints ------------------------------------------------
 
 def api_status(request: Request) -> Response:
@@ -101,6 +114,10 @@ def api_prediction(request: Request) -> Response:
 
 def api_series(request: Request) -> Response:
     return _json(_source(request).series())
+
+
+def api_calibration(request: Request) -> Response:
+    return _json(_source(request).calibration())
 
 
 def api_health(request: Request) -> Response:
