@@ -18,7 +18,7 @@ it needs when it runs, so `--help` and the quick path's fallback start fast
 from __future__ import annotations
 
 # Importing the command modules adds their commands to the group.
-from tracker.cli import add, admin, daemon, data, demo, digest, markets, predictions, web  # noqa: F401
+from tracker.cli import add, admin, daemon, data, demo, digest, markets, predictions, site, web  # noqa: F401
 from tracker.cli.app import App, cli
 from tracker.cli.errors import run_command_line
 
