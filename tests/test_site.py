@@ -136,6 +136,14 @@ def test_a_folder_that_is_not_a_site_is_refused_and_left_alone(site, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["mine"]  # nothing left beside it
 
 
+def test_a_file_in_the_way_is_one_line(site, tmp_path):
+    target = tmp_path / "site"
+    target.write_text("mine")
+    done = tracker(site.config, "site", "build", str(target))
+    assert (done.returncode, done.stderr) == (2, f"tracker: {target} is a file, not a folder\n")
+    assert target.read_text() == "mine"
+
+
 def test_an_empty_folder_is_built_into(site, tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
