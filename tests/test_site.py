@@ -192,3 +192,18 @@ def test_a_name_that_is_no_file_name_still_gets_a_page():
     files = {"/who/A/B": "who/A%2FB/index.html", "/": "index.html"}
     assert relative("/who/A%2FB", "p/x/index.html", files) == "../../who/A%252FB/index.html"
     assert relative("/#top", "p/x/index.html", files) == "../../index.html#top"
+
+
+def test_a_page_that_fails_stops_the_build_before_the_folder_is_touched(site, tmp_path,
+                                                                         monkeypatch):
+    from tracker.web import site as site_module
+
+    source = app_of(site).app.state.source
+    folder = tmp_path / "site"
+    site_module.build(source, folder)
+    before = (folder / "p" / "xi-out" / "index.html").read_bytes()
+    monkeypatch.setattr(source, "prediction", lambda _pid: None)  # every claim unknown
+    with pytest.raises(site_module.PageError, match=r"^/p/\S+ answered 404$"):
+        site_module.build(source, folder)
+    assert (folder / "p" / "xi-out" / "index.html").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]

@@ -30,7 +30,11 @@ LINK = re.compile(r'(?P<attr>\b(?:href|src))="(?:' + re.escape(ORIGIN) + r')?(?P
 
 
 class SiteError(Exception):
-    """Why the site cannot be built, as one line."""
+    """Why the site cannot be built into the folder given, as one line."""
+
+
+class PageError(SiteError):
+    """A page the site holds could not be rendered."""
 
 
 def paths(source: Source) -> list[str]:
@@ -69,7 +73,7 @@ def relative(link: str, page: str, files: dict[str, str]) -> str:
     path, mark, fragment = link.partition("#")
     target = files.get(unquote(path))
     if target is None:
-        raise SiteError(f"{page} links to {link}, which the site does not hold")
+        raise PageError(f"{page} links to {link}, which the site does not hold")
     steps = os.path.relpath(target, str(PurePosixPath(page).parent))
     return quote(PurePosixPath(steps).as_posix()) + mark + fragment
 
@@ -96,7 +100,7 @@ def render(source: Source) -> dict[str, bytes]:
         for path in wanted:
             response = client.get(path)
             if response.status_code != 200:
-                raise SiteError(f"{path} answered {response.status_code}")
+                raise PageError(f"{path} answered {response.status_code}")
             name = file_of(path)
             if name.endswith((".html", ".atom")):
                 out[name] = relink(response.text, name, files).encode("utf-8")
