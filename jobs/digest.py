@@ -70,8 +70,10 @@ def compose(settings: Settings, registry: Registry, engine: Engine, day: date,
     digest, charts = gather(settings, registry, engine, day, now)
     cids = {pid: f"chart-{pid}@tracker" for pid in charts}
     message = build_message(
-        settings.email.sender, list(settings.email.to), subject(digest), render_text(digest),
-        render_html(digest, cids), {cids[pid]: png for pid, png in charts.items()}, now,
+        settings.email.sender, list(settings.email.to), subject(digest),
+        render_text(digest, settings.web.public_url),
+        render_html(digest, cids, settings.web.public_url),
+        {cids[pid]: png for pid, png in charts.items()}, now,
     )
     return digest, message, charts
 

@@ -258,6 +258,17 @@ class EmailConfig(_Section):
         return value
 
 
+class WebConfig(_Section):
+    # Where the pages are published (`tracker serve` behind a proxy, or `tracker site
+    # build`'s folder): the digest and the feed link there. Empty: not published.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_http_url(value) if value else value
+
+
 class Settings(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
@@ -265,6 +276,7 @@ class Settings(_Section):
     http: HttpConfig = Field(default_factory=HttpConfig)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     # The user's own predictions; validated by the registry loader, which knows the kinds.
     prediction: list[dict[str, Any]] = Field(default_factory=list)
 

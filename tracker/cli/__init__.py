@@ -28,6 +28,7 @@ from tracker.cli import (  # noqa: F401
     digest,
     markets,
     predictions,
+    site,
     web,
 )
 from tracker.cli.app import App, cli

@@ -102,10 +102,10 @@ def _build(app: App, local: date, now: datetime, preview: str | None, show_text:
                            charts=bool(preview))  # the text digest has none
     if preview:
         with open(preview, "w", encoding="utf-8") as out:
-            out.write(preview_html(built, charts))
+            out.write(preview_html(built, charts, app.settings.web.public_url))
         if not as_json:
             click.echo(f"wrote {preview}")
     if as_json:
         emit_json(built.as_dict())
     elif show_text:
-        click.echo(render_text(built))
+        click.echo(render_text(built, app.settings.web.public_url))

@@ -11,8 +11,10 @@ import base64
 import dataclasses
 import hashlib
 import textwrap
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import (
@@ -350,9 +352,17 @@ def shown(value):
 NO_TEXT = frozenset({"history"})
 
 
-def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
+def claim_link(public_url: str) -> Callable[[str], str]:
+    """Each claim's page under ``public_url`` (``[web] public_url``); "" when unset."""
+    if not public_url:
+        return lambda _pid: ""
+    return lambda pid: f"{public_url.rstrip('/')}/p/{quote(pid, safe='')}"
+
+
+def _context(digest: Digest, chart_src: dict[str, str], public_url: str = "") -> dict:
     digest = shown(digest)
     return {
+        "claim_url": claim_link(public_url),
         "d": digest,
         "subject": subject(digest),
         "date_words": long_date(digest.day),
@@ -374,21 +384,22 @@ def _context(digest: Digest, chart_src: dict[str, str]) -> dict:
     }
 
 
-def render_text(digest: Digest) -> str:
-    return ENV.get_template("digest.txt").render(_context(digest, {}))
+def render_text(digest: Digest, public_url: str = "") -> str:
+    """The email's text; ``public_url``: where the web pages are, to link each claim to."""
+    return ENV.get_template("digest.txt").render(_context(digest, {}, public_url))
 
 
-def render_html(digest: Digest, chart_cids: dict[str, str]) -> str:
+def render_html(digest: Digest, chart_cids: dict[str, str], public_url: str = "") -> str:
     """The email's HTML; ``chart_cids``: prediction id -> Content-ID (no angle brackets)
     of its chart, attached to the same message."""
     return ENV.get_template("digest.html").render(
-        _context(digest, {pid: f"cid:{cid}" for pid, cid in chart_cids.items()}))
+        _context(digest, {pid: f"cid:{cid}" for pid, cid in chart_cids.items()}, public_url))
 
 
-def preview_html(digest: Digest, charts: dict[str, bytes]) -> str:
+def preview_html(digest: Digest, charts: dict[str, bytes], public_url: str = "") -> str:
     """The same HTML with the charts inlined as data: URIs, to open from a local file.
     Only for previews: mail clients block data: images."""
     return ENV.get_template("digest.html").render(_context(digest, {
         pid: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         for pid, png in charts.items()
-    }))
+    }, public_url))

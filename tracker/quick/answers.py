@@ -223,12 +223,13 @@ def _digest(run: Run, entry: dict, line: CommandLine) -> Answer:
         from tracker.digest.charts import charts_for
         from tracker.digest.render import preview_html
 
-        Path(line.preview).write_text(preview_html(digest, charts_for(digest)), encoding="utf-8")
+        page = preview_html(digest, charts_for(digest), entry["public_url"])
+        Path(line.preview).write_text(page, encoding="utf-8")
         printed.append(f"wrote {line.preview}\n")
     if line.show_text:
         from tracker.digest.render import render_text
 
-        printed.append(render_text(digest) + "\n")
+        printed.append(render_text(digest, entry["public_url"]) + "\n")
     return Answer("".join(printed))
 
 

@@ -27,7 +27,7 @@ from tracker.configfile import (
 )
 
 CACHE_ENV = "XDG_CACHE_HOME"
-CACHE_FORMAT = 5  # bumped when what is cached changes shape: an older cache is not read
+CACHE_FORMAT = 6  # bumped when what is cached changes shape: an older cache is not read
 
 
 def load(name: str, config_path: Path | None) -> dict | None:

@@ -76,13 +76,14 @@ def _scoreboard(settings: Settings, registry: Registry) -> dict:
 def _digest(settings: Settings, registry: Registry) -> dict:
     """What the digest reads of each prediction (``tracker.digest.content.Listed``) and the
     key its made_on price is kept under, in registry order; the registry's series and the
-    poll intervals (for staleness); the time zone the digest's day is in."""
+    poll intervals (for staleness); the time zone the digest's day is in; where the pages
+    are published, to link each claim to."""
     from tracker.service.made_on import definition_keys
 
     keys = definition_keys(registry)
     return {"predictions": [[p.id, p.who, p.claim, p.scored, keys[p.id]] for p in registry],
             "series_ids": list(registry.series_ids()), "intervals": _intervals(settings),
-            "timezone": settings.email.timezone}
+            "timezone": settings.email.timezone, "public_url": settings.web.public_url}
 
 
 def _check(settings: Settings, registry: Registry, answer: tuple[str, str, int]) -> dict:

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from tracker.web import pages
+from tracker.web import feed, pages
 from tracker.web.templates import ENV, HERE, status_css
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ def create_app(source: Source) -> ASGIApp:
         Route("/api/series", pages.api_series),
         Route("/api/health", pages.api_health),
         Route("/api/calibration", pages.api_calibration),
+        Route("/feed.atom", feed.feed),
         _static("style.css", "text/css", status_css()),
         _static("icon.svg", "image/svg+xml"),
     ]
