@@ -384,7 +384,7 @@ def test_show_draws_unchanged_odds_on_to_their_last_confirmation(tmp_path):
         evaluate_all(engine, registry, at, settings_)
     assert len(queries.snapshot_history(engine, "xi")) == 1  # nothing changed after the first
 
-    lines = render(gather_prediction(engine, registry, registry.get("xi")))
+    lines = render(gather_prediction(engine, registry, registry.get("xi")), width=200)
     inputs = next(line for line in lines if line.startswith(f"  polymarket:{XI}"))
     assert "at 2026-11-05 09:00" in inputs and "1 points" in inputs
     chart = lines[lines.index("Probability history:") + 1:]
