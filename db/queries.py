@@ -604,6 +604,13 @@ def thinned_snapshots(engine: Engine, prediction_ids: Iterable[str], column: str
         return reads.thinned_snapshots(_runner(conn), prediction_ids, column, edges)
 
 
+def thinned_points(engine: Engine, series_ids: Iterable[str],
+                   edges: Sequence[datetime]) -> dict[str, list[tuple[datetime, float]]]:
+    """Each series' points thinned to a chart's columns (``reads.thinned_points``)."""
+    with engine.connect() as conn:
+        return reads.thinned_points(_runner(conn), series_ids, edges)
+
+
 def claims_snapshots(engine: Engine, prediction_ids: Iterable[str]
                      ) -> dict[str, list[reads.ScoredSnapshot]]:
     """Every snapshot of these predictions, oldest first (``reads.claims_snapshots``)."""

@@ -529,6 +529,46 @@ def thinned_snapshots(run: Run, prediction_ids: Iterable[str], column: str,
     return found
 
 
+# --- a series' points thinned to a chart -----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def thinned_points_sql(n: int) -> str:
+    """The query of thinned_points for ``n`` slices: parameters sid, first, lo0, hi0, lo1, ...
+    Each slice's picks are index searches on (series_id, ts); the point in force at
+    ``:first`` (the newest before it) comes too, so a line starts at the chart's left edge."""
+    rows = ", ".join(f"(:lo{i}, :hi{i})" for i in range(n))
+    within = "FROM observation WHERE series_id = :sid AND ts > slices.lo AND ts <= slices.hi"
+    orders = ["ts", "ts DESC", "value, ts", "value DESC, ts"]
+    picks = ", ".join(f"(SELECT ts {within} ORDER BY {order} LIMIT 1) AS p{i}"
+                      for i, order in enumerate(orders))
+    chosen = " UNION ".join(f"SELECT p{i} FROM picked" for i in range(len(orders)))
+    before = ("SELECT ts FROM (SELECT ts FROM observation WHERE series_id = :sid "
+              "AND ts < :first ORDER BY ts DESC LIMIT 1) AS newest_before")
+    return (f"WITH slices(lo, hi) AS (VALUES {rows}), picked AS (SELECT {picks} FROM slices) "
+            f"SELECT ts, value FROM observation WHERE series_id = :sid "
+            f"AND ts IN ({chosen} UNION {before}) ORDER BY ts")
+
+
+def thinned_points(run: Run, series_ids: Iterable[str],
+                   edges: Sequence[datetime]) -> dict[str, list[tuple[datetime, float]]]:
+    """The (ts, value) points of each series thinned to what a chart of ``len(edges) - 1``
+    columns can draw, as ``thinned_snapshots`` thins a history: in each slice (edges[i],
+    edges[i + 1]] (the first also holds edges[0]) the first, the last, the lowest and the
+    highest, and the newest point before edges[0]. Oldest first; no other row is read."""
+    found: dict[str, list[tuple[datetime, float]]] = {sid: [] for sid in series_ids}
+    if len(edges) < 2:
+        return found
+    lows = [edges[0] - timedelta(microseconds=1), *edges[1:-1]]
+    params: dict[str, Any] = {"first": edges[0]}
+    for i, (lo, hi) in enumerate(zip(lows, edges[1:], strict=True)):
+        params |= {f"lo{i}": lo, f"hi{i}": hi}
+    sql = thinned_points_sql(len(lows))
+    for sid in found:
+        found[sid] = [(utc(ts), value) for ts, value in run(sql, params | {"sid": sid})]
+    return found
+
+
 # --- the snapshots calibration scores -------------------------------------------------------
 
 

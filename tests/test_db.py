@@ -293,3 +293,27 @@ def test_the_head_revision_read_from_file_names_is_alembics():
     from db.engine import _alembic_config
 
     assert head_revision() == ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
+
+def test_a_series_read_thinned_keeps_each_slices_ends_and_extremes_and_the_point_before(any_engine):
+    """An input's chart reads a long series as at most four points a slice of time, plus
+    the value in force when the chart starts: a brief spike still shows."""
+    from tracker.chart import column_ends
+
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    queries.upsert_series(any_engine, [{"id": "yahoo:CL=F", "source": "yahoo", "symbol": "CL=F",
+                                        "first_seen_at": start - timedelta(days=3)}])
+    moments = [start - timedelta(days=2)] + [start + timedelta(hours=h) for h in range(24 * 20)]
+    values = [50.0] + [60.0 + (h % 7) for h in range(24 * 20)]
+    values[200] = 95.0  # a spike for one hour
+    queries.upsert_observations(any_engine, [
+        {"series_id": "yahoo:CL=F", "ts": at, "value": value, "high": None, "low": None,
+         "fetched_at": at} for at, value in zip(moments, values, strict=True)])
+    end = start + timedelta(days=20)
+    edges = [start, *column_ends(start, end, 10)]
+    (points,) = queries.thinned_points(any_engine, ["yahoo:CL=F"], edges).values()
+    assert points[0] == (moments[0], 50.0)  # in force at the start
+    assert 10 < len(points) <= 4 * 10 + 1
+    assert (moments[200], 95.0) in points and points[-1] == (moments[-1], values[-1])
+    assert points == sorted(points)
+    assert queries.thinned_points(any_engine, ["yahoo:CL=F"], [start]) == {"yahoo:CL=F": []}

@@ -114,7 +114,8 @@ class Site:
 
 CLI_JSON = {"status": ["status"], "scoreboard": ["scoreboard"], "series": ["series"],
             "health": ["health"], "show xi-out": ["show", "xi-out"],
-            "show typed-markup": ["show", "typed-markup"]}
+            "show typed-markup": ["show", "typed-markup"],
+            "show bats-far-above": ["show", "bats-far-above"]}
 
 
 def build_site(folder: Path) -> Site:
@@ -279,6 +280,26 @@ def test_a_claim_page_draws_its_odds_with_the_price_on_the_day_it_was_made(clien
     # The rule in words, and the status history, newest first.
     assert site.printed["show xi-out"]["rule"].split(" ")[0] in page
     assert "Status history" in page
+
+
+def test_a_threshold_claims_page_charts_its_series_with_the_target_drawn(client, site):
+    from tracker.units import show
+
+    page = client.get("/p/bats-far-above").text
+    (series,) = site.printed["show bats-far-above"]["series"]
+    inputs = page.split("<h2>Inputs</h2>", 1)[1].split("<h2>Status history</h2>", 1)[0]
+    assert inputs.count('<svg class="chart"') == 1
+    assert '<path class="history" d="M' in inputs
+    assert inputs.count('<line class="level"') == 1
+    assert f">target {show(1e6, series['unit'])}</text>" in inputs
+
+
+def test_a_market_claims_page_charts_its_market_with_no_level_drawn(client):
+    page = client.get("/p/xi-out").text
+    inputs = page.split("<h2>Inputs</h2>", 1)[1].split("<h2>Status history</h2>", 1)[0]
+    assert inputs.count('<svg class="chart"') == 1
+    assert '<path class="history" d="M' in inputs
+    assert 'class="level"' not in page
 
 
 def test_the_stylesheet_carries_the_digests_status_colours(client):

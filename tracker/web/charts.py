@@ -4,16 +4,19 @@ window as `tracker show` draws in the terminal."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from tracker.digest.render import LINE_COLOURS
 from tracker.formats import percent, short, timestamp
-from tracker.units import headline_unit, show
+from tracker.units import USD, headline_unit, show
 from tracker.views.show import held_until, window_span
-from tracker.web.svg import Marker, probability_scale, step_chart, value_scale
+from tracker.web.svg import Level, Marker, probability_scale, step_chart, value_scale
+
+if TYPE_CHECKING:
+    from tracker.registry.schema import PredictionBase
 
 NOT_ENOUGH = "Not enough snapshots to draw yet: one is stored each time something changes."
 
@@ -55,3 +58,61 @@ def _drawable(points: list, history: list[dict], column: str, until) -> bool:
     """Two snapshots, or one seen to hold until later: a line with a length."""
     held = _held(history, column, until)
     return len(points) >= 2 or (len(points) == 1 and held is not None and held > points[0][0])
+
+
+def claim_levels(prediction: PredictionBase) -> tuple[set[str], list[tuple[str, float]]]:
+    """The series a claim names levels of (its own, and its stand-in where it has one)
+    and those levels, each with what it is; none for a kind that names no level."""
+    if prediction.kind in ("threshold", "level"):
+        levels = [("target", prediction.target)]
+    elif prediction.kind == "race":
+        levels = [("target", prediction.target), ("against", prediction.against)]
+    elif prediction.kind == "estimate":
+        low, high = prediction.bounds()
+        levels = [("low", low), ("high", high)]
+    else:
+        return set(), []
+    return {prediction.series, prediction.fallback} - {None}, levels
+
+
+def input_charts(details: dict[str, Any], points: dict[str, list[tuple[datetime, float]]],
+                 prediction: PredictionBase) -> list[dict[str, Any]]:
+    """A chart of each input series of ``details`` over the claim's window, from its
+    ``points`` (read thinned), with the claim's levels drawn on the series they are
+    levels of: ``{"id", "name", "chart"}``, chart None when nothing can be drawn."""
+    window = window_span((date.fromisoformat(details["chart_window"]["from"]),
+                          date.fromisoformat(details["chart_window"]["to"])))
+    own, levels = claim_levels(prediction)
+    charts = []
+    for series in details["series"]:
+        sid, unit = series["id"], series["unit"]
+        line = points.get(sid, [])
+
+        def fmt(v: float, unit: str = unit) -> str:
+            return show(v, unit)
+
+        def tick(v: float, unit: str = unit) -> str:
+            return _compact(v, unit)
+
+        drawn = [Level(value, f"{what} {fmt(value)}") for what, value in levels] if sid in own else []
+        until = series["last_at"]
+        chart = None
+        if len(line) >= 2 or (line and until is not None and until > line[0][0]):
+            title = (f"{series['name']} from {timestamp(window[0])} to {timestamp(window[1])}"
+                     + "".join(f"; {level.label}" for level in drawn))
+            scale = value_scale([v for _, v in line] + [level.value for level in drawn], tick)
+            chart = step_chart(line, window, scale, title=title, until=until, levels=drawn)
+        charts.append({"id": sid, "name": series["name"], "chart": chart,
+                       "levels": [level.label for level in drawn]})
+    return charts
+
+
+def _compact(value: float, unit: str) -> str:
+    """A tick of an input's scale: as the unit reads, or in thousands or millions when
+    that would not fit the margin beside the chart."""
+    if abs(value) < 100_000:
+        return show(value, unit)
+    money = "$" if unit == USD else ""
+    if abs(value) < 1_000_000:
+        return f"{money}{value / 1000:.0f}k"
+    return f"{money}{value / 1_000_000:.3g}M"

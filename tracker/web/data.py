@@ -4,7 +4,7 @@ as the command line's listings, so a page shows what `tracker status --json`,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from db import queries
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from tracker.config import Settings
     from tracker.registry import Registry
+
+INPUT_SLICES = 150  # an input's chart is read thinned to four points a slice
 
 
 class Source:
@@ -55,6 +57,18 @@ class Source:
         if prediction is None:
             return None
         return gather_prediction(self.engine, self.registry, prediction)
+
+    def input_points(self, details: dict[str, Any]) -> dict[str, list[tuple[datetime, float]]]:
+        """Each input series of ``details`` (``prediction``'s answer) over its chart's
+        window, thinned in the database to what its chart draws."""
+        from tracker.chart import column_ends
+        from tracker.views.show import window_span
+
+        window = details["chart_window"]
+        first, last = window_span((date.fromisoformat(window["from"]),
+                                   date.fromisoformat(window["to"])))
+        edges = [first, *column_ends(first, last, INPUT_SLICES)]
+        return queries.thinned_points(self.engine, [s["id"] for s in details["series"]], edges)
 
     def _stale(self) -> dict[str, bool]:
         return staleness(self.engine, queries.all_series_ids(self.engine), datetime.now(UTC),

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 from tracker.jsonout import dumps
 from tracker.views.show import status_changes
 from tracker.views.status import STATUSES, Selection, listed, statuses_of
-from tracker.web.charts import NOT_ENOUGH, history_chart
+from tracker.web.charts import NOT_ENOUGH, history_chart, input_charts
 from tracker.web.templates import ENV
 
 if TYPE_CHECKING:
@@ -61,8 +61,11 @@ def prediction(request: Request) -> HTMLResponse:
     if details is None:
         raise HTTPException(404, "No prediction has that id.")
     price = source.made_on_prices().get(details["id"])
+    inputs = input_charts(details, source.input_points(details),
+                          source.registry.get(details["id"]))
     return _page(request, "prediction.html", d=details, made_on_price=price,
                  chart=history_chart(details, price), not_enough=NOT_ENOUGH,
+                 input_charts=inputs,
                  changes=list(reversed(status_changes(details["history"]))),
                  title=details["claim"])
 

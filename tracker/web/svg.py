@@ -17,6 +17,7 @@ LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 30  # room for the scale and the dates
 FONT = "-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 GRID, INK, MUTED = "#d1d9e0", "#1f2328", "#59636e"
+LEVEL = "#bc4c00"  # a claim's threshold: apart from the line and the grid
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class Marker:
     market's price on the day a claim was made."""
 
     at: datetime
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level the claim names (a threshold, a target), drawn as a dashed line across
+    with its value written at the right end."""
+
     value: float
     label: str
 
@@ -53,7 +63,8 @@ def value_scale(values: Sequence[float], fmt: Callable[[float], str]) -> Scale:
 
 def step_chart(points: Sequence[tuple[datetime, float]], span: tuple[datetime, datetime],
                scale: Scale, *, title: str, colour: str = INK,
-               until: datetime | None = None, marker: Marker | None = None) -> Markup:
+               until: datetime | None = None, marker: Marker | None = None,
+               levels: Sequence[Level] = ()) -> Markup:
     """The history ``points`` (oldest first) over ``span``, as an SVG element that
     scales to its container's width. ``until``: the last value holds to then (clipped
     to the span). ``title``: what the chart shows, in words, for screen readers."""
@@ -70,6 +81,8 @@ def step_chart(points: Sequence[tuple[datetime, float]], span: tuple[datetime, d
         return round(TOP + inner_h * (1.0 - min(max(share, 0.0), 1.0)), 1)
 
     parts = [_open(title), *_grid(scale, y), *_dates(span, x)]
+    for level in levels:
+        parts += _level(level, y)
     if marker is not None:
         parts += _marker(marker, x, y)
     parts.append(_line(points, x, y, colour, min(until, last) if until else None))
@@ -126,6 +139,15 @@ def _marker(marker: Marker, x, y) -> list[str]:
              f'stroke-width="2"/>'),
             (f'<text x="{at + offset}" y="{level - 8}" text-anchor="{anchor}" '
              f'fill="{INK}">{escape(marker.label)}</text>')]
+
+
+def _level(level: Level, y) -> list[str]:
+    at = y(level.value)
+    above = at - 6 if at - 6 > TOP + 10 else at + 16  # under the line when at the top
+    return [(f'<line class="level" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{at}" y2="{at}" '
+             f'stroke="{LEVEL}" stroke-width="1.5" stroke-dasharray="6 4"/>'),
+            (f'<text class="level-label" x="{WIDTH - RIGHT - 4}" y="{above}" '
+             f'text-anchor="end" fill="{LEVEL}">{escape(level.label)}</text>')]
 
 
 def _line(points, x, y, colour: str, until: datetime | None) -> str:
