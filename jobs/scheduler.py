@@ -13,6 +13,8 @@ the scheduler's memory: each poll fetches from the last stored point.
   line and the old one keeps running.
 - With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too, the
   digest built and sent in a child process.
+- With ``[web] serve``, the web view (jobs/web.py) is served from a thread of its own
+  from the first time this daemon leads until it exits.
 - The SQLite file deleted or replaced under it: one error logged, exit 1 (a supervisor
   restarts it), before another job writes where the data would be lost.
 """
@@ -33,6 +35,7 @@ from db.engine import DatabaseVanished, check_same_file, file_identity
 from jobs import digest
 from jobs.leader import leader_for
 from jobs.memory import return_free_memory
+from jobs.web import DaemonWeb
 from tracker.config import ConfigError
 from tracker.registry import RegistryError
 from tracker.service.poll import run_cycle, sources_in_group, waits
@@ -114,6 +117,7 @@ class Daemon:
         self._identity = file_identity(engine)  # the SQLite file it opened, to notice a swap
         self._idle = threading.Condition()
         self._running = 0
+        self.web: DaemonWeb | None = None
         shortest = min(settings.schedule.interval(g).total_seconds() for g in GROUPS)
         self.leader = leader_for(engine, retry_seconds=min(STANDBY_RETRY_MAX, shortest / 2))
 
@@ -183,6 +187,10 @@ class Daemon:
             log.warning("the database URL changed: that takes a restart; keeping %s",
                         self.engine.url.render_as_string(hide_password=True))
             settings = settings.model_copy(update={"database": self.settings.database})
+        if self.web is not None:
+            self.web.reload(settings, registry)
+        elif settings.web.serve != self.settings.web.serve:
+            log.warning("[web] serve changed: that takes a restart")
         self.settings, self.registry = settings, registry
         scheduler.remove_all_jobs()
         self._schedule_all(scheduler)
@@ -195,12 +203,24 @@ class Daemon:
     # --- the main loop -----------------------------------------------------------------------
 
     def run(self) -> None:
+        try:
+            self._lead_until_stopped()
+        finally:
+            if self.web is not None:
+                self.web.stop()
+        if self._vanished is not None:
+            raise self._vanished  # the CLI exits 1; the log has said why
+        log.info("tracker daemon stopped")
+
+    def _lead_until_stopped(self) -> None:
         database = self.engine.url.render_as_string(hide_password=True)
         while not self._stop.is_set():
             if not self.leader.acquire(stop=self._stop):
                 break  # stopped while standing by
             log.info("tracker daemon leading: %d predictions, database %s",
                      len(self.registry), database)
+            if self.settings.web.serve and self.web is None:
+                self.web = DaemonWeb.start(self.settings, self.registry, self.engine)
             announce_waits(self.engine, self.registry)
             self._lost.clear()
             scheduler = self._start_scheduler()
@@ -222,9 +242,6 @@ class Daemon:
                 os._exit(1 if self._vanished else 0)
             if self._lost.is_set() and not self._stop.is_set():
                 log.warning("no longer leading: standing by")
-        if self._vanished is not None:
-            raise self._vanished  # the CLI exits 1; the log has said why
-        log.info("tracker daemon stopped")
 
 
 def run_daemon(settings: Settings, registry: Registry, engine: Engine,

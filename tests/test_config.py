@@ -112,6 +112,12 @@ def test_database_url_from_environment_wins(tmp_path, monkeypatch):
         ('[database]\nurl = "mysql://x"\n', "database.url: bad URL"),
         ('[email]\nsend_at = "7am"\n', "email.send_at: bad time"),
         ('[email]\ntimezone = "Mars/Olympus"\n', "email.timezone: unknown time zone"),
+        ('[web]\nport = 0\n', "web.port: Input should be greater than or equal to 1"),
+        ('[web]\nport = 65536\n', "web.port: Input should be less than or equal to 65535"),
+        ('[web]\nport = "8150"\n', "web.port: expected int"),
+        ('[web]\nhost = 127\n', "web.host: expected string"),
+        ('[web]\nhost = ""\n', "web.host: bad host"),
+        ('[web]\nserve = "yes"\n', "web.serve: expected bool"),
         ('[database\n', "invalid TOML"),
     ],
 )

@@ -353,6 +353,25 @@ def test_serve_on_a_port_in_use_is_one_line(site):
     assert done.stderr == f"tracker: cannot listen on 127.0.0.1:{port}: Address already in use\n"
 
 
+def test_serve_listens_where_the_config_says_unless_told(site, tmp_path):
+    # 192.0.2.1 is a documentation address, on no machine: binding it fails at once.
+    with socket.socket() as taken, socket.socket() as other:
+        for held in (taken, other):
+            held.bind(("127.0.0.1", 0))
+            held.listen()
+        port, other_port = taken.getsockname()[1], other.getsockname()[1]
+        config = tmp_path / "config.toml"
+        config.write_text(f'{site.config.read_text()}\n[web]\nhost = "192.0.2.1"\nport = {port}\n')
+        configured = tracker(config, "serve")
+        told_host = tracker(config, "serve", "--host", "127.0.0.1")
+        told_both = tracker(config, "serve", "--host", "127.0.0.1", "--port", str(other_port))
+    assert configured.returncode == 1
+    assert configured.stderr.startswith(f"tracker: cannot listen on 192.0.2.1:{port}: ")
+    assert told_host.stderr == f"tracker: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert told_both.stderr == (f"tracker: cannot listen on 127.0.0.1:{other_port}: "
+                                f"Address already in use\n")
+
+
 def test_serve_without_a_database_says_what_to_run(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "none.db"}"\n')

@@ -259,9 +259,20 @@ class EmailConfig(_Section):
 
 
 class WebConfig(_Section):
+    serve: bool = False  # `tracker run` serves the web view too, on host and port
+    # Where `tracker serve` (and the daemon, with serve) listens: this machine only.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8150, ge=1, le=65535)
     # Where the pages are published (`tracker serve` behind a proxy, or `tracker site
     # build`'s folder): the digest and the feed link there. Empty: not published.
     public_url: str = ""
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not value.strip() or any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError(f"bad host {value!r}: expected an address or a name, like '127.0.0.1'")
+        return value
 
     @field_validator("public_url")
     @classmethod
