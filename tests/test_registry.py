@@ -255,3 +255,18 @@ def test_every_example_in_the_registry_guide_is_valid_and_the_bundled_ones_are_r
                      "filing", "manual", "at_least"}
     declared = next(b["universe"] for b in blocks if "universe" in b)
     assert declared == bundled.universes
+
+
+@pytest.mark.parametrize(("target", "shown"), [(1_000_000, "1,000,000"), (4250, "4,250"),
+                                                (0.75, "0.75"), (0.0000005, "0.0000005")])
+def test_a_rule_writes_its_level_as_people_do(target, shown):
+    from datetime import date
+
+    from tracker.registry.rules import describe_rule
+
+    registry = load_registry(settings_from_dict({"registry": {"bundled": False}, "prediction": [
+        {"id": "mine", "who": "Me", "made_on": date(2026, 1, 10), "deadline": date(2026, 12, 31),
+         "claim": "c", "kind": "threshold", "series": "yahoo:BATS.L", "target": target,
+         "direction": "above"}]}))
+    rule = describe_rule(registry.get("mine"))
+    assert f">= {shown} " in rule and "e+" not in rule and "e-" not in rule

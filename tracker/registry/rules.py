@@ -11,7 +11,11 @@ def _names(series_ids: list[str]) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.6g}"
+    """A level as people write it: '4,250', '0.75', '1,000,000' (never '1e+06')."""
+    text = f"{value:,.6g}"
+    if "e" in text:
+        text = f"{value:,.0f}" if abs(value) >= 1 else f"{value:.10f}".rstrip("0").rstrip(".")
+    return text
 
 
 def _nowcast(p) -> str:
