@@ -70,7 +70,7 @@ def build_demo(database: Path, registry: Registry, settings: Settings, now: date
     """Build the demo at ``database`` (replacing an earlier demo there) up to ``now``."""
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(f".{database.name}.{os.getpid()}.partial")
-    _remove(partial)
+    partial.unlink(missing_ok=True)
     found = histories(registry.series_ids(), HISTORY_FROM, now.date(), SEED, _closes(registry))
     progress(f"{len(found)} series: {sum(s.recorded for s in found)} recorded, "
              f"{sum(not s.recorded for s in found)} generated")
@@ -85,13 +85,13 @@ def build_demo(database: Path, registry: Registry, settings: Settings, now: date
         progress(f"stored and evaluated weekly from {YEAR_FROM} to {now:%Y-%m-%d}")
     except BaseException:
         engine.dispose()
-        _remove(partial)
+        partial.unlink(missing_ok=True)
         raise
     engine.dispose()
     info = DemoInfo(now, now.date(), SEED, {s.series_id: s.origin for s in found})
     info_path(database).write_text(json.dumps(info.as_dict(), indent=1, sort_keys=True))
     for suffix in ("-wal", "-shm"):
-        _remove(database.with_name(database.name + suffix))
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
     os.replace(partial, database)
     return info
 
@@ -143,7 +143,3 @@ def _reports(found: list[DemoSeries], after: datetime | None, until: datetime) -
         by_source[source].append(SeriesData(data.symbol, points, data.name, data.unit,
                                             state, value, data.meta))
     return [SourceReport(source, series) for source, series in sorted(by_source.items())]
-
-
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)

@@ -98,7 +98,6 @@ def _recorded(series_id: str, end: date, rng: random.Random, seed: int) -> DemoS
     source, symbol = series_id.split(":", 1)
     if source == "edgar":
         data = parse_submissions(json.loads(text), symbol, end)
-        data.symbol = symbol
     else:
         data = parse_csv(text, symbol)
     data.points = [p for p in data.points if p.ts.date() <= end]

@@ -352,7 +352,5 @@ def _wrap(text: str, width: int, indent: str) -> list[str]:
     (a long id or URL stays whole), the lines after the first indented by ``indent``."""
     if len(text) <= width:
         return [text]
-    lead = text[:len(text) - len(text.lstrip(" "))]
-    return textwrap.wrap(text, width, initial_indent="", subsequent_indent=indent or lead,
-                         break_long_words=False, break_on_hyphens=False,
-                         drop_whitespace=True) if text.strip() else [text]
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False)
