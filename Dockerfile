@@ -57,6 +57,12 @@ WORKDIR /data
 # Everything from here on, the daemon included, runs as the tracker user, never root.
 USER 10001:10001
 
+# The web view, when the config asks the daemon to serve it ([web] serve = true). Inside
+# a container it must listen on every address of the container ([web] host = "0.0.0.0")
+# for a published port to reach it; publish it on the host's loopback, as
+# `docker run -p 127.0.0.1:8150:8150 ...`, and put your web server in front to share it.
+EXPOSE 8150
+
 # `docker stop` sends SIGTERM: no new poll starts, the running one finishes (or is
 # abandoned after 30 s) and tracker exits 0. Docker's default wait before SIGKILL is
 # 10 s: give it 45 (`docker run --stop-timeout 45`, or compose's stop_grace_period).

@@ -277,6 +277,16 @@ def test_dockerfile_keeps_the_default_database_on_the_data_volume(final_stage, m
     assert default_database(monkeypatch, env["STATE_DIRECTORY"]) == "/data/tracker.db"
 
 
+def test_dockerfile_exposes_the_web_views_default_port(final_stage):
+    """`[web] serve` in the daemon listens on the configured port: the image says which,
+    so `docker run -p` and compose's ports line have the right one."""
+    from tracker.config import WebConfig
+
+    exposed = {word.split("/")[0] for kw, args in final_stage if kw == "EXPOSE"
+               for word in args.split()}
+    assert str(WebConfig().port) in exposed
+
+
 def test_dockerfile_healthcheck_uses_tracker_health(final_stage):
     health = last(final_stage, "HEALTHCHECK")
     if health is None:
