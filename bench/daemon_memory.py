@@ -27,7 +27,9 @@ positive whole number of s, m, h or d), and the daemon runs one poll job per gro
    the log and the daemon gets SIGHUP: the reload schedules the digest job again, which
    finds it due. VmRSS from /proc/PID/status every second, cycles counted from its log
    lines (one line per source per cycle), for ``--daemon-cycles`` cycles (default 250,
-   about 90 s; pass 1000 for the full run), then SIGTERM.
+   about 90 s; pass 1000 for the full run), then SIGTERM. With ``--web`` the daemon
+   also serves the web view (``[web] serve``), and one of its pages is asked for every
+   second, in turn (the scoreboard, a claim, series, calibration, the API, the feed).
 
 Target: under 120 MB, and no upward trend. The trend is the least-squares slope of RSS
 against cycles over the second half of the run (after warm-up), in MB per 1,000 cycles;
@@ -36,7 +38,7 @@ against cycles over the second half of the run (after warm-up), in MB per 1,000 
     .venv/bin/python bench/daemon_memory.py [--year DIR [--bundled-only]] [--cycles 1000]
                                              [--every 10]
                                              [--digest-every 50] [--daemon-cycles 250]
-                                             [--skip-daemon] [--skip-in-process]
+                                             [--skip-daemon] [--skip-in-process] [--web]
                                              [--tracemalloc] [--json PATH]
 """
 
@@ -266,10 +268,32 @@ class DaemonLog:
         return sum(per_group.values())
 
 
+WEB_PAGES = ("/", "/p/{id}", "/series", "/calibration", "/api/status", "/feed.atom")
+
+
+def serve_web(config: Path) -> tuple[str, str]:
+    """Add ``[web] serve`` on a free loopback port to the config: the daemon's base URL,
+    and a claim id for the claim page."""
+    import socket
+
+    from tracker.config import load_settings
+    from tracker.registry import load_registry
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with open(config, "a", encoding="utf-8") as out:
+        out.write(f'\n[web]\nserve = true\nhost = "127.0.0.1"\nport = {port}\n')
+    first = next(iter(load_registry(load_settings(config))))
+    return f"http://127.0.0.1:{port}", first.id
+
+
 def daemon(urls: dict, args) -> dict:
     config = workload("tracker-bench-daemon-", urls, args,
                       schedule={"markets_every": "1s", "prices_every": "1s", "macro_every": "1s"})
     folder = config.parent
+    web, claim = serve_web(config) if args.web else (None, None)
+    pages_asked, pages_failed = 0, {}
     tracker = str(Path(sys.executable).parent / "tracker")
     log = DaemonLog(folder / "daemon.log")
     env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_DATABASE_URL", "TRACKER_CONFIG")}
@@ -289,6 +313,12 @@ def daemon(urls: dict, args) -> dict:
             if not samples or done > samples[-1][0] or done == 0:
                 samples.append((done, rss))
             timeline.append((time.perf_counter() - started, done, rss))
+            if web is not None:
+                page = WEB_PAGES[pages_asked % len(WEB_PAGES)].format(id=claim)
+                answer = ask_page(web + page)
+                pages_asked += 1
+                if answer != "200":
+                    pages_failed[f"{page} {answer}"] = pages_failed.get(f"{page} {answer}", 0) + 1
             if args.digest_every and done >= next_digest and log.digests >= asked:
                 forget_todays_digest(folder / "tracker.db")
                 proc.send_signal(signal.SIGHUP)  # the reload schedules the digest job again
@@ -312,11 +342,25 @@ def daemon(urls: dict, args) -> dict:
     if done < args.daemon_cycles:
         print(f"daemon: stopped at the {args.daemon_timeout:g} s timeout before {args.daemon_cycles} cycles")
     print(f"daemon: RSS {timeline[0][2]:.1f} MB one second after launch")
+    if web is not None:
+        print(f"daemon: web view at {web}: {pages_asked} pages asked for, "
+              f"{sum(pages_failed.values())} not answered 200: {pages_failed}")
     samples = [s for s in samples if s[0] > 0] or samples  # "after start": first poll done
     out = summarise("daemon", samples, hwm)
     out |= {"seconds": elapsed, "problems": len(log.problems), "lines": log.counts,
-            "digests": log.digests}
+            "digests": log.digests, "web_pages": pages_asked, "web_failures": pages_failed}
     return out
+
+
+def ask_page(url: str) -> str:
+    """One page from the daemon's web view: its status code, or the error (the first
+    requests come before the daemon leads and serves)."""
+    import httpx
+
+    try:
+        return str(httpx.get(url, timeout=30).status_code)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
 
 
 def main() -> None:
@@ -334,6 +378,8 @@ def main() -> None:
     parser.add_argument("--daemon-timeout", type=float, default=900.0, help="seconds")
     parser.add_argument("--skip-daemon", action="store_true")
     parser.add_argument("--skip-in-process", action="store_true")
+    parser.add_argument("--web", action="store_true",
+                        help="the daemon serves the web view too; a page is asked for every second")
     parser.add_argument("--tracemalloc", action="store_true", help="in-process: top allocations that grew")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds the servers add")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
