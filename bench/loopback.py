@@ -1,4 +1,4 @@
-"""Loopback servers for the benchmarks: one threaded HTTP server per source (four
+"""Loopback servers for the benchmarks: one threaded HTTP server per source (five
 ports, so the client's per-host concurrency limit applies per source, as in
 production), each answering every path with a recorded body from tests/fixtures after
 an optional fixed delay.
@@ -7,7 +7,7 @@ With ``--smtp`` the child also runs an SMTP sink on loopback (aiosmtpd, from the
 extras) that accepts every message and counts it; ``urls["smtp"]`` is its port, and
 ``GET /__smtp`` on any HTTP server returns its counters (messages, bytes).
 
-Not a benchmark itself. Run on its own it starts the four servers and prints one JSON
+Not a benchmark itself. Run on its own it starts the five servers and prints one JSON
 line naming their URLs, then serves until killed:
 
     .venv/bin/python bench/loopback.py --delay 0.1
@@ -28,6 +28,8 @@ Routes (anything else answers 404):
                                                 its ticker replaced;
               /markets/<ticker>                 the same market, for one ticker;
               /events/<e>, .../candlesticks     recorded event and candles (gap filling)
+- edgar:      /submissions/CIK##########.json   SpaceX's recorded submissions, its CIK
+                                                replaced by the one asked for
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,7 +51,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
-SOURCES = ("yahoo", "fred", "polymarket", "kalshi")
+SOURCES = ("yahoo", "fred", "polymarket", "kalshi", "edgar")
 
 
 # --- the servers (child process) -------------------------------------------------------------
@@ -84,8 +87,9 @@ def _bodies() -> dict:
     kalshi = json.loads((FIXTURES / "kalshi" / "market_open_KXNEWPOPE-70-PPAR.json").read_text())
     event = (FIXTURES / "kalshi" / "event_KXNEWPOPE-70.json").read_bytes()
     candles = (FIXTURES / "kalshi" / "candles_live_KXFEDDECISION-26SEP-C26.json").read_bytes()
+    filings = json.loads((FIXTURES / "edgar" / "submissions_CIK0001181412_spacex.json").read_text())
     return {"chart": chart, "csv": csv_text, "market": market, "history": history,
-            "kalshi": kalshi, "event": event, "candles": candles}
+            "kalshi": kalshi, "event": event, "candles": candles, "filings": filings}
 
 
 def _answer(source: str, path: str, query: dict, bodies: dict) -> tuple[int, str, bytes, str, int]:
@@ -115,6 +119,9 @@ def _answer(source: str, path: str, query: dict, bodies: dict) -> tuple[int, str
         ticker = path.rsplit("/", 1)[1]
         market = {**bodies["kalshi"]["market"], "ticker": ticker}
         return 200, "application/json", json.dumps({"market": market}).encode(), "kalshi/market", 0
+    if source == "edgar" and (found := re.fullmatch(r"/submissions/CIK(\d{10})\.json", path)):
+        body = json.dumps({**bodies["filings"], "cik": found.group(1)}).encode()
+        return 200, "application/json", body, "edgar/submissions", 0
     return 404, "text/plain", b"no route", "404", 0
 
 
@@ -225,7 +232,7 @@ def serve(delay: float, smtp: bool = False) -> None:
 
 
 class Loopback:
-    """Start the four servers in a child process; ``urls``, ``stats()``, ``reset()``."""
+    """Start the five servers in a child process; ``urls``, ``stats()``, ``reset()``."""
 
     def __init__(self, delay: float, smtp: bool = False):
         self.delay = delay
@@ -330,6 +337,7 @@ def write_config(
         f'clob_url = "{urls["polymarket"]}"', "",
         "[sources.kalshi]", f'base_url = "{urls["kalshi"]}"', "",
         "[sources.coingecko]", f'base_url = "{urls["yahoo"]}"', "",
+        "[sources.edgar]", f'base_url = "{urls["edgar"]}"', "",
     ]
     path = folder / "config.toml"
     path.write_text("\n".join(lines))
