@@ -7,8 +7,10 @@ a fresh machine."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,17 @@ def home(tmp_path, monkeypatch) -> dict[str, Path]:
 def tracker(*args, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
     """`tracker ARGS` as the installed command runs it: the lean path first."""
     return run_tracker(list(args), cwd=cwd, main="tracker.entry", **kwargs)
+
+
+def unwrapped(text: str) -> list[str]:
+    """Lines with their continuations (indented under the values) joined on."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(" " * 10) and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
 
 
 def tree(folder: Path) -> list[str]:
@@ -87,13 +100,13 @@ def test_the_config_in_the_user_folder_is_read_from_anywhere(home):
         'kind = "threshold"\nseries = "yahoo:GC=F"\ndirection = "above"\ntarget = 1\n')
     done = tracker("check", cwd=home["work"])
     assert done.returncode == 0, done.stderr
-    assert done.stdout == (
-        "ok: 1 predictions reading 1 series\n"
-        f"config:   {home['config'] / 'config.toml'}\n"
-        f"registry: {home['config'] / 'mine.toml'}, "
-        f"{home['config'] / 'predictions.toml'} (none yet)\n"
+    assert unwrapped(done.stdout) == [
+        "ok: 1 predictions reading 1 series",
+        f"config:   {home['config'] / 'config.toml'}",
+        (f"registry: {home['config'] / 'mine.toml'}, "
+         f"{home['config'] / 'predictions.toml'} (none yet)"),
         # A relative SQLite path is read from the config file's folder.
-        f"database: {home['config'] / 'db' / 'mine.db'} ([database] url)\n")
+        f"database: {home['config'] / 'db' / 'mine.db'} ([database] url)"]
     assert tracker("migrate", cwd=home["work"]).returncode == 0
     assert (home["config"] / "db" / "mine.db").is_file()
 
@@ -101,12 +114,31 @@ def test_the_config_in_the_user_folder_is_read_from_anywhere(home):
 def test_check_says_which_files_are_in_use_without_a_config(home):
     done = tracker("check", cwd=home["work"])
     assert done.returncode == 0, done.stderr
+    indent = " " * 10
     assert done.stdout.splitlines()[1:] == [
-        (f"config:   none, the defaults apply (looked for {home['work'] / 'config.toml'} and "
-         f"{home['config'] / 'config.toml'})"),
-        f"registry: bundled all_in_2026.toml, {home['config'] / 'predictions.toml'} (none yet)",
+        "config:   none, the defaults apply; looked for:",
+        f"{indent}{home['work'] / 'config.toml'}",
+        f"{indent}{home['config'] / 'config.toml'}",
+        # The test's home is deep: the two files do not fit on one line of 80 columns.
+        "registry: bundled all_in_2026.toml,",
+        f"{indent}{home['config'] / 'predictions.toml'} (none yet)",
         f"database: {home['data'] / 'tracker.db'} (the default)",
     ]
+
+
+def test_check_puts_files_on_one_line_where_they_fit():
+    # A folder with a short name: the user's own registry file goes beside the config.
+    folder = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))
+    try:
+        (folder / "config.toml").write_text('[database]\nurl = "sqlite:///t.db"\n')
+        done = tracker("--config", "config.toml", "check", cwd=folder)
+    finally:
+        shutil.rmtree(folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        f"config:   {folder / 'config.toml'}",
+        f"registry: bundled all_in_2026.toml, {folder / 'predictions.toml'} (none yet)",
+        f"database: {folder / 't.db'} ([database] url)"]
 
 
 def test_check_names_the_variable_that_chose_the_database(home):

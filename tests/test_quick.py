@@ -408,8 +408,8 @@ def test_check_gives_the_full_clis_verdict_and_exit_status(setup):
     assert lean_answer(["check"]) is None  # the registry changed: the full CLI validates it
     bad = tracker("check", cwd=setup)
     assert bad.returncode == 2 and "unknown kind 'guess'" in bad.stderr
-    assert (f"registry: bundled all_in_2026.toml, {setup / 'mine.toml'}, "
-            f"{setup / 'predictions.toml'} (none yet)\n") in bad.stdout
+    assert (f"registry: bundled all_in_2026.toml,\n{' ' * 10}{setup / 'mine.toml'},\n"
+            f"{' ' * 10}{setup / 'predictions.toml'} (none yet)\n") in bad.stdout
     assert lean_answer(["check"]) == (bad.stdout, bad.stderr, 2)
     again = tracker("check", cwd=setup)
     assert (again.returncode, again.stdout, again.stderr) == (2, bad.stdout, bad.stderr)

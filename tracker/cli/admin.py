@@ -69,18 +69,18 @@ def _check_json(app: App, registry: Registry, problems: list[str], online: bool)
 
 
 def files_in_use(settings: Settings) -> str:
-    """Which config, registry files and database this configuration reads, a line each."""
+    """Which config, registry files and database this configuration reads, a line each;
+    a line too long for 80 columns gives each path a line of its own."""
     from db.engine import redacted_url, sqlite_file
     from tracker.config import DEFAULT
     from tracker.configfile import config_candidates
     from tracker.registry.loader import BUNDLED, registry_files
-    from tracker.textsafe import visible
 
     if settings.path is not None:
-        config = str(settings.path.absolute())
+        config = _entry("config:", [str(settings.path.absolute())])
     else:
-        looked = " and ".join(str(path.absolute()) for path in config_candidates())
-        config = f"none, the defaults apply (looked for {looked})"
+        looked = [str(path.absolute()) for path in config_candidates()]
+        config = _entry("config:", looked, head="none, the defaults apply; looked for:")
     # The user's own file is listed before it exists: `tracker add` writes it.
     files = [str(path.absolute()) + ("" if os.path.lexists(path) else " (none yet)")
              for path in registry_files(settings)]
@@ -89,11 +89,28 @@ def files_in_use(settings: Settings) -> str:
     database = settings.database
     where = sqlite_file(database.url) or redacted_url(database.url)
     origin = "the default" if database.origin == DEFAULT else database.origin
-    return "".join(f"{label:<9} {visible(value)}\n" for label, value in (
-        ("config:", config),
-        ("registry:", ", ".join(files) or "no files"),
-        ("database:", f"{where} ({origin})"),
-    ))
+    return (config + _entry("registry:", files or ["no files"])
+            + _entry("database:", [f"{where} ({origin})"]))
+
+
+CHECK_WIDTH = 80
+INDENT = " " * 10  # under the values, past the longest label
+
+
+def _entry(label: str, items: list[str], head: str | None = None) -> str:
+    """The items after the label, comma-separated on one line when there is no head and
+    it fits; else the head (or the first item) beside the label and each item on a line
+    of its own."""
+    from tracker.textsafe import visible
+
+    items = [visible(item) for item in items]
+    line = f"{label:<9} {', '.join(items)}\n"
+    if head is None and len(line) <= CHECK_WIDTH + 1:
+        return line
+    if head is None:
+        head, items = items[0] + ("," if len(items) > 1 else ""), items[1:]
+        items = [item + "," for item in items[:-1]] + items[-1:]
+    return f"{label:<9} {head}\n" + "".join(f"{INDENT}{item}\n" for item in items)
 
 
 def _check_links(app: App, registry: Registry) -> None:
