@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker.units import INDEX, NUMBER, PERCENT, PROBABILITY, USD, show, unit_of
+from tracker.units import INDEX, NUMBER, PENCE, PERCENT, PROBABILITY, USD, show, unit_of
 
 
 @pytest.mark.parametrize("series_id, stated, unit", [
@@ -15,7 +15,9 @@ from tracker.units import INDEX, NUMBER, PERCENT, PROBABILITY, USD, show, unit_o
     ("kalshi:KXFEDDECISION-26SEP-C25", None, PROBABILITY),
     ("yahoo:^GSPC", "USD", INDEX),
     ("yahoo:CL=F", None, USD),  # not polled yet: Yahoo's prices are dollars by default
-    ("yahoo:BATS.L", "GBp", NUMBER),  # pence are not dollars
+    ("yahoo:BATS.L", "GBp", PENCE),  # pence are not dollars
+    ("yahoo:SAP.DE", "EUR", "EUR"),
+    ("yahoo:ODD", "not a currency", NUMBER),
     ("fred:UNKNOWN", None, NUMBER),
 ])
 def test_each_series_has_a_unit(series_id, stated, unit):
@@ -27,6 +29,8 @@ def test_values_print_in_their_unit():
     assert show(58.1, USD) == "$58.10"
     assert show(6845.5, INDEX) == "6,845.5"
     assert show(0.452, PROBABILITY) == "45%"
+    assert show(4250, PENCE) == "4,250.0p"
+    assert show(171.3, "EUR") == "171.3 EUR"
 
 
 def test_large_counts_print_whole_and_never_in_exponent_form():

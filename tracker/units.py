@@ -7,6 +7,7 @@ from __future__ import annotations
 
 USD, PERCENT, INDEX, PROBABILITY, NUMBER = "USD", "percent", "index points", "probability", "number"
 PERCENTAGE_POINTS = "percentage points"  # a difference of two returns, stored as a fraction
+PENCE = "GBp"  # Yahoo's currency for London prices, quoted in pence: 4,250p
 
 # Kinds whose headline value is not a value of their series but worked out from several.
 HEADLINE_UNITS = {"outperform": PERCENTAGE_POINTS}
@@ -34,7 +35,8 @@ MARKET_SOURCES = ("polymarket", "kalshi")
 
 def unit_of(series_id: str, stated: str | None = None) -> str:
     """Ours where we know it; a market's probability; an index's points; Yahoo's prices
-    in dollars unless Yahoo states another currency; else a plain number."""
+    in dollars unless Yahoo states another currency (pence, or a currency code); else a
+    plain number."""
     if series_id in KNOWN:
         return KNOWN[series_id]
     source, _, symbol = series_id.partition(":")
@@ -43,8 +45,15 @@ def unit_of(series_id: str, stated: str | None = None) -> str:
     if symbol.startswith("^"):
         return INDEX
     if source == "yahoo":
-        return USD if stated is None or stated.upper() == "USD" else NUMBER
+        if stated is None or stated.upper() == "USD":
+            return USD
+        return stated if stated == PENCE or _currency_code(stated) else NUMBER
     return NUMBER
+
+
+def _currency_code(unit: str | None) -> bool:
+    """EUR, JPY: three capital letters, as ISO 4217 writes them."""
+    return unit is not None and len(unit) == 3 and unit.isascii() and unit.isalpha() and unit.isupper()
 
 
 def headline_unit(kind: str) -> str | None:
@@ -82,4 +91,8 @@ def show(value: float, unit: str | None) -> str:
         return f"{100 * value:.0f}%"
     if unit == PERCENTAGE_POINTS:
         return f"{100 * value:+.1f} pp"
+    if unit == PENCE:
+        return f"{plain(value)}p"
+    if _currency_code(unit):
+        return f"{plain(value)} {unit}"
     return plain(value)
