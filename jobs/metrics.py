@@ -7,11 +7,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, start_http_server
-
-from tracker.metrics.activity import DaemonActivity
-from tracker.metrics.state import StateCollector
-
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Iterable
@@ -20,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from tracker.config import Settings
+    from tracker.metrics.activity import DaemonActivity
     from tracker.registry import Registry
 
 log = logging.getLogger("tracker.daemon")
@@ -38,6 +34,12 @@ class DaemonMetrics:
               sources: Iterable[str]) -> DaemonMetrics | None:
         """Serving on ``[metrics] host`` and ``port``; None, after one log line, when it
         cannot. ``registry``: the daemon's predictions now; ``sources``: those it polls."""
+        # Imported here: a daemon without metrics never loads them.
+        from prometheus_client import CollectorRegistry, start_http_server
+
+        from tracker.metrics.activity import DaemonActivity
+        from tracker.metrics.state import StateCollector
+
         metrics = CollectorRegistry()
         metrics.register(StateCollector(engine, registry))
         activity = DaemonActivity(metrics, sources)
