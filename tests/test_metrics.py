@@ -199,6 +199,39 @@ def test_a_textfile_path_that_is_a_folder_is_a_usage_error(polled, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_scrape_that_cannot_read_the_database_says_so_once_and_the_command_fails(
+        tmp_path, caplog):
+    from prometheus_client import CollectorRegistry, generate_latest
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.engine import open_database
+    from tracker.config import settings_from_dict
+    from tracker.metrics.state import StateCollector
+    from tracker.registry import load_registry
+
+    caplog.set_level("INFO", logger="tracker.metrics")
+    settings = settings_from_dict({"registry": {"bundled": False}})
+    engine = open_database(f"sqlite:///{tmp_path / 'tracker.db'}")
+    scrape, command = CollectorRegistry(), CollectorRegistry()
+    scrape.register(StateCollector(engine, lambda: load_registry(settings)))
+    command.register(StateCollector(engine, lambda: load_registry(settings), strict=True))
+    assert value(parse(generate_latest(scrape).decode()), "tracker_database_up") == 1
+    with engine.begin() as conn:  # a table gone: every read of it fails
+        conn.execute(text("ALTER TABLE source_health RENAME TO elsewhere"))
+    for _ in range(3):
+        assert parse(generate_latest(scrape).decode()) == {("tracker_database_up", ()): 0}
+    errors = [r.getMessage() for r in caplog.records if r.name == "tracker.metrics"]
+    assert len(errors) == 1 and errors[0].startswith("metrics: cannot read the database: ")
+    with pytest.raises(SQLAlchemyError):
+        generate_latest(command)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE elsewhere RENAME TO source_health"))
+    assert value(parse(generate_latest(scrape).decode()), "tracker_database_up") == 1
+    assert [r.getMessage() for r in caplog.records if r.name == "tracker.metrics"][1:] == [
+        "metrics: the database can be read again"]
+
+
 # ---- what a daemon counts as it polls ------------------------------------------------------
 
 

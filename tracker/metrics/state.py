@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db import reads
 from db.queries import reading
+from tracker.redact import redact
 from tracker.verdicts import SETTLED
 from tracker.views.status import STATUSES, status_rows, summaries
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tracker.metrics")
 
+DATABASE_UP = "1 when the database could be read for these metrics, else 0."
+
 
 class StateCollector(Collector):
     """The database's state as metrics, read when they are collected.
@@ -41,6 +44,7 @@ class StateCollector(Collector):
                  outbox_pending: Callable[[], int] | None = None, strict: bool = False):
         self._engine, self._registry = engine, registry
         self._outbox_pending, self._strict = outbox_pending, strict
+        self._failing = False  # logged once when reads start failing, once when they recover
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -50,18 +54,21 @@ class StateCollector(Collector):
         except SQLAlchemyError as exc:
             if self._strict:
                 raise
-            log.warning("metrics: could not read the database: %s", exc)
+            if not self._failing:
+                log.error("metrics: cannot read the database: %s",
+                          redact(str(exc).splitlines()[0]))
+                self._failing = True
             yield GaugeMetricFamily("tracker_database_up", DATABASE_UP, value=0)
             return
+        if self._failing:
+            log.info("metrics: the database can be read again")
+            self._failing = False
         yield GaugeMetricFamily("tracker_database_up", DATABASE_UP, value=1)
         yield from source_metrics(health.values())
         yield from claim_metrics(self._registry(), snapshots)
         if pending is not None:
             yield GaugeMetricFamily("tracker_outbox_pending",
                                     "Notifications waiting to be sent.", value=pending)
-
-
-DATABASE_UP = "1 when the database could be read for these metrics, else 0."
 
 
 def source_metrics(health: Iterable[SourceHealthRow]) -> Iterator[Metric]:
