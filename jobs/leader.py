@@ -42,7 +42,8 @@ class SQLiteLeader:
         self.path = Path(f"{database_path}.lock")
         self._file = None
 
-    def acquire(self, stop=None) -> bool:
+    def acquire(self, stop=None, standing_by=None) -> bool:
+        """Lead now (True), or raise AlreadyRunning: on one SQLite file nobody stands by."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+")  # noqa: SIM115 - held open for the daemon's life
         try:
@@ -92,8 +93,9 @@ class PostgresLeader:
         conn.close()
         return False
 
-    def acquire(self, stop=None) -> bool:
-        """Wait until this daemon leads (True), or until ``stop`` is set (False)."""
+    def acquire(self, stop=None, standing_by=None) -> bool:
+        """Wait until this daemon leads (True), or until ``stop`` is set (False).
+        ``standing_by`` is called once when it starts to wait."""
         waiting_logged = False
         while True:
             try:
@@ -109,6 +111,8 @@ class PostgresLeader:
                     "checking every %.0f s", self.retry_seconds,
                 )
                 waiting_logged = True
+                if standing_by is not None:
+                    standing_by()
             if stop is not None and stop.wait(self.retry_seconds):
                 return False
             if stop is None:

@@ -15,6 +15,8 @@ the scheduler's memory: each poll fetches from the last stored point.
   digest built and sent in a child process.
 - With ``[web] serve``, the web view (jobs/web.py) is served from a thread of its own
   from the first time this daemon leads until it exits.
+- With ``[metrics] port``, Prometheus metrics (jobs/metrics.py) are served from a thread
+  of their own from the time this daemon leads or stands by until it exits.
 - The SQLite file deleted or replaced under it: one error logged, exit 1 (a supervisor
   restarts it), before another job writes where the data would be lost.
 """
@@ -35,11 +37,12 @@ from db.engine import DatabaseVanished, check_same_file, file_identity
 from jobs import digest
 from jobs.leader import leader_for
 from jobs.memory import return_free_memory
+from jobs.metrics import DaemonMetrics
 from jobs.web import DaemonWeb
 from tracker.config import ConfigError
 from tracker.registry import RegistryError
 from tracker.service.poll import run_cycle, sources_in_group, waits
-from tracker.sources import GROUPS
+from tracker.sources import GROUPS, SOURCES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
 
     from tracker.config import Settings
     from tracker.registry import Registry
+    from tracker.service.poll import SourceLine
 
     Reload = Callable[[], tuple[Settings, Registry]]  # raises on a bad config
 
@@ -83,11 +87,13 @@ def build_scheduler(settings: Settings, registry: Registry, engine: Engine, job=
 
 
 def poll_job(settings: Settings, registry: Registry, engine: Engine, group: str,
-             database_gone: Callable[[], bool] = lambda: False) -> None:
+             database_gone: Callable[[], bool] = lambda: False,
+             observe: Callable[[SourceLine], None] | None = None) -> None:
     """One scheduled poll of a group. Never raises: a raising job would only log a
-    traceback on every run, and the next run should still happen."""
+    traceback on every run, and the next run should still happen. ``observe``: told of
+    each source polled (the metrics)."""
     try:
-        run_cycle(settings, registry, engine, sources_in_group(group))
+        run_cycle(settings, registry, engine, sources_in_group(group), observe=observe)
     except Exception:
         if not database_gone():  # a vanished file is logged once, by the daemon
             log.exception("poll of %s failed", group)
@@ -118,6 +124,8 @@ class Daemon:
         self._idle = threading.Condition()
         self._running = 0
         self.web: DaemonWeb | None = None
+        self.metrics: DaemonMetrics | None = None
+        self._metrics_tried = False
         shortest = min(settings.schedule.interval(g).total_seconds() for g in GROUPS)
         self.leader = leader_for(engine, retry_seconds=min(STANDBY_RETRY_MAX, shortest / 2))
 
@@ -158,7 +166,8 @@ class Daemon:
             self._running += 1
         try:
             poll_job(settings, registry, engine, group,
-                     database_gone=lambda: not self._database_still_there())
+                     database_gone=lambda: not self._database_still_there(),
+                     observe=self.metrics.activity.observe if self.metrics else None)
         finally:
             with self._idle:
                 self._running -= 1
@@ -191,10 +200,23 @@ class Daemon:
             self.web.reload(settings, registry)
         elif settings.web.serve != self.settings.web.serve:
             log.warning("[web] serve changed: that takes a restart")
+        if self.metrics is not None:
+            self.metrics.reload(settings)
+        elif settings.metrics.port != self.settings.metrics.port:
+            log.warning("[metrics] port changed: that takes a restart")
         self.settings, self.registry = settings, registry
         scheduler.remove_all_jobs()
         self._schedule_all(scheduler)
         log.info("reloaded the config: %d predictions", len(registry))
+
+    def _serve_metrics(self) -> None:
+        """Start the metrics endpoint, once, when ``[metrics] port`` asks for it."""
+        if self._metrics_tried or not self.settings.metrics.port:
+            return
+        self._metrics_tried = True  # a port in use is logged once, not at every takeover
+        polled = {series_id.split(":", 1)[0] for series_id in self.registry.series_ids()}
+        self.metrics = DaemonMetrics.start(self.settings, self.engine, lambda: self.registry,
+                                           sorted(polled & set(SOURCES)))
 
     def _wait_for_running_poll(self) -> bool:
         with self._idle:
@@ -208,6 +230,8 @@ class Daemon:
         finally:
             if self.web is not None:
                 self.web.stop()
+            if self.metrics is not None:
+                self.metrics.stop()
         if self._vanished is not None:
             raise self._vanished  # the CLI exits 1; the log has said why
         log.info("tracker daemon stopped")
@@ -215,8 +239,12 @@ class Daemon:
     def _lead_until_stopped(self) -> None:
         database = self.engine.url.render_as_string(hide_password=True)
         while not self._stop.is_set():
-            if not self.leader.acquire(stop=self._stop):
+            # A standby serves metrics too; on SQLite a second daemon is refused first.
+            if not self.leader.acquire(stop=self._stop, standing_by=self._serve_metrics):
                 break  # stopped while standing by
+            self._serve_metrics()
+            if self.metrics is not None:
+                self.metrics.activity.leading(True)
             log.info("tracker daemon leading: %d predictions, database %s",
                      len(self.registry), database)
             if self.settings.web.serve and self.web is None:
@@ -235,6 +263,8 @@ class Daemon:
                 self._vanished.logged = True
             finished = self._wait_for_running_poll()
             self.leader.release()
+            if self.metrics is not None:
+                self.metrics.activity.leading(False)
             if not finished:
                 log.warning("the running poll did not finish in %.0f s: abandoned", STOP_GRACE)
                 logging.shutdown()

@@ -118,6 +118,10 @@ def test_database_url_from_environment_wins(tmp_path, monkeypatch):
         ('[web]\nhost = 127\n', "web.host: expected string"),
         ('[web]\nhost = ""\n', "web.host: bad host"),
         ('[web]\nserve = "yes"\n', "web.serve: expected bool"),
+        ('[metrics]\nport = -1\n', "metrics.port: Input should be greater than or equal to 0"),
+        ('[metrics]\nport = "9150"\n', "metrics.port: expected int"),
+        ('[metrics]\nhost = " "\n', "metrics.host: bad host"),
+        ('[metrics]\npath = "/m"\n', "metrics.path: unknown key"),
         ('[database\n', "invalid TOML"),
     ],
 )

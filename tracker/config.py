@@ -258,6 +258,12 @@ class EmailConfig(_Section):
         return value
 
 
+def _check_host(value: str) -> str:
+    if not value.strip() or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(f"bad host {value!r}: expected an address or a name, like '127.0.0.1'")
+    return value
+
+
 class WebConfig(_Section):
     serve: bool = False  # `tracker run` serves the web view too, on host and port
     # Where `tracker serve` (and the daemon, with serve) listens: this machine only.
@@ -270,14 +276,24 @@ class WebConfig(_Section):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
-        if not value.strip() or any(c.isspace() or not c.isprintable() for c in value):
-            raise ValueError(f"bad host {value!r}: expected an address or a name, like '127.0.0.1'")
-        return value
+        return _check_host(value)
 
     @field_validator("public_url")
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_http_url(value) if value else value
+
+
+class MetricsConfig(_Section):
+    # The daemon's Prometheus endpoint, /metrics: off (0) unless a port is given, and on
+    # this machine only unless a host is given.
+    port: int = Field(default=0, ge=0, le=65535)
+    host: str = "127.0.0.1"
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return _check_host(value)
 
 
 class Settings(_Section):
@@ -288,6 +304,7 @@ class Settings(_Section):
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     email: EmailConfig = Field(default_factory=EmailConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     # The user's own predictions; validated by the registry loader, which knows the kinds.
     prediction: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -9,9 +9,9 @@ The package: ``app`` (the ``tracker`` group and what its commands share), ``erro
 (every error mapped to its line and exit code), ``output`` (what listing commands
 share), ``progress`` (how `backfill` reports as it goes), and the commands by subject:
 ``admin`` (check, migrate), ``data`` (poll, backfill, series, health), ``predictions``
-(status, show, resolve, scoreboard), ``markets`` (markets search), ``digest`` and
-``daemon`` (run). Importing it imports click and nothing heavy: a command imports what
-it needs when it runs, so `--help` and the quick path's fallback start fast
+(status, show, resolve, scoreboard), ``markets`` (markets search), ``digest``,
+``daemon`` (run) and ``metrics``. Importing it imports click and nothing heavy: a command
+imports what it needs when it runs, so `--help` and the quick path's fallback start fast
 (docs/performance.md).
 """
 
@@ -27,6 +27,7 @@ from tracker.cli import (  # noqa: F401
     demo,
     digest,
     markets,
+    metrics,
     predictions,
     site,
     web,

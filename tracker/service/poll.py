@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +42,8 @@ from tracker.sources.base import (
 from tracker.sources.http import HttpClient
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from db.queries import SeriesRow
     from db.reads import Confirmation
     from tracker.registry import Registry
@@ -65,6 +68,8 @@ class SourceLine:
     points: int = 0
     errors: dict[str, str] = field(default_factory=dict)
     skipped_until: datetime | None = None  # backing off after failures: not asked
+    stored: int = 0  # points written: new or fetched again (market odds only where changed)
+    seconds: float | None = None  # how long the source's fetch and store took
 
     @property
     def failed(self) -> bool:
@@ -166,19 +171,33 @@ def history_before_start(series_id: str) -> timedelta:
 
 
 async def fetch_and_store(
-    settings: Settings, engine: Engine, wanted, now: datetime, health
+    settings: Settings, engine: Engine, wanted, now: datetime, health,
+    observe: Callable[[SourceLine], None] | None = None,
 ) -> tuple[list[SourceReport], list[SourceLine]]:
     """Fetch every source concurrently and store each answer as soon as it arrives, so
-    the quicker sources are stored while the slowest one is still on the network."""
+    the quicker sources are stored while the slowest one is still on the network.
+    ``observe`` is told of each source's line once it is stored."""
     reports, lines = [], []
     async with HttpClient.from_settings(settings) as http:
-        fetches = [fetch_source(http, settings, name, symbols, now)
+        fetches = [_timed(fetch_source(http, settings, name, symbols, now))
                    for name, symbols in wanted.items()]
         for arrival in asyncio.as_completed(fetches):
-            report = await arrival
+            report, fetch_seconds = await arrival
             reports.append(report)
-            lines.append(store(engine, report, now, health.get(report.source)))
+            began = time.monotonic()
+            line = store(engine, report, now, health.get(report.source))
+            # The source's own time: not the wait while other sources' answers were stored.
+            line.seconds = fetch_seconds + time.monotonic() - began
+            lines.append(line)
+            if observe is not None:
+                observe(line)
     return reports, lines
+
+
+async def _timed(fetch) -> tuple[SourceReport, float]:
+    began = time.monotonic()
+    report = await fetch
+    return report, time.monotonic() - began
 
 
 async def fetch_source(http: HttpClient, settings: Settings, name: str, symbols, now) -> SourceReport:
@@ -288,7 +307,7 @@ def refuse_implausible(engine: Engine, report: SourceReport) -> SourceReport:
 
 def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> SourceLine:
     report = refuse_implausible(engine, report)
-    store_series(engine, report, now)
+    stored = store_series(engine, report, now)
     # The source fails only outright; otherwise its failing symbols are kept, each with
     # its message, for `tracker health`, and the source counts as a success.
     outright = failed_outright(report)
@@ -296,16 +315,18 @@ def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> S
     failures = (before.consecutive_failures if before else 0) + 1 if outright else 0
     until = next_allowed(report, failures, now)
     queries.record_source_result(engine, report.source, now, error, report.errors, until)
-    line = SourceLine(report.source, len(report.series), report.points, dict(report.errors))
+    line = SourceLine(report.source, len(report.series), report.points, dict(report.errors),
+                      stored=stored)
     _log_transition(report, before, line)
     if (held := waiting(report.source, until, failures, now)) is not None:
         log.info("%s", held)
     return line
 
 
-def store_series(engine: Engine, report: SourceReport, now: datetime) -> None:
+def store_series(engine: Engine, report: SourceReport, now: datetime) -> int:
     """Store what the source returned: each series' row and its points (a market's only
-    where its odds changed, and the series marked confirmed at ``now``)."""
+    where its odds changed, and the series marked confirmed at ``now``). Returns the
+    number of points written."""
     markets = changes_only(report.source)
     ids = [f"{report.source}:{s.symbol}" for s in report.series]
     previous = queries.series_by_id(engine, ids) if markets else {}
@@ -326,7 +347,7 @@ def store_series(engine: Engine, report: SourceReport, now: datetime) -> None:
             for series_id, s in zip(ids, report.series, strict=True)
         ],
     )
-    queries.upsert_observations(
+    stored = queries.upsert_observations(
         engine,
         (
             {
@@ -347,6 +368,7 @@ def store_series(engine: Engine, report: SourceReport, now: datetime) -> None:
             series_id: settled_at(previous.get(series_id), s, now)
             for series_id, s in zip(ids, report.series, strict=True)
         }, now)
+    return stored
 
 
 def settled_at(previous: SeriesRow | None, read: SeriesData, now: datetime) -> datetime | None:
@@ -368,9 +390,11 @@ def run_cycle(
     sources: set[str] | None = None,
     now: datetime | None = None,
     honour_backoff: bool = True,
+    observe: Callable[[SourceLine], None] | None = None,
 ) -> CycleResult:
     """Fetch, store, record health, evaluate. Never raises for a source's failure. A
-    source backing off (Retry-After, or failing outright) is skipped until its time."""
+    source backing off (Retry-After, or failing outright) is skipped until its time.
+    ``observe`` is told of each polled source's line as soon as it is stored."""
     now = now or datetime.now(UTC)
     health = queries.source_health(engine)
     confirmed = queries.confirmations(engine)  # as they were before this cycle's reads
@@ -384,7 +408,8 @@ def run_cycle(
             del wanted[name]
     reports = []
     if wanted:
-        reports, stored = asyncio.run(fetch_and_store(settings, engine, wanted, now, health))
+        reports, stored = asyncio.run(
+            fetch_and_store(settings, engine, wanted, now, health, observe))
         lines.extend(stored)
     fill_market_gaps(settings, engine, reports, now, confirmed)
     evaluations = evaluate_all(engine, registry, now, settings)
