@@ -27,6 +27,7 @@ from tracker.cli import (  # noqa: F401
     demo,
     digest,
     markets,
+    notify,
     predictions,
     site,
     web,
