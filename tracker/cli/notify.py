@@ -16,7 +16,7 @@ from tracker.cli.errors import EXIT_FAILED, EXIT_USAGE, fail, handle_errors
 @handle_errors
 def notify(app: App, test: bool) -> None:
     """Check the notification targets of [notify] urls."""
-    from tracker.notify.targets import require_apprise
+    from tracker.notify.targets import check
     from tracker.service.notify import send_test
     from tracker.textsafe import visible
 
@@ -24,7 +24,7 @@ def notify(app: App, test: bool) -> None:
         fail("say what to do: tracker notify --test", EXIT_USAGE)
     if not app.settings.notify.urls:
         fail("no notification targets: set [notify] urls in the config", EXIT_USAGE)
-    require_apprise()
+    check(app.settings.notify.urls)  # Apprise installed, every variable set
     failed = False
     for label, error in send_test(app.settings):
         click.echo(visible(f"{label}: {'ok' if error is None else error}"))
