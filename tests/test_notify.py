@@ -238,3 +238,32 @@ def test_the_defaults_send_every_event_from_ten_points():
     notify = settings_from_dict({}).notify
     assert (notify.urls, notify.move_points, notify.source_failing_after) == ([], 10, 3)
     assert notify.events == ["resolved", "status", "move", "source", "due"]
+
+
+def test_a_claim_new_to_the_registry_starts_quietly(engine):
+    with Receiver() as target:
+        world = World(engine, [target.json_url()])
+        world.odds(0.55)
+        newcomer = {**MANUAL, "id": "newcomer", "claim": "Added later"}
+        world.settings = settings_from_dict({
+            "registry": {"bundled": False}, "prediction": [MARKET, MANUAL, newcomer],
+            "notify": {"urls": [target.json_url()]}})
+        world.registry = load_registry(world.settings)
+        world.evaluate()  # its first snapshot: no "flip" from nothing
+        queries.set_resolution(engine, "newcomer", "wrong", "", world.now)
+        world.evaluate()
+        world.send()
+        assert titles(target) == ["Resolved wrong: newcomer"]
+
+
+def test_configured_without_apprise_is_one_clear_line(monkeypatch):
+    import sys
+
+    from tracker.notify.targets import check
+
+    monkeypatch.setitem(sys.modules, "apprise", None)  # import apprise raises ImportError
+    with pytest.raises(ConfigError) as caught:
+        check(["ntfys://topic"])
+    assert str(caught.value) == ("[notify] urls is set, but Apprise is not installed: "
+                                 "pip install 'prediction-tracker[notify]'")
+    check([])  # nothing configured: nothing needed

@@ -66,15 +66,19 @@ def evaluation_write(engine: Engine, registry: Registry, results: dict[str, Eval
     rules = rules_of(settings)
     if rules is None:
         return None
-    predictions = {p.id: p for p in registry}
-    due = {pid for pid, p in predictions.items()
-           if p.kind == "manual" and results[pid].status.value == "open" and p.deadline < now.date()}
+    today = now.date()
+    due = {p.id for p in registry
+           if p.kind == "manual" and p.deadline < today and results[p.id].status.value == "open"
+           } if "due" in rules.events else set()
     if not outbox.has_states(engine):
-        states = [_baseline(pid, results[pid], predictions[pid], now) for pid in predictions]
+        states = [_baseline(p.id, results[p.id], p, now) for p in registry]
         log.info("notifications: recorded the state of %d claims; messages start with the "
                  "next change", len(states))
         return NotifyWrite(states=states)
     changed = {row["prediction_id"] for row in new_rows}
+    if not changed | due:
+        return None
+    predictions = {p.id: p for p in registry}
     known = outbox.states(engine, changed | due)
     events: list[Event] = []
     new_states = []
