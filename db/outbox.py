@@ -123,6 +123,14 @@ def due(engine: Engine, target_keys: Sequence[str], now: datetime, limit: int = 
         return [Delivery._make(row) for row in conn.execute(query)]
 
 
+def forget_other_targets(engine: Engine, target_keys: Sequence[str]) -> int:
+    """Delete the deliveries of targets no longer configured: what waited for them will
+    not be sent, and `tracker health` no longer reports them."""
+    with engine.begin() as conn:
+        return conn.execute(_DELIVERY.delete().where(
+            _DELIVERY.c.target_key.not_in(list(target_keys)))).rowcount
+
+
 def _this(delivery: Delivery):
     return and_(_DELIVERY.c.outbox_id == delivery.outbox_id,
                 _DELIVERY.c.target_key == delivery.target_key)

@@ -267,3 +267,15 @@ def test_configured_without_apprise_is_one_clear_line(monkeypatch):
     assert str(caught.value) == ("[notify] urls is set, but Apprise is not installed: "
                                  "pip install 'prediction-tracker[notify]'")
     check([])  # nothing configured: nothing needed
+
+
+def test_a_target_taken_out_of_the_config_is_forgotten_with_what_waited_for_it(engine):
+    with Receiver() as kept:
+        world = World(engine, [kept.json_url(), "json://127.0.0.1:9/removed"])
+        world.odds(0.55)
+        world.odds(0.30)
+        world.send()
+        world.settings = settings(urls=[kept.json_url()])
+        world.send(after=timedelta(hours=3))
+        assert outbox_problems(engine, world.now) == []  # nothing stuck for the removed one
+        assert titles(kept) == ["Now off track: yes-wins"]

@@ -11,7 +11,8 @@ Sending: ``drain`` claims each due delivery (a conditional UPDATE, committed), s
 and marks it sent as soon as the target accepted it. A failed try waits longer each time
 (``backoff``); a delivery is given up after ``[notify] max_attempts`` tries or
 ``give_up_after``. A target that fails is not tried again in the same drain, so one dead
-target costs one timeout a drain, and the other targets are served.
+target costs one timeout a drain, and the other targets are served. A target taken out of
+``[notify] urls`` is forgotten, with what waited for it.
 """
 
 from __future__ import annotations
@@ -155,6 +156,9 @@ def drain(engine: Engine, settings: Settings, clock: Callable[[], datetime] = la
     done = Drained()
     if not urls:
         return done
+    if forgotten := outbox.forget_other_targets(engine, list(urls)):
+        log.info("dropped %d notification deliveries to targets no longer in [notify] urls",
+                 forgotten)
     give_up_after = parse_duration(settings.notify.give_up_after)
     failing: set[str] = set()
     for delivery in outbox.due(engine, list(urls), clock()):
