@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, MetaData, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
@@ -154,3 +154,55 @@ class MadeOnPrice(SQLModel, table=True):
     price: float | None = None
     evidence: str | None = None  # JSON: series id -> points in its window
     checked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Outbox(SQLModel, table=True):
+    """One notification, written in the transaction that stored what caused it (a
+    snapshot, a source's health), its text rendered then. ``dedupe_key`` names the event,
+    so the same event detected twice is stored once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=20)  # resolved | status | move | source | due
+    prediction_id: str | None = Field(default=None, max_length=120)
+    source: str | None = Field(default=None, max_length=40)
+    title: str
+    body: str
+    dedupe_key: str = Field(max_length=300, unique=True)
+
+
+class OutboxDelivery(SQLModel, table=True):
+    """One notification to one target. ``target_key`` is a hash of the target's URL as
+    configured (never the URL: it may hold a token); ``target_label`` its scheme and host.
+    A sender claims a delivery by setting ``claimed_until`` in a conditional UPDATE, and
+    sets ``sent_at`` once the target accepted it, or ``failed_at`` when it gives up."""
+
+    __tablename__ = "outbox_delivery"
+    __table_args__ = (Index("ix_outbox_delivery_pending", "sent_at", "failed_at", "next_try_at"),)
+
+    outbox_id: int = Field(sa_column=Column(Integer, ForeignKey("outbox.id"), primary_key=True))
+    target_key: str = Field(primary_key=True, max_length=64)
+    target_label: str = Field(max_length=200)
+    attempts: int = 0
+    next_try_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+
+
+class NotifyState(SQLModel, table=True):
+    """What notifications know of a claim: its status when last evaluated, its
+    probability when the last message about it was written (the move rule measures from
+    there), and the deadline whose "ready to resolve?" was written. ``version`` counts
+    its changes: events are keyed by it, so two processes that detect the same change
+    write one message."""
+
+    __tablename__ = "notify_state"
+
+    prediction_id: str = Field(primary_key=True, max_length=120)
+    status: str = Field(max_length=20)
+    probability: float | None = None
+    due_announced: str | None = Field(default=None, max_length=10)  # YYYY-MM-DD
+    version: int = 0
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, text, update
 
-from db import changes, reads
+from db import changes, outbox, reads
 from db.models import (
     BackfillProgress,
     DigestLog,
@@ -398,12 +398,17 @@ def latest_snapshots(engine: Engine) -> dict[str, SnapshotRow]:
         return reads.latest_snapshots(_runner(conn))
 
 
-def add_snapshots(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
+def add_snapshots(engine: Engine, rows: Sequence[dict[str, Any]],
+                  notify: outbox.NotifyWrite | None = None) -> None:
+    """Store snapshots, and in the same transaction the notifications they caused (and
+    the notification state they moved): both are stored, or neither."""
+    if not rows and not (notify and (notify.events or notify.states)):
         return
     rows = [{**row, "inputs": _json_or_none(row.get("inputs"))} for row in rows]
     with engine.begin() as conn:
-        conn.execute(_SNAP.insert(), rows)
+        if rows:
+            conn.execute(_SNAP.insert(), rows)
+        outbox.write(conn, notify)
 
 
 def snapshot_history(engine: Engine, prediction_id: str) -> list[SnapshotRow]:
@@ -437,8 +442,10 @@ def record_source_result(
     error: str | None,
     failing_symbols: Mapping[str, str] | Iterable[str] = (),
     next_allowed_at: datetime | None = None,
+    notify: outbox.NotifyWrite | None = None,
 ) -> None:
     """Record one poll of a source: success resets the failure count, failure bumps it.
+    ``notify``: the notifications this result causes, stored in the same transaction.
 
     ``error`` is set only when the source failed outright. ``failing_symbols`` maps each
     failing symbol to its message either way (a source that answered may still have
@@ -466,6 +473,7 @@ def record_source_result(
         update["failing_since"] = func.coalesce(_HEALTH.c.failing_since, stmt.excluded.failing_since)
     with engine.begin() as conn:
         conn.execute(stmt.values(values).on_conflict_do_update(index_elements=["source"], set_=update))
+        outbox.write(conn, notify)
 
 
 # --- manual resolutions ----------------------------------------------------------------------

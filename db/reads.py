@@ -633,3 +633,58 @@ def last_digest_before(run: Run, day: str) -> DigestRow | None:
     for digest_date, sent_at, message_id, values_json in run(LAST_DIGEST_BEFORE, {"day": day}):
         return DigestRow(digest_date, utc(sent_at), message_id, values_json)
     return None
+
+
+# --- notifications: what is waiting, and each target's record ----------------------------
+
+
+class NotifyTargetRow(NamedTuple):
+    """One notification target's record (``db.models.OutboxDelivery``, grouped)."""
+
+    label: str  # scheme and host
+    last_sent_at: datetime | None
+    pending: int  # neither sent nor given up
+    retrying: int  # of those, how many failed at least once
+    given_up: int  # given up since its last message sent
+    last_error: str | None  # the newest error of a delivery not sent
+    oldest_pending_at: datetime | None
+
+
+class OutboxSummary(NamedTuple):
+    pending: int
+    oldest_pending_at: datetime | None
+    targets: list[NotifyTargetRow]
+
+
+OUTBOX_UNSENT = (
+    "SELECT d.target_key, d.target_label, d.failed_at, d.attempts, d.last_error, o.created_at"
+    " FROM outbox_delivery d JOIN outbox o ON o.id = d.outbox_id"
+    " WHERE d.sent_at IS NULL ORDER BY d.outbox_id"
+)
+OUTBOX_SENT = ("SELECT target_key, MIN(target_label), MAX(sent_at) FROM outbox_delivery"
+               " WHERE sent_at IS NOT NULL GROUP BY target_key")
+
+
+def outbox_summary(run: Run) -> OutboxSummary:
+    """What waits in the outbox, and for each target that ever had a message: when it
+    last accepted one, what waits for it, and what was given up since."""
+    labels: dict[str, str] = {}
+    last_sent: dict[str, datetime | None] = {}
+    for key, label, sent_at in run(OUTBOX_SENT, {}):
+        labels[key], last_sent[key] = label, utc(sent_at)
+    counts: dict[str, list] = {}  # key -> [pending, retrying, given up, last error, oldest]
+    for key, label, failed_at, attempts, last_error, created_at in run(OUTBOX_UNSENT, {}):
+        labels.setdefault(key, label)
+        entry = counts.setdefault(key, [0, 0, 0, None, None])
+        failed_at, created_at = utc(failed_at), utc(created_at)
+        if failed_at is None:
+            entry[0] += 1
+            entry[1] += attempts > 0 and last_error is not None
+            entry[4] = entry[4] or created_at
+        elif last_sent.get(key) is None or failed_at > last_sent[key]:
+            entry[2] += 1
+        entry[3] = last_error or entry[3]
+    targets = [NotifyTargetRow(labels[key], last_sent.get(key), *counts.get(key, [0, 0, 0, None, None]))
+               for key in sorted(labels, key=lambda k: (labels[k], k))]
+    oldest = [t.oldest_pending_at for t in targets if t.oldest_pending_at is not None]
+    return OutboxSummary(sum(t.pending for t in targets), min(oldest, default=None), targets)

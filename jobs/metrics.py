@@ -39,9 +39,11 @@ class DaemonMetrics:
 
         from tracker.metrics.activity import DaemonActivity
         from tracker.metrics.state import StateCollector
+        from tracker.service.notify import outbox_pending
 
         metrics = CollectorRegistry()
-        metrics.register(StateCollector(engine, registry))
+        metrics.register(StateCollector(engine, registry,
+                                        outbox_pending=lambda: outbox_pending(engine)))
         activity = DaemonActivity(metrics, sources)
         host, port = settings.metrics.host, settings.metrics.port
         try:

@@ -13,6 +13,8 @@ the scheduler's memory: each poll fetches from the last stored point.
   line and the old one keeps running.
 - With ``[email] enabled``, the daily digest job (jobs/digest.py) runs here too, the
   digest built and sent in a child process.
+- With ``[notify] urls``, the notification sender (jobs/notify.py) runs every 30 s and
+  after each poll, on the leader only.
 - With ``[web] serve``, the web view (jobs/web.py) is served from a thread of its own
   from the first time this daemon leads until it exits.
 - With ``[metrics] port``, Prometheus metrics (jobs/metrics.py) are served from a thread
@@ -27,6 +29,7 @@ import logging
 import os
 import signal
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -34,7 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from db.engine import DatabaseVanished, check_same_file, file_identity
-from jobs import digest
+from jobs import digest, notify
 from jobs.leader import leader_for
 from jobs.memory import return_free_memory
 from jobs.metrics import DaemonMetrics
@@ -156,28 +159,49 @@ class Daemon:
             return False
         return True
 
-    def _job(self, settings: Settings, registry: Registry, engine: Engine, group: str) -> None:
+    def _may_run(self) -> bool:
+        """Whether a job may start: not stopping, the database in place, still leading."""
         if self._stop.is_set() or not self._database_still_there():
-            return
+            return False
         if not self.leader.still_leading():
             self._lost.set()
-            return
+            return False
+        return True
+
+    @contextmanager
+    def _counted(self):
+        """A running job, which a stop waits for."""
         with self._idle:
             self._running += 1
         try:
-            poll_job(settings, registry, engine, group,
-                     database_gone=lambda: not self._database_still_there(),
-                     observe=self.metrics.activity.observe if self.metrics else None)
+            yield
         finally:
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
+
+    def _job(self, settings: Settings, registry: Registry, engine: Engine, group: str) -> None:
+        if not self._may_run():
+            return
+        with self._counted():
+            poll_job(settings, registry, engine, group,
+                     database_gone=lambda: not self._database_still_there(),
+                     observe=self.metrics.activity.observe if self.metrics else None)
+            notify.send_job(settings, engine)  # what this poll found, without waiting
+
+    def _send_job(self, settings: Settings, engine: Engine) -> None:
+        if not self._may_run():
+            return
+        with self._counted():
+            notify.send_job(settings, engine)
 
     def _schedule_all(self, scheduler: BackgroundScheduler) -> None:
         build_scheduler(self.settings, self.registry, self.engine, job=self._job,
                         scheduler=scheduler)
         if self.settings.email.enabled:
             digest.schedule(scheduler, self.settings, self.registry, self.engine)
+        if self.settings.notify.urls:
+            notify.schedule(scheduler, self.settings, self.engine, job=self._send_job)
 
     def _start_scheduler(self) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(timezone=UTC)

@@ -36,6 +36,7 @@ AREAS = {
     "bad config and registry": "Hostile config and registry files",
     "quick-path cache": "The quick path's cache: stale or planted",
     "storage": "Storage faults: read-only, full, corrupt, vanished, wrong schema",
+    "notifications": "Notifications: exactly once",
 }
 
 # What each area's faults try, said once under its heading.
@@ -67,6 +68,21 @@ ABOUT = {
     "storage": ("The database read-only, full, damaged, deleted or replaced under the daemon, "
                 "not created yet, or at another version's schema; output that cannot be "
                 "written or sent."),
+    "notifications": (
+        "Push notifications (`[notify]`) when the daemon that sends them is killed, replaced "
+        "by a standby or races another sender, and when a target fails. Each message is "
+        "written to the outbox in the transaction that stores the change causing it, with a "
+        "delivery per target; a sender claims a delivery (a conditional UPDATE, committed) "
+        "before it sends it, and marks it sent as soon as the target accepts it. A message "
+        "waiting when a daemon dies is sent after its restart, or by the standby that takes "
+        "over. One window stays at least once: a sender killed after the target accepted a "
+        "message and before it recorded that (the time of one small UPDATE) leaves its claim "
+        "to expire, and the message is sent again 2 minutes later. `bench/notify_once.py` "
+        "repeats the kill (a daemon SIGKILLed between writing and sending, then started again) "
+        "and counts the messages each event gave: over 5 rounds, 1 message for each event, "
+        "accepted 11.2 s (median; 13.6 s at most) after the poll that found it, the restart "
+        "included; without a kill, 5 rounds, 1 message each, 1.6 s (2.4 s at most) after the "
+        "start of the poll that found it (2 cores, shared with other work)."),
 }
 # The page's opening: what was tried, what a row says, and how to run it again.
 INTRODUCTION = [

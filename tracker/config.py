@@ -28,7 +28,7 @@ from tracker.configfile import (
     find_config,
     read_limited,
 )
-from tracker.redact import redact
+from tracker.redact import redact, scheme_and_host
 
 _DURATION = re.compile(r"^(\d+)(s|m|h|d)$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -296,6 +296,55 @@ class MetricsConfig(_Section):
         return _check_host(value)
 
 
+NOTIFY_EVENTS = ("resolved", "status", "move", "source", "due")
+# An environment variable named in a notification URL: {env:NAME}.
+ENV_REFERENCE = re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class NotifyConfig(_Section):
+    """Push messages through Apprise URLs (``ntfys://topic``, ``discord://id/token``,
+    ``json://host/path``). A secret is named, never written: ``{env:NAME}`` in a URL is
+    replaced by that environment variable's value when a message is sent."""
+
+    urls: list[str] = Field(default_factory=list)
+    # Percentage points a claim's probability must move, since the last message about it.
+    move_points: float = Field(default=10, gt=0, le=100)
+    events: list[str] = Field(default_factory=lambda: list(NOTIFY_EVENTS))
+    # Polls of a source failing in a row before "source failing" is sent.
+    source_failing_after: int = Field(default=3, ge=1, le=1000)
+    # A message a target has not accepted after this many tries, or this long after it
+    # was detected, is given up for that target (and `tracker health` says so).
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    give_up_after: str = "1d"
+
+    @field_validator("urls")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S", url):
+                raise ValueError(f"bad notification URL {scheme_and_host(url)!r}: expected an Apprise "
+                                 "URL like 'ntfys://my-topic' or 'discord://id/token'")
+            leftover = ENV_REFERENCE.sub("", url)
+            if "{env:" in leftover:
+                raise ValueError(f"bad notification URL {scheme_and_host(url)!r}: write an environment "
+                                 "variable as {env:NAME}, letters, digits and _")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in NOTIFY_EVENTS:
+                raise ValueError(f"unknown event {name!r} (known: {', '.join(NOTIFY_EVENTS)})")
+        return value
+
+    @field_validator("give_up_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class Settings(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
@@ -305,6 +354,9 @@ class Settings(_Section):
     email: EmailConfig = Field(default_factory=EmailConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+
+
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     # The user's own predictions; validated by the registry loader, which knows the kinds.
     prediction: list[dict[str, Any]] = Field(default_factory=list)
 

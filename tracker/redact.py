@@ -74,3 +74,14 @@ def _hide_bare_userinfo(text: str) -> str:
         kept += [text[done:start.start()], f"{MASK}@"]
         done = at = sign + 1
     return "".join(kept) + text[done:]
+
+
+def scheme_and_host(url: str) -> str:
+    """``scheme://host`` of a URL, nothing else: a notification URL may carry a token
+    anywhere in its path or query (``discord://id/token``), so only these are shown."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "(not a URL)"
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.rpartition("@")[2]
+    return f"{scheme}://{host}"

@@ -28,6 +28,7 @@ from tracker.cli import (  # noqa: F401
     digest,
     markets,
     metrics,
+    notify,
     predictions,
     site,
     web,

@@ -143,11 +143,13 @@ def _print_health(found: dict[str, Any], *, verbose: bool = False, **_) -> None:
 @listing(text=_print_health)
 def health(app: App, verbose: bool) -> dict[str, Any]:
     """Each source: last attempt and success, failures and since when, why it failed,
-    when it will be asked again; and the series that are stale."""
-    from db import queries
+    when it will be asked again; the series that are stale; the notifications waiting."""
+    from db import queries, reads
     from tracker.quick import remember
     from tracker.views.health import health_report
 
-    found = health_report(queries.source_health(app.engine), _stale_series(app))
+    with queries.reading(app.engine) as run:
+        outbox = reads.outbox_summary(run)
+    found = health_report(queries.source_health(app.engine), _stale_series(app), outbox)
     remember("health", app.settings)  # so the next `health` is quick
     return found

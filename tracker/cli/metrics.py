@@ -24,9 +24,11 @@ def metrics(app: App, textfile: Path | None) -> None:
     from prometheus_client import CollectorRegistry, generate_latest, write_to_textfile
 
     from tracker.metrics.state import StateCollector
+    from tracker.service.notify import outbox_pending
 
     registry = CollectorRegistry()
-    registry.register(StateCollector(app.engine, lambda: app.registry, strict=True))
+    registry.register(StateCollector(app.engine, lambda: app.registry, strict=True,
+                                     outbox_pending=lambda: outbox_pending(app.engine)))
     if textfile is None:
         click.echo(generate_latest(registry).decode(), nl=False)
         return

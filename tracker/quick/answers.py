@@ -119,7 +119,7 @@ def _health(run: Run, entry: dict, line: CommandLine) -> dict:
 
     health = reads.source_health(run)
     ids = [id_ for (id_,) in run(reads.SERIES_IDS, {})]
-    return health_report(health, _stale(run, entry, ids, health))
+    return health_report(health, _stale(run, entry, ids, health), reads.outbox_summary(run))
 
 
 def _health_text(found: dict, entry: dict) -> str:

@@ -15,6 +15,7 @@ from tracker.evaluate import Evaluation, SeriesInput, Status, evaluate, manual
 from tracker.freshness import RECENT, confirmed_stale, series_stale
 from tracker.registry.labels import label
 from tracker.service.freshness import points_of, staleness
+from tracker.service.notify import evaluation_write
 from tracker.units import unit_of
 
 if TYPE_CHECKING:
@@ -211,7 +212,9 @@ def _evaluate_all(
                     "inputs": result.inputs or None,
                 }
             )
-    queries.add_snapshots(engine, new_rows)
+    # The messages these changes are worth, stored with them: both or neither.
+    queries.add_snapshots(engine, new_rows,
+                          evaluation_write(engine, registry, results, new_rows, now, settings))
     # Imported here: made_on.py evaluates with this module's functions.
     from tracker.service.made_on import keep_prices
 

@@ -31,6 +31,7 @@ from tracker import plausible
 from tracker.config import Settings, parse_duration
 from tracker.errorgroups import cause_lines, group_errors, in_one_line
 from tracker.service.evaluation import evaluate_all
+from tracker.service.notify import source_write
 from tracker.sources import SOURCES, group_of, load_source
 from tracker.sources.base import (
     SeriesData,
@@ -185,7 +186,7 @@ async def fetch_and_store(
             report, fetch_seconds = await arrival
             reports.append(report)
             began = time.monotonic()
-            line = store(engine, report, now, health.get(report.source))
+            line = store(engine, report, now, health.get(report.source), settings)
             # The source's own time: not the wait while other sources' answers were stored.
             line.seconds = fetch_seconds + time.monotonic() - began
             lines.append(line)
@@ -305,7 +306,8 @@ def refuse_implausible(engine: Engine, report: SourceReport) -> SourceReport:
     return report
 
 
-def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> SourceLine:
+def store(engine: Engine, report: SourceReport, now: datetime, before=None,
+          settings: Settings | None = None) -> SourceLine:
     report = refuse_implausible(engine, report)
     stored = store_series(engine, report, now)
     # The source fails only outright; otherwise its failing symbols are kept, each with
@@ -314,7 +316,8 @@ def store(engine: Engine, report: SourceReport, now: datetime, before=None) -> S
     error = "; ".join(f"{sym}: {msg}" for sym, msg in sorted(report.errors.items())) if outright else None
     failures = (before.consecutive_failures if before else 0) + 1 if outright else 0
     until = next_allowed(report, failures, now)
-    queries.record_source_result(engine, report.source, now, error, report.errors, until)
+    queries.record_source_result(engine, report.source, now, error, report.errors, until,
+                                 notify=source_write(settings, report.source, before, error, now))
     line = SourceLine(report.source, len(report.series), report.points, dict(report.errors),
                       stored=stored)
     _log_transition(report, before, line)

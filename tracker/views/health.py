@@ -1,25 +1,35 @@
 """What ``tracker health`` shows: each source's last attempt and success, its failures and
 since when, why it failed (a line per cause, tracker/errorgroups.py; ``--verbose``: each
 failing symbol with its whole message), and when it will be asked again; then the series
-that are stale."""
+that are stale; then, once notifications have had a message, what waits in their outbox
+and how each target is doing."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from db.reads import symbol_errors
+from db.reads import OutboxSummary, symbol_errors
 from tracker.errorgroups import cause_line, group_errors
 
 
-def health_report(health: dict[str, Any], stale: dict[str, bool]) -> dict[str, Any]:
+def health_report(health: dict[str, Any], stale: dict[str, bool],
+                  outbox: OutboxSummary | None = None) -> dict[str, Any]:
     """``health``: source -> its source_health row; ``stale``: every stored series id ->
-    stale or not."""
+    stale or not; ``outbox``: the notifications' (db.reads.outbox_summary)."""
     return {
         "sources": [_source(name, h) for name, h in sorted(health.items())],
         "stale_series": sorted(sid for sid, is_stale in stale.items() if is_stale),
         "series_stored": len(stale),
+        "notifications": _notifications(outbox),
     }
+
+
+def _notifications(outbox: OutboxSummary | None) -> dict[str, Any]:
+    if outbox is None:
+        return {"pending": 0, "oldest_pending_at": None, "targets": []}
+    return {"pending": outbox.pending, "oldest_pending_at": outbox.oldest_pending_at,
+            "targets": [target._asdict() for target in outbox.targets]}
 
 
 def _source(name: str, h) -> dict[str, Any]:
@@ -53,7 +63,32 @@ def health_text(found: dict[str, Any], now: datetime, verbose: bool = False) -> 
                      "their history")
     else:
         lines.append(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
+    lines += _notification_lines(found["notifications"])
     return "".join(line + "\n" for line in lines)
+
+
+def _notification_lines(n: dict[str, Any]) -> list[str]:
+    """Nothing until a target has had a message; then the outbox, and a line per target.
+    A target's error is untrusted (a server's answer): made visible."""
+    from tracker.formats import when
+    from tracker.textsafe import visible
+
+    if not n["targets"]:
+        return []
+    waiting = (f"{n['pending']} waiting, the oldest since {when(n['oldest_pending_at'])}"
+               if n["pending"] else "none waiting")
+    lines = [f"notifications: {waiting}"]
+    for t in n["targets"]:
+        last = f"last accepted {when(t['last_sent_at'])}" if t["last_sent_at"] else "never accepted one"
+        if not (t["retrying"] or t["given_up"]):
+            lines.append(visible(f"  {t['label']}: ok, {last}"))
+            continue
+        parts = [f"{t['pending']} waiting ({t['retrying']} retrying)" if t["pending"] else "",
+                 f"{t['given_up']} given up" if t["given_up"] else "", last]
+        lines.append(visible(f"  {t['label']}: FAILING: {', '.join(p for p in parts if p)}"))
+        if t["last_error"]:
+            lines.append(visible(f"    last error: {t['last_error']}"))
+    return lines
 
 
 def _source_lines(s: dict[str, Any], now: datetime, verbose: bool) -> list[str]:
