@@ -17,6 +17,9 @@ the scheduler's memory: each poll fetches from the last stored point.
   from the first time this daemon leads until it exits.
 - The SQLite file deleted or replaced under it: one error logged, exit 1 (a supervisor
   restarts it), before another job writes where the data would be lost.
+- Under systemd (jobs/systemd.py): READY once it leads with its scheduler running, or
+  once it stands by; STATUS says which; watchdog pings from the main loop only while the
+  scheduler works (jobs/watchdog.py); STOPPING on SIGTERM.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ from db.engine import DatabaseVanished, check_same_file, file_identity
 from jobs import digest
 from jobs.leader import leader_for
 from jobs.memory import return_free_memory
+from jobs.systemd import Notifier
+from jobs.watchdog import scheduler_alive
 from jobs.web import DaemonWeb
 from tracker.config import ConfigError
 from tracker.registry import RegistryError
-from tracker.service.poll import run_cycle, sources_in_group, waits
+from tracker.service.poll import run_cycle, sources_in_group, used_sources, waits
 from tracker.sources import GROUPS
 
 if TYPE_CHECKING:
@@ -61,9 +66,9 @@ def build_scheduler(settings: Settings, registry: Registry, engine: Engine, job=
                     scheduler: BackgroundScheduler | None = None) -> BackgroundScheduler:
     """A scheduler with one poll job per group the registry uses."""
     scheduler = scheduler or BackgroundScheduler(timezone=UTC)
-    used_sources = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
+    used = used_sources(registry)
     for group in GROUPS:
-        if not sources_in_group(group) & used_sources:
+        if not sources_in_group(group) & used:
             continue
         interval = settings.schedule.interval(group)
         scheduler.add_job(
@@ -98,8 +103,7 @@ def poll_job(settings: Settings, registry: Registry, engine: Engine, group: str,
 def announce_waits(engine: Engine, registry: Registry, now: datetime | None = None) -> None:
     """Log each source the daemon will not ask yet, and until when: a daemon restarted
     while a source backs off would otherwise say nothing about it until then."""
-    used = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
-    for line in waits(engine, used, now or datetime.now(UTC)):
+    for line in waits(engine, used_sources(registry), now or datetime.now(UTC)):
         log.info("%s", line)
 
 
@@ -107,8 +111,10 @@ class Daemon:
     """The daemon's life: lead, poll on schedule, reload on SIGHUP, stop on SIGTERM."""
 
     def __init__(self, settings: Settings, registry: Registry, engine: Engine,
-                 reload: Reload | None = None):
+                 reload: Reload | None = None, notifier: Notifier | None = None):
         self.settings, self.registry, self.engine = settings, registry, engine
+        self.notifier = notifier or Notifier()
+        self.scheduler: BackgroundScheduler | None = None
         self._reload_source = reload
         self._stop = threading.Event()
         self._reload = threading.Event()
@@ -212,10 +218,16 @@ class Daemon:
             raise self._vanished  # the CLI exits 1; the log has said why
         log.info("tracker daemon stopped")
 
+    def _standing_by(self) -> None:
+        """Called by the leader lock between tries: a standby is ready, and alive."""
+        self.notifier.ready("standing by: another daemon leads on this database")
+        self.notifier.watchdog()
+
     def _lead_until_stopped(self) -> None:
         database = self.engine.url.render_as_string(hide_password=True)
         while not self._stop.is_set():
-            if not self.leader.acquire(stop=self._stop):
+            if not self.leader.acquire(stop=self._stop, waiting=self._standing_by):
+                self.notifier.stopping()
                 break  # stopped while standing by
             log.info("tracker daemon leading: %d predictions, database %s",
                      len(self.registry), database)
@@ -223,12 +235,17 @@ class Daemon:
                 self.web = DaemonWeb.start(self.settings, self.registry, self.engine)
             announce_waits(self.engine, self.registry)
             self._lost.clear()
-            scheduler = self._start_scheduler()
+            self.scheduler = scheduler = self._start_scheduler()
+            self.notifier.ready(f"leading: polling for {len(self.registry)} predictions")
             while not (self._stop.is_set() or self._lost.is_set()):
                 if self._reload.is_set() and self._reload_source is not None:
                     self._apply_reload(scheduler)
                 self._stop.wait(0.5)
                 self._database_still_there()
+                if scheduler_alive(scheduler, datetime.now(UTC)):
+                    self.notifier.watchdog()
+            if self._stop.is_set():
+                self.notifier.stopping()
             scheduler.shutdown(wait=False)
             if self._vanished is not None:
                 log.error("%s", self._vanished)
@@ -242,6 +259,7 @@ class Daemon:
                 os._exit(1 if self._vanished else 0)
             if self._lost.is_set() and not self._stop.is_set():
                 log.warning("no longer leading: standing by")
+                self.notifier.status("standing by: lost the leader lock")
 
 
 def run_daemon(settings: Settings, registry: Registry, engine: Engine,

@@ -131,23 +131,40 @@ def series(app: App) -> list[dict[str, Any]]:
 
 # ---- health --------------------------------------------------------------------------
 
-def _print_health(found: dict[str, Any], *, verbose: bool = False, **_) -> None:
-    from tracker.views.health import health_text
+def _print_health(found: dict[str, Any], *, quiet: bool = False, verbose: bool = False,
+                  **_) -> None:
+    from tracker.views.health import health_text, problem_lines
 
-    print_text(health_text(found, datetime.now(UTC), verbose=verbose))
+    if quiet:
+        print_text("".join(line + "\n" for line in problem_lines(found)))
+    else:
+        print_text(health_text(found, datetime.now(UTC), verbose=verbose))
+
+
+def _health_code(found: dict[str, Any]) -> int:
+    return 0 if found["ok"] else EXIT_FAILED
 
 
 @cli.command()
 @click.option("--verbose", "-v", is_flag=True,
               help="Each failing series with its whole error, not a line per cause.")
-@listing(text=_print_health)
-def health(app: App, verbose: bool) -> dict[str, Any]:
+@click.option("--quiet", "-q", is_flag=True, help="Print only the problems, if any.")
+@listing(text=_print_health, exit_code=_health_code)
+def health(app: App, verbose: bool, quiet: bool) -> dict[str, Any]:
     """Each source: last attempt and success, failures and since when, why it failed,
-    when it will be asked again; and the series that are stale."""
+    when it will be asked again; the series that are stale; the leading daemon. Exits 1
+    when something is wrong: a source group not polled successfully for three of its
+    intervals, or no daemon leading."""
     from db import queries
+    from jobs.leader import leader_present
     from tracker.quick import remember
-    from tracker.views.health import health_report
+    from tracker.service.poll import used_sources
+    from tracker.views.health import health_report, problems
 
-    found = health_report(queries.source_health(app.engine), _stale_series(app))
-    remember("health", app.settings)  # so the next `health` is quick
+    health = queries.source_health(app.engine)
+    leader = leader_present(app.engine)
+    verdict = problems(health, used_sources(app.registry), app.settings.schedule.interval,
+                       leader, datetime.now(UTC))
+    found = health_report(health, _stale_series(app), leader, verdict)
+    remember("health", app.settings, app.registry)  # so the next `health` is quick
     return found

@@ -57,6 +57,14 @@ def _series(settings: Settings, registry: None) -> dict:
     return {"intervals": _intervals(settings), "labels": LABELS}
 
 
+def _health(settings: Settings, registry: Registry) -> dict:
+    """What `series` needs, and the sources the registry reads (whose polls must be
+    recent)."""
+    from tracker.service.poll import used_sources
+
+    return _series(settings, None) | {"used_sources": sorted(used_sources(registry))}
+
+
 def _intervals(settings: Settings) -> dict[str, float]:
     from tracker.sources import SOURCES, group_of
 
@@ -99,5 +107,5 @@ def _show(settings: Settings, registry: Registry, stored_names: dict[str, str | 
     return {"predictions": {p.id: show_spec(registry, p, stored_names) for p in registry}}
 
 
-CONTENT = {"status": _status, "series": _series, "health": _series,
+CONTENT = {"status": _status, "series": _series, "health": _health,
            "scoreboard": _scoreboard, "check": _check, "show": _show, "digest": _digest}
