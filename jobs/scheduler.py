@@ -60,6 +60,7 @@ log = logging.getLogger("tracker.daemon")
 
 STOP_GRACE = 30.0  # seconds a running poll may take to finish after SIGTERM
 STANDBY_RETRY_MAX = 15.0  # seconds between a standby's tries for the leader lock
+TICK = 0.5  # seconds between the main loop's looks at signals, the file and the scheduler
 
 
 def build_scheduler(settings: Settings, registry: Registry, engine: Engine, job=None,
@@ -240,7 +241,7 @@ class Daemon:
             while not (self._stop.is_set() or self._lost.is_set()):
                 if self._reload.is_set() and self._reload_source is not None:
                     self._apply_reload(scheduler)
-                self._stop.wait(0.5)
+                self._stop.wait(min(TICK, self.notifier.watchdog_interval or TICK))
                 self._database_still_there()
                 if scheduler_alive(scheduler, datetime.now(UTC)):
                     self.notifier.watchdog()

@@ -17,6 +17,9 @@ from db import queries
 from db.engine import open_database
 from db.leaderlock import lock_holder, lock_path
 from jobs.leader import PostgresLeader, SQLiteLeader, leader_present
+from tests.replay import ReplayServer, Reply
+from tests.test_daemon_reliability import FIXTURE, SYMBOL, fast_config
+from tests.test_daemon_reliability import Daemon as DaemonProcess
 from tests.test_quick import full_cli, tracker
 from tracker.quick import lean_answer
 from tracker.views.health import problems
@@ -119,6 +122,22 @@ def test_a_daemon_that_never_polled_is_a_problem_after_three_intervals(leading, 
     os.utime(lock_path(folder / "t.db"), (an_hour_ago, an_hour_ago))
     code, text = both_paths("health", "--quiet")
     assert code == 1 and "prices (yahoo) never polled successfully" in text
+
+
+def test_health_passes_while_a_real_daemon_polls_and_fails_once_it_stops(tmp_path):
+    with ReplayServer() as server:
+        server.add(f"/v8/finance/chart/{SYMBOL}", Reply.file(FIXTURE))
+        config = fast_config(tmp_path, server.url, every="1h")
+        daemon = DaemonProcess(config)
+        try:
+            assert daemon.saw("yahoo: ok", timeout=60), daemon.log
+            healthy = tracker("--config", str(config), "health", "--quiet", cwd=tmp_path)
+        finally:
+            assert daemon.stop() == 0, daemon.log
+        stopped = tracker("--config", str(config), "health", "--quiet", cwd=tmp_path)
+    assert (healthy.returncode, healthy.stdout, healthy.stderr) == (0, "", "")
+    assert (stopped.returncode, stopped.stdout) == (
+        1, "PROBLEM: no daemon holds the leader lock on this database\n")
 
 
 # ---- the verdict alone ----------------------------------------------------------------------
