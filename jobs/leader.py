@@ -8,6 +8,8 @@ PostgreSQL: a session-level advisory lock, held on a connection of its own for t
 of the leader. Other daemons, on this machine or another, wait as hot standbys, trying
 again every few seconds; the server releases the lock when the leader's session ends (a
 crash, a kill, a lost network), and a standby takes over within one retry.
+
+Who holds the lock, as ``tracker health`` asks without taking it: db/leaderlock.py.
 """
 
 from __future__ import annotations
@@ -22,12 +24,10 @@ import time
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.leaderlock import Holder, lock_holder, lock_path
+from db.leaderlock import ADVISORY_KEY, lock_path
 
 log = logging.getLogger("tracker.leader")
 
-# An arbitrary constant naming tracker's lock among the server's advisory locks.
-ADVISORY_KEY = 0x7472_6B72  # "trkr"
 # `tracker health` probes the SQLite lock for an instant (db/leaderlock.py): a daemon
 # starting just then tries again before it concludes another daemon holds it.
 PROBE_RETRIES = 5
@@ -167,25 +167,3 @@ def leader_for(engine: Engine, retry_seconds: float):
         return SQLiteLeader(engine.url.database or "tracker.db")
     return PostgresLeader(engine, retry_seconds)
 
-
-# The advisory lock as pg_locks shows a bigint key: its high and low 32 bits.
-_HOLDER_SQL = text("""
-    SELECT l.pid, a.client_addr, a.backend_start
-    FROM pg_locks AS l LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-      AND l.classid::bigint = :high AND l.objid::bigint = :low
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-""")
-
-
-def leader_present(engine: Engine) -> Holder | None:
-    """The daemon leading on this database, or None when no daemon holds the lock."""
-    if engine.dialect.name == "sqlite":
-        return lock_holder(engine.url.database or "tracker.db")
-    with engine.connect() as conn:
-        row = conn.execute(_HOLDER_SQL, {"high": ADVISORY_KEY >> 32,
-                                         "low": ADVISORY_KEY & 0xFFFF_FFFF}).first()
-    if row is None:
-        return None
-    pid, address, since = row
-    return Holder(f"server session {pid}" + (f" from {address}" if address else ""), since)

@@ -17,10 +17,12 @@ STUCK_AFTER = timedelta(seconds=60)
 
 
 def scheduler_alive(scheduler: BackgroundScheduler, now: datetime,
-                    stuck_after: timedelta = STUCK_AFTER) -> bool:
-    """Running, its thread alive, and no job left waiting far past its run time."""
+                    stuck_after: timedelta | None = None) -> bool:
+    """Running, its thread alive, and no job left waiting far past its run time (by
+    more than ``stuck_after``, STUCK_AFTER unless given)."""
     thread = getattr(scheduler, "_thread", None)  # APScheduler 3's dispatching thread
     if not scheduler.running or thread is None or not thread.is_alive():
         return False
-    return all(job.next_run_time is None or now - job.next_run_time <= stuck_after
+    late = stuck_after or STUCK_AFTER
+    return all(job.next_run_time is None or now - job.next_run_time <= late
                for job in scheduler.get_jobs())

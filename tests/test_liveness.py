@@ -15,8 +15,8 @@ import pytest
 
 from db import queries
 from db.engine import open_database
-from db.leaderlock import lock_holder, lock_path
-from jobs.leader import PostgresLeader, SQLiteLeader, leader_present
+from db.leaderlock import leader_present, lock_holder, lock_path
+from jobs.leader import PostgresLeader, SQLiteLeader
 from tests.replay import ReplayServer, Reply
 from tests.test_daemon_reliability import FIXTURE, SYMBOL, fast_config
 from tests.test_daemon_reliability import Daemon as DaemonProcess

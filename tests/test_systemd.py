@@ -104,7 +104,8 @@ def test_a_scheduler_that_is_stopped_or_leaves_a_job_far_behind_is_not_alive():
     try:
         assert scheduler._thread.is_alive()
         assert scheduler_alive(scheduler, now - timedelta(minutes=1, seconds=30))
-        assert not scheduler_alive(scheduler, now)
+        assert not scheduler_alive(scheduler, now)  # 2 minutes late
+        assert scheduler_alive(scheduler, now, stuck_after=timedelta(minutes=3))
         scheduler.resume()  # dispatches the late job and sets its next run
         assert wait_for(lambda: scheduler_alive(scheduler, datetime.now(UTC)), 5)
     finally:

@@ -142,7 +142,7 @@ def _print_health(found: dict[str, Any], *, quiet: bool = False, verbose: bool =
 
 
 def _health_code(found: dict[str, Any]) -> int:
-    return 0 if found["ok"] else EXIT_FAILED
+    return EXIT_FAILED if found.get("ok") is False else 0
 
 
 @cli.command()
@@ -156,15 +156,13 @@ def health(app: App, verbose: bool, quiet: bool) -> dict[str, Any]:
     when something is wrong: a source group not polled successfully for three of its
     intervals, or no daemon leading."""
     from db import queries
-    from jobs.leader import leader_present
     from tracker.quick import remember
-    from tracker.service.poll import used_sources
-    from tracker.views.health import health_report, problems
+    from tracker.views.health import health_report, verdict
 
     health = queries.source_health(app.engine)
-    leader = leader_present(app.engine)
-    verdict = problems(health, used_sources(app.registry), app.settings.schedule.interval,
-                       leader, datetime.now(UTC))
-    found = health_report(health, _stale_series(app), leader, verdict)
+    if app.demo:  # a sample year that no daemon polls: nothing to judge
+        return health_report(health, _stale_series(app))
+    leader, problems = verdict(app.engine, app.settings, app.registry, health, datetime.now(UTC))
+    found = health_report(health, _stale_series(app), leader, problems)
     remember("health", app.settings, app.registry)  # so the next `health` is quick
     return found

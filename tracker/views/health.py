@@ -14,7 +14,11 @@ from tracker.errorgroups import cause_line, group_errors
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sqlalchemy import Engine
+
     from db.leaderlock import Holder
+    from tracker.config import Settings
+    from tracker.registry import Registry
 
 # A group is overdue once its newest successful poll is older than this many intervals:
 # one missed poll is a blip (a slow API, a restart), three are a daemon not doing its job.
@@ -47,6 +51,18 @@ def problems(health: dict[str, Any], used_sources: set[str],
     holding the leader lock, if any."""
     found = [] if leader else ["no daemon holds the leader lock on this database"]
     return found + _overdue_groups(health, used_sources, interval_of, leader, now)
+
+
+def verdict(engine: Engine, settings: Settings, registry: Registry, health: dict[str, Any],
+            now: datetime) -> tuple[Holder | None, list[str]]:
+    """The leading daemon and ``problems``, on a database the full CLI (or the web view)
+    opened; the lean path (tracker/quick/) reaches the same through sqlite3."""
+    from db.leaderlock import leader_present
+    from tracker.service.poll import used_sources
+
+    leader = leader_present(engine)
+    return leader, problems(health, used_sources(registry), settings.schedule.interval,
+                            leader, now)
 
 
 def _overdue_groups(health, used_sources, interval_of, leader, now) -> list[str]:
