@@ -124,6 +124,28 @@ def test_a_daemon_that_never_polled_is_a_problem_after_three_intervals(leading, 
     assert code == 1 and "prices (yahoo) never polled successfully" in text
 
 
+def test_a_database_behind_a_symbolic_link_finds_its_daemon_on_both_paths(tmp_path, monkeypatch):
+    """The daemon names its lock file after the database's path as configured."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRACKER_CONFIG", raising=False)
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "mine.toml").write_text(GOLD)
+    (tmp_path / "config.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "link" / "t.db"}"\n\n'
+        '[registry]\nbundled = false\nfiles = ["mine.toml"]\n')
+    engine = open_database(f"sqlite:///{tmp_path / 'link' / 't.db'}")
+    queries.record_source_result(engine, "yahoo", datetime.now(UTC), None, [], None)
+    engine.dispose()
+    leader = SQLiteLeader(str(tmp_path / "link" / "t.db"))
+    leader.acquire()
+    try:
+        assert both_paths("health", "--quiet") == (0, "")
+    finally:
+        leader.release()
+
+
 def test_health_passes_while_a_real_daemon_polls_and_fails_once_it_stops(tmp_path):
     with ReplayServer() as server:
         server.add(f"/v8/finance/chart/{SYMBOL}", Reply.file(FIXTURE))

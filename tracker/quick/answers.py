@@ -123,7 +123,7 @@ def _health(run: Run, entry: dict, line: CommandLine) -> dict:
 
     health = reads.source_health(run)
     ids = [id_ for (id_,) in run(reads.SERIES_IDS, {})]
-    leader = lock_holder(entry["database"])
+    leader = lock_holder(entry["lock_of"])
     intervals = entry["intervals"]
     verdict = problems(health, set(entry["used_sources"]),
                        lambda group: timedelta(seconds=intervals[group]), leader,

@@ -58,11 +58,16 @@ def _series(settings: Settings, registry: None) -> dict:
 
 
 def _health(settings: Settings, registry: Registry) -> dict:
-    """What `series` needs, and the sources the registry reads (whose polls must be
-    recent)."""
+    """What `series` needs; the sources the registry reads (whose polls must be recent);
+    the database's path as the daemon names its lock file (not resolved: through a
+    symbolic link, the lock is beside the link)."""
+    from sqlalchemy.engine import make_url
+
     from tracker.service.poll import used_sources
 
-    return _series(settings, None) | {"used_sources": sorted(used_sources(registry))}
+    database = make_url(settings.database.url).database
+    return _series(settings, None) | {"used_sources": sorted(used_sources(registry)),
+                                      "lock_of": str(Path(database).absolute())}
 
 
 def _intervals(settings: Settings) -> dict[str, float]:
