@@ -95,6 +95,18 @@ def test_a_leading_daemon_with_recent_polls_is_healthy(leading, folder):
     assert found["leader"]["holder"].startswith(f"pid {os.getpid()} ")
 
 
+def test_a_forged_lock_file_shows_as_text(leading, folder):
+    """Anyone who can write beside the database can write in the lock file."""
+    polled(folder, "yahoo", ago=timedelta(minutes=1))
+    leading._file.seek(0)
+    leading._file.truncate()
+    leading._file.write("pid 1\x1b[2J\x1b]0;owned\x07 on host")
+    leading._file.flush()
+    code, text = both_paths("health")
+    assert code == 0 and "\x1b" not in text
+    assert "leader: pid 1\\x1b[2J\\x1b]0;owned\\x07 on host, since " in text
+
+
 def test_a_group_not_polled_for_three_intervals_is_a_problem(leading, folder):
     polled(folder, "yahoo", ago=timedelta(minutes=50))
     polled(folder, "polymarket", ago=timedelta(days=3))  # not in the registry: not counted
