@@ -68,15 +68,18 @@ EXPOSE 8150
 # 10 s: give it 45 (`docker run --stop-timeout 45`, or compose's stop_grace_period).
 STOPSIGNAL SIGTERM
 
-# Health: `tracker health --json` reads each source's health and the stale series from
-# the database. It exits 0 when it can read the database (failing sources are reported in
-# its JSON, not in its exit code), so "unhealthy" means: the database cannot be read. It
-# runs as its own process, not through the ENTRYPOINT, with the container's environment:
-# it finds the same database through $TRACKER_CONFIG / $TRACKER_DATABASE_URL (or the
-# default SQLite file, /data/tracker.db). Docker reserves exit code 2, hence "|| exit 1". Its
-# JSON shows in `docker inspect`.
+# Health: `tracker health --quiet` exits 1, printing a PROBLEM line for each thing
+# wrong, when no daemon holds the database's leader lock (the daemon died, or hangs
+# before leading) or when a source group the registry uses has not polled successfully
+# for three of its intervals (the scheduler hangs, or every source of the group fails);
+# 0, printing nothing, otherwise. A daemon that just started has three intervals before
+# its first success counts as missing; the start period covers its migrations. It runs
+# as its own process, not through the ENTRYPOINT, with the container's environment: it
+# finds the same database through $TRACKER_CONFIG / $TRACKER_DATABASE_URL (or the default
+# SQLite file, /data/tracker.db). Docker reserves exit code 2 (bad config here), hence
+# "|| exit 1". `docker inspect` shows the PROBLEM lines.
 HEALTHCHECK --interval=1m --timeout=15s --start-period=2m --retries=3 \
-    CMD tracker health --json || exit 1
+    CMD tracker health --quiet || exit 1
 
 # `docker run IMAGE` runs the daemon; `docker run IMAGE status` (or any other command,
 # with --config PATH before it) runs that command instead.

@@ -8,6 +8,8 @@ PostgreSQL: a session-level advisory lock, held on a connection of its own for t
 of the leader. Other daemons, on this machine or another, wait as hot standbys, trying
 again every few seconds; the server releases the lock when the leader's session ends (a
 crash, a kill, a lost network), and a standby takes over within one retry.
+
+Who holds the lock, as ``tracker health`` asks without taking it: db/leaderlock.py.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ import os
 import socket
 import threading
 import time
-from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from db.leaderlock import ADVISORY_KEY, lock_path
+
 log = logging.getLogger("tracker.leader")
 
-# An arbitrary constant naming tracker's lock among the server's advisory locks.
-ADVISORY_KEY = 0x7472_6B72  # "trkr"
+# `tracker health` probes the SQLite lock for an instant (db/leaderlock.py): a daemon
+# starting just then tries again before it concludes another daemon holds it.
+PROBE_RETRIES = 5
+PROBE_WAIT = 0.05  # seconds between those tries
 
 
 class AlreadyRunning(Exception):
@@ -39,23 +44,21 @@ def _holder_text() -> str:
 
 class SQLiteLeader:
     def __init__(self, database_path: str):
-        self.path = Path(f"{database_path}.lock")
+        self.path = lock_path(database_path)
         self._file = None
 
-    def acquire(self, stop=None, standing_by=None) -> bool:
+    def acquire(self, stop=None, waiting=None) -> bool:
         """Lead now (True), or raise AlreadyRunning: on one SQLite file nobody stands by."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+")  # noqa: SIM115 - held open for the daemon's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock_soon(handle):
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
             raise AlreadyRunning(
                 f"another tracker daemon ({holder}) is polling this database; "
                 f"lock file {self.path}"
-            ) from None
+            )
         handle.seek(0)
         handle.truncate()
         handle.write(_holder_text())
@@ -70,6 +73,18 @@ class SQLiteLeader:
         if self._file is not None:
             self._file.close()  # closing the descriptor drops the flock
             self._file = None
+
+
+def _lock_soon(handle) -> bool:
+    """Take the exclusive lock, allowing for a health probe's instant (False: held)."""
+    for attempt in range(PROBE_RETRIES):
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if attempt < PROBE_RETRIES - 1:
+                time.sleep(PROBE_WAIT)
+    return False
 
 
 class PostgresLeader:
@@ -93,9 +108,9 @@ class PostgresLeader:
         conn.close()
         return False
 
-    def acquire(self, stop=None, standing_by=None) -> bool:
+    def acquire(self, stop=None, waiting=None) -> bool:
         """Wait until this daemon leads (True), or until ``stop`` is set (False).
-        ``standing_by`` is called once when it starts to wait."""
+        ``waiting()`` is called after each try that found another leader."""
         waiting_logged = False
         while True:
             try:
@@ -111,8 +126,8 @@ class PostgresLeader:
                     "checking every %.0f s", self.retry_seconds,
                 )
                 waiting_logged = True
-                if standing_by is not None:
-                    standing_by()
+            if waiting is not None:
+                waiting()
             if stop is not None and stop.wait(self.retry_seconds):
                 return False
             if stop is None:
@@ -139,7 +154,10 @@ class PostgresLeader:
     def _close(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.close()  # ending the session releases the advisory lock
+                # Ending the session releases the advisory lock: invalidated, not
+                # returned to the pool, where its session (and the lock) would live on.
+                self._conn.invalidate()
+                self._conn.close()
             except SQLAlchemyError as exc:  # already broken: the server drops the lock
                 log.debug("closing the leader connection: %s", exc)
             self._conn = None
@@ -149,3 +167,4 @@ def leader_for(engine: Engine, retry_seconds: float):
     if engine.dialect.name == "sqlite":
         return SQLiteLeader(engine.url.database or "tracker.db")
     return PostgresLeader(engine, retry_seconds)
+

@@ -21,6 +21,9 @@ the scheduler's memory: each poll fetches from the last stored point.
   of their own from the time this daemon leads or stands by until it exits.
 - The SQLite file deleted or replaced under it: one error logged, exit 1 (a supervisor
   restarts it), before another job writes where the data would be lost.
+- Under systemd (jobs/systemd.py): READY once it leads with its scheduler running, or
+  once it stands by; STATUS says which; watchdog pings from the main loop only while the
+  scheduler works (jobs/watchdog.py); STOPPING on SIGTERM.
 """
 
 from __future__ import annotations
@@ -41,10 +44,12 @@ from jobs import digest, notify
 from jobs.leader import leader_for
 from jobs.memory import return_free_memory
 from jobs.metrics import DaemonMetrics
+from jobs.systemd import Notifier
+from jobs.watchdog import scheduler_alive
 from jobs.web import DaemonWeb
 from tracker.config import ConfigError
 from tracker.registry import RegistryError
-from tracker.service.poll import run_cycle, sources_in_group, waits
+from tracker.service.poll import run_cycle, sources_in_group, used_sources, waits
 from tracker.sources import GROUPS, SOURCES
 
 if TYPE_CHECKING:
@@ -62,15 +67,16 @@ log = logging.getLogger("tracker.daemon")
 
 STOP_GRACE = 30.0  # seconds a running poll may take to finish after SIGTERM
 STANDBY_RETRY_MAX = 15.0  # seconds between a standby's tries for the leader lock
+TICK = 0.5  # seconds between the main loop's looks at signals, the file and the scheduler
 
 
 def build_scheduler(settings: Settings, registry: Registry, engine: Engine, job=None,
                     scheduler: BackgroundScheduler | None = None) -> BackgroundScheduler:
     """A scheduler with one poll job per group the registry uses."""
     scheduler = scheduler or BackgroundScheduler(timezone=UTC)
-    used_sources = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
+    used = used_sources(registry)
     for group in GROUPS:
-        if not sources_in_group(group) & used_sources:
+        if not sources_in_group(group) & used:
             continue
         interval = settings.schedule.interval(group)
         scheduler.add_job(
@@ -107,8 +113,7 @@ def poll_job(settings: Settings, registry: Registry, engine: Engine, group: str,
 def announce_waits(engine: Engine, registry: Registry, now: datetime | None = None) -> None:
     """Log each source the daemon will not ask yet, and until when: a daemon restarted
     while a source backs off would otherwise say nothing about it until then."""
-    used = {series_id.split(":", 1)[0] for series_id in registry.series_ids()}
-    for line in waits(engine, used, now or datetime.now(UTC)):
+    for line in waits(engine, used_sources(registry), now or datetime.now(UTC)):
         log.info("%s", line)
 
 
@@ -116,8 +121,10 @@ class Daemon:
     """The daemon's life: lead, poll on schedule, reload on SIGHUP, stop on SIGTERM."""
 
     def __init__(self, settings: Settings, registry: Registry, engine: Engine,
-                 reload: Reload | None = None):
+                 reload: Reload | None = None, notifier: Notifier | None = None):
         self.settings, self.registry, self.engine = settings, registry, engine
+        self.notifier = notifier or Notifier()
+        self.scheduler: BackgroundScheduler | None = None
         self._reload_source = reload
         self._stop = threading.Event()
         self._reload = threading.Event()
@@ -238,9 +245,8 @@ class Daemon:
         if self._metrics_tried or not self.settings.metrics.port:
             return
         self._metrics_tried = True  # a port in use is logged once, not at every takeover
-        polled = {series_id.split(":", 1)[0] for series_id in self.registry.series_ids()}
         self.metrics = DaemonMetrics.start(self.settings, self.engine, lambda: self.registry,
-                                           sorted(polled & set(SOURCES)))
+                                           sorted(used_sources(self.registry) & set(SOURCES)))
 
     def _wait_for_running_poll(self) -> bool:
         with self._idle:
@@ -260,11 +266,19 @@ class Daemon:
             raise self._vanished  # the CLI exits 1; the log has said why
         log.info("tracker daemon stopped")
 
+    def _standing_by(self) -> None:
+        """Called by the leader lock between tries: a standby is ready, and alive, and
+        serves its metrics too."""
+        self._serve_metrics()
+        self.notifier.ready("standing by: another daemon leads on this database")
+        self.notifier.watchdog()
+
     def _lead_until_stopped(self) -> None:
         database = self.engine.url.render_as_string(hide_password=True)
         while not self._stop.is_set():
-            # A standby serves metrics too; on SQLite a second daemon is refused first.
-            if not self.leader.acquire(stop=self._stop, standing_by=self._serve_metrics):
+            # On SQLite a second daemon is refused here, before it serves anything.
+            if not self.leader.acquire(stop=self._stop, waiting=self._standing_by):
+                self.notifier.stopping()
                 break  # stopped while standing by
             self._serve_metrics()
             if self.metrics is not None:
@@ -275,12 +289,17 @@ class Daemon:
                 self.web = DaemonWeb.start(self.settings, self.registry, self.engine)
             announce_waits(self.engine, self.registry)
             self._lost.clear()
-            scheduler = self._start_scheduler()
+            self.scheduler = scheduler = self._start_scheduler()
+            self.notifier.ready(f"leading: polling for {len(self.registry)} predictions")
             while not (self._stop.is_set() or self._lost.is_set()):
                 if self._reload.is_set() and self._reload_source is not None:
                     self._apply_reload(scheduler)
-                self._stop.wait(0.5)
+                self._stop.wait(min(TICK, self.notifier.watchdog_interval or TICK))
                 self._database_still_there()
+                if scheduler_alive(scheduler, datetime.now(UTC)):
+                    self.notifier.watchdog()
+            if self._stop.is_set():
+                self.notifier.stopping()
             scheduler.shutdown(wait=False)
             if self._vanished is not None:
                 log.error("%s", self._vanished)
@@ -296,6 +315,7 @@ class Daemon:
                 os._exit(1 if self._vanished else 0)
             if self._lost.is_set() and not self._stop.is_set():
                 log.warning("no longer leading: standing by")
+                self.notifier.status("standing by: lost the leader lock")
 
 
 def run_daemon(settings: Settings, registry: Registry, engine: Engine,

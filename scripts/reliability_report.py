@@ -37,6 +37,7 @@ AREAS = {
     "quick-path cache": "The quick path's cache: stale or planted",
     "storage": "Storage faults: read-only, full, corrupt, vanished, wrong schema",
     "notifications": "Notifications: exactly once",
+    "liveness": "Liveness: the watchdog and `tracker health`",
 }
 
 # What each area's faults try, said once under its heading.
@@ -83,6 +84,18 @@ ABOUT = {
         "accepted 11.2 s (median; 13.6 s at most) after the poll that found it, the restart "
         "included; without a kill, 5 rounds, 1 message each, 1.6 s (2.4 s at most) after the "
         "start of the poll that found it (2 cores, shared with other work)."),
+    "liveness": (
+        "A daemon that dies, hangs or stops getting data. Under systemd (`Type=notify`, "
+        "`WatchdogSec=120`) the daemon pings the watchdog every 60 s from its main loop, and "
+        "only while the scheduler runs, its thread is alive and no job is more than 60 s "
+        "past its run time (STUCK_AFTER); once the pings stop, systemd restarts it "
+        "`WatchdogSec` after the last one, so within 60 to 120 s of the fault. `tracker "
+        "health` exits 1 when no daemon holds the leader lock (the SQLite lock file's "
+        "flock, PostgreSQL's advisory lock in `pg_locks`) and when a source group the "
+        "registry reads has not polled successfully for three of its intervals (a group "
+        "that never succeeded counts from its first failed poll, or from when the daemon "
+        "took the lock). The tests below shorten the watchdog and the intervals to "
+        "seconds; the figures scale with them."),
 }
 # The page's opening: what was tried, what a row says, and how to run it again.
 INTRODUCTION = [

@@ -83,7 +83,8 @@ def stored_rows(engine) -> int:
 
 def cli_json(config, *args):
     done = tracker(config, *args, "--json")
-    assert done.returncode == 0, done.stderr
+    # No daemon leads on these databases: health's verdict is a failure, the rest is read.
+    assert done.returncode == (1 if args[0] == "health" else 0), done.stderr
     return json.loads(done.stdout)
 
 

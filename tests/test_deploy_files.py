@@ -108,6 +108,22 @@ def test_unit_stops_with_sigterm_and_waits_long_enough(unit):
     assert service["Restart"] == "on-failure"
 
 
+def test_unit_waits_for_ready_and_restarts_a_daemon_that_stops_pinging(unit):
+    """Type=notify: READY from the daemon's own process; a watchdog longer than anything
+    the daemon's loop waits for (a running poll, when it loses the lead), and shorter than
+    three of the shortest default poll interval, after which `tracker health` fails."""
+    from tracker.config import Settings
+
+    service = unit["Service"]
+    assert (service["Type"], service["NotifyAccess"]) == ("notify", "main")
+    watchdog = seconds(service["WatchdogSec"])
+    shortest = min(Settings().schedule.interval(g).total_seconds()
+                   for g in ("markets", "prices", "macro"))
+    assert 2 * STOP_GRACE < watchdog < 3 * shortest
+    assert seconds(service["TimeoutStartSec"]) >= 120  # migrations before READY
+    assert service["Restart"] == "on-failure"  # a watchdog timeout counts as a failure
+
+
 def test_unit_is_hardened_and_can_still_write_its_database(unit):
     service = unit["Service"]
     assert service["NoNewPrivileges"] in {"yes", "true", "1"}
@@ -291,7 +307,7 @@ def test_dockerfile_healthcheck_uses_tracker_health(final_stage):
     health = last(final_stage, "HEALTHCHECK")
     if health is None:
         pytest.skip("no HEALTHCHECK in the Dockerfile")
-    assert "tracker health" in health
+    assert "tracker health --quiet || exit 1" in health  # Docker reserves exit code 2
 
 
 def dockerignore_patterns() -> list[str]:
@@ -385,6 +401,11 @@ def test_compose_tracker_waits_for_a_healthy_db_and_stops_gracefully(compose):
     assert tracker["depends_on"]["db"]["condition"] == "service_healthy"
     assert tracker["restart"] == "unless-stopped"
     assert seconds(tracker["stop_grace_period"]) >= MIN_STOP_TIMEOUT
+
+
+def test_compose_tracker_is_healthy_only_while_tracker_health_says_so(compose):
+    test = compose["services"]["tracker"]["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL" and test[1] == "tracker health --quiet || exit 1"
 
 
 def test_compose_tracker_reads_the_mounted_config(compose):

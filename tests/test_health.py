@@ -39,7 +39,8 @@ def setup(tmp_path, url, predictions):
 
 def cli_json(tmp_path, *args):
     done = tracker(tmp_path / "config.toml", *args, "--json")
-    assert done.returncode == 0, done.stderr
+    # No daemon leads on these databases: health's verdict is a failure, the rest is read.
+    assert done.returncode == (1 if args[0] == "health" else 0), done.stderr
     return json.loads(done.stdout)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from db import queries
 from db.engine import open_database
+from jobs.leader import SQLiteLeader
 from tracker.quick import lean_answer, quick_answer
 
 OIL = "chamath-oil-45-before-65"
@@ -45,7 +46,8 @@ def full_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch):
-    """A config in its own folder, a database with snapshots, and a registry file."""
+    """A config in its own folder, a database with snapshots, and a registry file; a
+    daemon leads on it (this process holds its lock), so `health` finds nothing wrong."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TRACKER_CONFIG", raising=False)
     monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
@@ -54,7 +56,10 @@ def setup(tmp_path, monkeypatch):
         f'[database]\nurl = "sqlite:///{tmp_path / "t.db"}"\n\n[registry]\nfiles = ["mine.toml"]\n'
     )
     add_snapshots(database(tmp_path))
-    return tmp_path
+    leader = SQLiteLeader(str(tmp_path / "t.db"))
+    leader.acquire()
+    yield tmp_path
+    leader.release()
 
 
 def database(folder: Path) -> str:
@@ -428,7 +433,7 @@ def test_a_changed_registry_or_config_makes_the_lean_path_decline(setup, argv):
     assert lean_answer(argv) is not None
     registry = setup / "mine.toml"
     registry.write_text(registry.read_text() + "\n")
-    reads_registry = argv[0] in ("status", "scoreboard", "check", "show", "digest")
+    reads_registry = argv[0] in ("status", "scoreboard", "check", "show", "digest", "health")
     assert (lean_answer(argv) is None) == reads_registry
 
 

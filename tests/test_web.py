@@ -136,7 +136,8 @@ def build_site(folder: Path) -> Site:
     printed = {}
     for name, args in CLI_JSON.items():
         done = tracker(config, *args, "--json")
-        assert done.returncode == 0, done.stderr
+        # No daemon leads on this database: health says so, and so must its API.
+        assert done.returncode == (1 if name == "health" else 0), done.stderr
         printed[name] = json.loads(done.stdout)
     return Site(config, f"sqlite:///{folder / 'tracker.db'}", printed)
 

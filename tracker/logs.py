@@ -18,6 +18,11 @@ Messages quote untrusted text (a source's error, a market's title): a plain line
 its control characters as escapes (tracker/textsafe.py), and a JSON line escapes DEL and
 the C1 controls too, which JSON itself leaves raw.
 
+Under systemd, whose journal reads stderr (``$JOURNAL_STREAM`` names that stream), each
+plain line starts with its priority as sd-daemon(3) defines it: ``<3>`` error, ``<4>``
+warning, ``<6>`` info, ``<7>`` debug (``<2>`` critical), so ``journalctl -p err`` shows the
+errors alone. The journal strips the prefix. JSON lines carry their level already.
+
 Everything goes to stderr (stdout is for command output such as ``--json``). Calling
 ``configure_logging`` again replaces tracker's handler instead of adding a second one.
 """
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -60,6 +66,35 @@ class PlainFormatter(logging.Formatter):
     def formatException(self, ei) -> str:
         lines = super().formatException(ei).splitlines()
         return "\n".join(visible(line) for line in lines)  # the message in it is untrusted
+
+
+class JournalFormatter(PlainFormatter):
+    """Plain lines, each prefixed with the record's syslog priority for the journal; a
+    traceback's lines too, since the journal takes each line as an entry of its own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"<{journal_priority(record.levelno)}>"
+        return "\n".join(prefix + line for line in super().format(record).split("\n"))
+
+
+def journal_priority(level: int) -> int:
+    for at_least, priority in ((logging.CRITICAL, 2), (logging.ERROR, 3),
+                               (logging.WARNING, 4), (logging.INFO, 6)):
+        if level >= at_least:
+            return priority
+    return 7
+
+
+def stderr_is_journal() -> bool:
+    """Whether stderr is the stream systemd connected to the journal: ``$JOURNAL_STREAM``
+    is its ``device:inode``, the documented test (a command's stderr redirected elsewhere
+    by hand inherits the variable but not the stream)."""
+    try:
+        device, inode = (int(part) for part in os.environ.get("JOURNAL_STREAM", "").split(":"))
+        info = os.fstat(sys.stderr.fileno())
+    except (ValueError, OSError, AttributeError):  # unset, malformed, no real stderr
+        return False
+    return (info.st_dev, info.st_ino) == (device, inode)
 
 
 class JsonFormatter(logging.Formatter):
@@ -105,7 +140,8 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def configure_logging(json_lines: bool = False, level: int | str = logging.INFO) -> logging.Handler:
-    """Send log records at ``level`` and above to stderr, as plain lines or JSON lines.
+    """Send log records at ``level`` and above to stderr, as plain lines (with the
+    journal's priorities when stderr is the journal) or JSON lines.
 
     Idempotent: a second call replaces the handler a first call installed (so it can also
     switch formats), and never adds another. Handlers installed by others (pytest's
@@ -116,7 +152,10 @@ def configure_logging(json_lines: bool = False, level: int | str = logging.INFO)
         if isinstance(handler, _StderrHandler):
             root.removeHandler(handler)
     handler = _StderrHandler()
-    handler.setFormatter(JsonFormatter() if json_lines else PlainFormatter())
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(JournalFormatter() if stderr_is_journal() else PlainFormatter())
     root.addHandler(handler)
     root.setLevel(level)
     for name in QUIET_LOGGERS:

@@ -131,25 +131,35 @@ def series(app: App) -> list[dict[str, Any]]:
 
 # ---- health --------------------------------------------------------------------------
 
-def _print_health(found: dict[str, Any], *, verbose: bool = False, **_) -> None:
-    from tracker.views.health import health_text
+def _print_health(found: dict[str, Any], *, quiet: bool = False, verbose: bool = False,
+                  **_) -> None:
+    from tracker.views.health import health_text, problem_lines
 
-    print_text(health_text(found, datetime.now(UTC), verbose=verbose))
+    if quiet:
+        print_text("".join(line + "\n" for line in problem_lines(found)))
+    else:
+        print_text(health_text(found, datetime.now(UTC), verbose=verbose))
+
+
+def _health_code(found: dict[str, Any]) -> int:
+    return EXIT_FAILED if found.get("ok") is False else 0
 
 
 @cli.command()
 @click.option("--verbose", "-v", is_flag=True,
               help="Each failing series with its whole error, not a line per cause.")
-@listing(text=_print_health)
-def health(app: App, verbose: bool) -> dict[str, Any]:
+@click.option("--quiet", "-q", is_flag=True, help="Print only the problems, if any.")
+@listing(text=_print_health, exit_code=_health_code)
+def health(app: App, verbose: bool, quiet: bool) -> dict[str, Any]:
     """Each source: last attempt and success, failures and since when, why it failed,
-    when it will be asked again; the series that are stale; the notifications waiting."""
-    from db import queries, reads
+    when it will be asked again; the series that are stale; the notifications waiting; the
+    leading daemon. Exits 1 when something is wrong: a source group not polled
+    successfully for three of its intervals, no daemon leading, or notifications stuck."""
     from tracker.quick import remember
-    from tracker.views.health import health_report
+    from tracker.views.health import report
 
-    with queries.reading(app.engine) as run:
-        outbox = reads.outbox_summary(run)
-    found = health_report(queries.source_health(app.engine), _stale_series(app), outbox)
-    remember("health", app.settings)  # so the next `health` is quick
+    # The demo is a sample year that no daemon polls: nothing to judge.
+    found = report(app.engine, app.settings, app.registry, _stale_series(app), judge=not app.demo)
+    if not app.demo:
+        remember("health", app.settings, app.registry)  # so the next `health` is quick
     return found

@@ -6,6 +6,7 @@ writer the lean path uses (tracker/views/table.py)."""
 from __future__ import annotations
 
 import functools
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,11 +18,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-def listing(text: Callable[..., None], as_data: Callable[[Any], Any] | None = None):
+def listing(text: Callable[..., None], as_data: Callable[[Any], Any] | None = None,
+            exit_code: Callable[[Any], int] | None = None):
     """Make ``command(app, **arguments) -> found`` a listing command. ``--json`` prints
     ``found`` (through ``as_data`` when it is not plain data already); otherwise
-    ``text(found, app=app, **arguments)`` prints it. Library errors are mapped
-    (tracker/cli/errors.py)."""
+    ``text(found, app=app, **arguments)`` prints it. Then it exits with
+    ``exit_code(found)``, when given. Library errors are mapped (tracker/cli/errors.py)."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., None]:
         @json_option
@@ -34,6 +36,8 @@ def listing(text: Callable[..., None], as_data: Callable[[Any], Any] | None = No
                 emit_json(as_data(found) if as_data else found)
             else:
                 text(found, app=app, **arguments)
+            if exit_code is not None and (code := exit_code(found)):
+                sys.exit(code)
 
         return listing_command
 

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from tracker.config import Settings
     from tracker.registry import Registry
 
-# command -> the cache it answers from (series and health need the same: poll intervals)
-COMMANDS = {"status": "status", "series": "series", "health": "series",
+# command -> the cache it answers from
+COMMANDS = {"status": "status", "series": "series", "health": "health",
             "scoreboard": "scoreboard", "check": "check", "show": "show", "digest": "digest"}
 
 
@@ -41,7 +41,7 @@ class CommandLine(NamedTuple):
     config: str | None  # --config's value
     as_json: bool
     argument: str | None  # show's ID
-    options: tuple[tuple[str, str | None], ...] = ()  # status's, as (name, value), in order
+    options: tuple[tuple[str, str | None], ...] = ()  # status's (name, value), health's --quiet
     preview: str | None = None  # digest --preview FILE
     show_text: bool = False  # digest's text (--text, or no option)
 
@@ -87,14 +87,16 @@ def command_line(argv: list[str]) -> CommandLine | None:
     as_json = rest[-1:] == ["--json"] and command != "check"
     if as_json:
         rest = rest[:-1]
-    argument = None
+    argument, options = None, ()
+    if command == "health" and rest in (["--quiet"], ["-q"]):
+        options, rest = (("--quiet", None),), []
     if command == "show":
         if len(rest) != 1 or rest[0].startswith("-"):
             return None
         argument, rest = rest[0], []
     if rest:
         return None
-    return CommandLine(command, explicit, as_json, argument)
+    return CommandLine(command, explicit, as_json, argument, options)
 
 
 def digest_line(explicit: str | None, options: list[str]) -> CommandLine | None:

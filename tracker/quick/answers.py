@@ -42,9 +42,10 @@ def answer(line: CommandLine) -> Answer | None:
             found = READS[line.command](_runner(connection), entry, line)
         finally:
             connection.close()
+        code = 1 if line.command == "health" and not found["ok"] else 0
         if line.as_json:
-            return Answer(dumps(found) + "\n")
-        return Answer(TEXT[line.command](found, entry))
+            return Answer(dumps(found) + "\n", code=code)
+        return Answer(TEXT[line.command](found, entry), code=code)
     except Exception:  # noqa: BLE001 (Declined, a stale or odd cache, a database error)
         return None
 
@@ -115,16 +116,28 @@ def _series_text(rows: list[dict], entry: dict) -> str:
 
 
 def _health(run: Run, entry: dict, line: CommandLine) -> dict:
-    from tracker.views.health import health_report
+    """The verdict as the full CLI reaches it: the leader lock is probed live, as the
+    poll times are read, whatever the cache holds."""
+    from db.leaderlock import lock_holder
+    from tracker.views.health import health_report, problems
 
     health = reads.source_health(run)
     ids = [id_ for (id_,) in run(reads.SERIES_IDS, {})]
-    return health_report(health, _stale(run, entry, ids, health), reads.outbox_summary(run))
+    outbox = reads.outbox_summary(run)
+    leader = lock_holder(entry["lock_of"])
+    intervals = entry["intervals"]
+    verdict = problems(health, set(entry["used_sources"]),
+                       lambda group: timedelta(seconds=intervals[group]), leader,
+                       datetime.now(UTC), outbox)
+    entry["quiet"] = ("--quiet", None) in line.options
+    return health_report(health, _stale(run, entry, ids, health), outbox, leader, verdict)
 
 
 def _health_text(found: dict, entry: dict) -> str:
-    from tracker.views.health import health_text
+    from tracker.views.health import health_text, problem_lines
 
+    if entry["quiet"]:
+        return "".join(line + "\n" for line in problem_lines(found))
     return health_text(found, datetime.now(UTC))
 
 

@@ -57,6 +57,19 @@ def _series(settings: Settings, registry: None) -> dict:
     return {"intervals": _intervals(settings), "labels": LABELS}
 
 
+def _health(settings: Settings, registry: Registry) -> dict:
+    """What `series` needs; the sources the registry reads (whose polls must be recent);
+    the database's path as the daemon names its lock file (not resolved: through a
+    symbolic link, the lock is beside the link)."""
+    from sqlalchemy.engine import make_url
+
+    from tracker.service.poll import used_sources
+
+    database = make_url(settings.database.url).database
+    return _series(settings, None) | {"used_sources": sorted(used_sources(registry)),
+                                      "lock_of": str(Path(database).absolute())}
+
+
 def _intervals(settings: Settings) -> dict[str, float]:
     from tracker.sources import SOURCES, group_of
 
@@ -99,5 +112,5 @@ def _show(settings: Settings, registry: Registry, stored_names: dict[str, str | 
     return {"predictions": {p.id: show_spec(registry, p, stored_names) for p in registry}}
 
 
-CONTENT = {"status": _status, "series": _series, "health": _series,
+CONTENT = {"status": _status, "series": _series, "health": _health,
            "scoreboard": _scoreboard, "check": _check, "show": _show, "digest": _digest}

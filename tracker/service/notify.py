@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from db import outbox
 from db.outbox import NotifyWrite
 from tracker.config import parse_duration
-from tracker.notify import targets
+from tracker.notify import problems, targets
 from tracker.notify.events import Rules, baseline, claim_events, due_event, source_events
 from tracker.notify.messages import render
 
@@ -43,7 +43,6 @@ log = logging.getLogger("tracker.notify")
 LEASE = timedelta(minutes=2)  # longer than any one send (targets.TIMEOUT_SECONDS, twice)
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
-STUCK_AFTER = timedelta(hours=1)  # a message waiting longer is a problem for `tracker health`
 
 Send = Callable[[str, str, str], "str | None"]  # (url, title, body) -> error or None
 
@@ -199,12 +198,12 @@ def send_test(settings: Settings, send: Send = targets.send) -> list[tuple[str, 
 
 def outbox_problems(engine: Engine, now: datetime) -> list[str]:
     """What is wrong with notifications, a line each: a target that gave up messages since
-    it last accepted one, messages waiting longer than STUCK_AFTER."""
+    it last accepted one, messages waiting longer than an hour."""
     from db import queries, reads
 
     with queries.reading(engine) as run:
         summary = reads.outbox_summary(run)
-    return problems_of(summary, now)
+    return problems.outbox_problems(summary, now)
 
 
 def outbox_pending(engine: Engine) -> int:
@@ -213,13 +212,3 @@ def outbox_pending(engine: Engine) -> int:
 
     with queries.reading(engine) as run:
         return reads.outbox_summary(run).pending
-
-
-def problems_of(summary, now: datetime) -> list[str]:
-    problems = [f"notify target {t.label}: {t.given_up} message{'s' if t.given_up > 1 else ''} "
-                f"given up since it last accepted one" for t in summary.targets if t.given_up]
-    if summary.oldest_pending_at is not None and now - summary.oldest_pending_at > STUCK_AFTER:
-        minutes = int((now - summary.oldest_pending_at).total_seconds() // 60)
-        problems.append(f"notifications stuck: {summary.pending} waiting, the oldest for "
-                        f"{minutes} min")
-    return problems

@@ -443,3 +443,8 @@ def fill_market_gaps(settings: Settings, engine: Engine, reports, now: datetime,
 
 def sources_in_group(group: str) -> set[str]:
     return {name for name in SOURCES if group_of(name) == group}
+
+
+def used_sources(registry: Registry) -> set[str]:
+    """The sources the registry's predictions read."""
+    return {series_id.split(":", 1)[0] for series_id in registry.series_ids()}

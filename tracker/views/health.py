@@ -2,27 +2,128 @@
 since when, why it failed (a line per cause, tracker/errorgroups.py; ``--verbose``: each
 failing symbol with its whole message), and when it will be asked again; then the series
 that are stale; then, once notifications have had a message, what waits in their outbox
-and how each target is doing."""
+and how each target is doing; last, the problems that make it exit 1 (``problems``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from db.reads import OutboxSummary, symbol_errors
 from tracker.errorgroups import cause_line, group_errors
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy import Engine
+
+    from db.leaderlock import Holder
+    from tracker.config import Settings
+    from tracker.registry import Registry
+
+# A group is overdue once its newest successful poll is older than this many intervals:
+# one missed poll is a blip (a slow API, a restart), three are a daemon not doing its job.
+MISSED_POLLS = 3
+
 
 def health_report(health: dict[str, Any], stale: dict[str, bool],
-                  outbox: OutboxSummary | None = None) -> dict[str, Any]:
+                  outbox: OutboxSummary | None = None, leader: Holder | None = None,
+                  problems: list[str] | None = None) -> dict[str, Any]:
     """``health``: source -> its source_health row; ``stale``: every stored series id ->
-    stale or not; ``outbox``: the notifications' (db.reads.outbox_summary)."""
-    return {
+    stale or not; ``outbox``: the notifications' (db.reads.outbox_summary); with
+    ``problems`` (the verdict, ``problems``), the leading daemon too."""
+    found = {
         "sources": [_source(name, h) for name, h in sorted(health.items())],
         "stale_series": sorted(sid for sid, is_stale in stale.items() if is_stale),
         "series_stored": len(stale),
         "notifications": _notifications(outbox),
     }
+    if problems is not None:
+        found |= {"leader": leader and {"holder": leader.text, "since": leader.since},
+                  "problems": problems, "ok": not problems}
+    return found
+
+
+def problems(health: dict[str, Any], used_sources: set[str],
+             interval_of: Callable[[str], timedelta], leader: Holder | None,
+             now: datetime, outbox: OutboxSummary | None = None) -> list[str]:
+    """What is wrong with the daemon's work on this database, a line each; none: healthy.
+    The one verdict behind ``tracker health``'s exit status, on either path.
+
+    ``health``: source -> its source_health row; ``used_sources``: the sources the
+    registry reads; ``interval_of(group)``: its poll interval; ``leader``: the daemon
+    holding the leader lock, if any; ``outbox``: the notifications waiting."""
+    from tracker.notify.problems import outbox_problems
+
+    found = [] if leader else ["no daemon holds the leader lock on this database"]
+    found += _overdue_groups(health, used_sources, interval_of, leader, now)
+    return found + (outbox_problems(outbox, now) if outbox is not None else [])
+
+
+def report(engine: Engine, settings: Settings, registry: Registry, stale: dict[str, bool],
+           judge: bool = True) -> dict[str, Any]:
+    """`tracker health --json` on a database the full CLI (or the web view) opened, with
+    the verdict unless ``judge`` is false (the demo: no daemon polls it)."""
+    from db import queries, reads
+
+    health = queries.source_health(engine)
+    with queries.reading(engine) as run:
+        outbox = reads.outbox_summary(run)
+    if not judge:
+        return health_report(health, stale, outbox)
+    leader, found = verdict(engine, settings, registry, health, datetime.now(UTC), outbox)
+    return health_report(health, stale, outbox, leader, found)
+
+
+def verdict(engine: Engine, settings: Settings, registry: Registry, health: dict[str, Any],
+            now: datetime, outbox: OutboxSummary | None = None) -> tuple[Holder | None, list[str]]:
+    """The leading daemon and ``problems``, on a database the full CLI (or the web view)
+    opened; the lean path (tracker/quick/) reaches the same through sqlite3."""
+    from db.leaderlock import leader_present
+    from tracker.service.poll import used_sources
+
+    leader = leader_present(engine)
+    return leader, problems(health, used_sources(registry), settings.schedule.interval,
+                            leader, now, outbox)
+
+
+def _overdue_groups(health, used_sources, interval_of, leader, now) -> list[str]:
+    """A group whose newest successful poll is older than MISSED_POLLS intervals. One
+    that never succeeded counts from its first failed poll or, before any, from when
+    the leading daemon took the lock: a daemon that just started gets as long."""
+    from tracker.formats import when
+    from tracker.sources import GROUPS, group_of
+
+    found = []
+    for group in GROUPS:
+        sources = sorted(s for s in used_sources if group_of(s) == group)
+        if not sources:
+            continue
+        limit = MISSED_POLLS * interval_of(group)
+        rows = [health[source] for source in sources if source in health]
+        label, allowed = f"{group} ({', '.join(sources)})", f"{MISSED_POLLS} intervals: {_span(limit)}"
+        successes = [row.last_success_at for row in rows if row.last_success_at]
+        if successes:
+            if now - max(successes) > limit:
+                found.append(f"no successful poll of {label} since {when(max(successes))}, "
+                             f"longer than {allowed}")
+            continue
+        starts = [row.failing_since for row in rows if row.failing_since]
+        if not starts and leader and leader.since:
+            starts = [leader.since]
+        if starts and now - min(starts) > limit:
+            found.append(f"{label} never polled successfully since {when(min(starts))}, "
+                         f"longer than {allowed}")
+    return found
+
+
+def _span(span: timedelta) -> str:
+    """A duration as people say it: '45 min', '18 h', '90 s'."""
+    seconds = span.total_seconds()
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def _notifications(outbox: OutboxSummary | None) -> dict[str, Any]:
@@ -64,6 +165,9 @@ def health_text(found: dict[str, Any], now: datetime, verbose: bool = False) -> 
     else:
         lines.append(f"stale series: {', '.join(stale)}" if stale else "stale series: none")
     lines += _notification_lines(found["notifications"])
+    if "leader" in found:
+        lines.append(_leader_line(found["leader"]))
+    lines += problem_lines(found)
     return "".join(line + "\n" for line in lines)
 
 
@@ -89,6 +193,25 @@ def _notification_lines(n: dict[str, Any]) -> list[str]:
         if t["last_error"]:
             lines.append(visible(f"    last error: {t['last_error']}"))
     return lines
+
+
+def _leader_line(leader: dict[str, Any] | None) -> str:
+    """The lock file's text is the daemon's, but anyone who can write there could change it."""
+    from tracker.formats import when
+    from tracker.textsafe import visible
+
+    if leader is None:
+        return "leader: none"
+    since = f", since {when(leader['since'])}" if leader["since"] else ""
+    return visible(f"leader: {leader['holder']}{since}")
+
+
+def problem_lines(found: dict[str, Any]) -> list[str]:
+    """A line per problem (``--quiet`` prints only these). The leader's text and source
+    names come from the database: made visible."""
+    from tracker.textsafe import visible
+
+    return [visible(f"PROBLEM: {problem}") for problem in found.get("problems", ())]
 
 
 def _source_lines(s: dict[str, Any], now: datetime, verbose: bool) -> list[str]:

@@ -11,7 +11,7 @@ from db import queries
 from tracker.scoreboard import PersonScore, score
 from tracker.service.freshness import staleness
 from tracker.service.made_on import made_on_prices
-from tracker.views.health import health_report
+from tracker.views.health import report
 from tracker.views.series import series_rows
 from tracker.views.show import gather_prediction
 from tracker.views.status import Selection, matches_who, select, status_rows, summaries
@@ -82,8 +82,9 @@ class Source:
                            queries.source_health(self.engine), self._stale(), LABELS)
 
     def health(self) -> dict[str, Any]:
-        """`tracker health --json`."""
-        return health_report(queries.source_health(self.engine), self._stale())
+        """`tracker health --json` (the demo's, under its notice, without a verdict)."""
+        return report(self.engine, self.settings, self.registry, self._stale(),
+                      judge=self.notice is None)
 
     def calibration(self) -> dict[str, Any]:
         """`tracker calibration --json`."""
