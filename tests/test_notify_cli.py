@@ -68,7 +68,7 @@ def test_health_reports_the_outbox_and_a_failing_target_the_lean_path_alike(tmp_
         world.odds(0.80)  # waits: not sent yet
         engine.dispose()
     full = run_tracker(["--config", config, "health"])
-    assert full.returncode == 0, full.stderr
+    assert full.returncode == 1, full.stderr  # no daemon, and a message given up
     lines = full.stdout.splitlines()
     start = lines.index(next(line for line in lines if line.startswith("notifications: ")))
     assert lines[start].startswith("notifications: 2 waiting, the oldest since ")
@@ -78,9 +78,16 @@ def test_health_reports_the_outbox_and_a_failing_target_the_lean_path_alike(tmp_
     assert lines[failing] == (f"  json://127.0.0.1:{bad.port}: FAILING: 1 waiting (0 retrying), "
                               "1 given up, never accepted one")
     assert lines[failing + 1].startswith("    last error: ") and "500" in lines[failing + 1]
-    assert len(lines) == start + 4
+    assert lines[start + 4:start + 7] == [
+        "leader: none",
+        "PROBLEM: no daemon holds the leader lock on this database",
+        f"PROBLEM: notify target json://127.0.0.1:{bad.port}: 1 message given up since it "
+        "last accepted one"]
+    # The messages were written in June, in the test's clock: waiting for months now.
+    assert lines[start + 7].startswith("PROBLEM: notifications stuck: 2 waiting, the oldest for ")
+    assert len(lines) == start + 8
     lean = lean_answer(["--config", config, "health"])
-    assert lean is not None and lean.stdout == full.stdout
+    assert lean is not None and (lean.stdout, lean.code) == (full.stdout, 1)
     as_json = run_tracker(["--config", config, "health", "--json"])
     found = json.loads(as_json.stdout)["notifications"]
     assert found["pending"] == 2
