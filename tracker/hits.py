@@ -1,0 +1,113 @@
+"""Each person's expected hits over time: at each moment, the calls resolved right by
+then plus the chances of those still open then, by the scoreboard's rules
+(tracker/scoreboard.py): only scored predictions count, a void or wrong call adds
+nothing, and a call without a chance is not an expected miss: it adds nothing either.
+
+A claim's state at a moment is its newest snapshot at or before it (snapshots are stored
+when something changes, so a state holds until the next), except that a verdict given
+by hand counts from the moment it was given. Pure: states in, lines out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from tracker.verdicts import HIT_OR_MISS, SETTLED
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+SAMPLES = 60  # moments a line is drawn through: a step about a week apart over a year
+
+
+class Call(Protocol):
+    """What is read of a prediction (a registry entry, or the digest's ``Listed``)."""
+
+    id: str
+    who: str
+    scored: bool
+
+
+class State(NamedTuple):
+    """What a claim stood at from ``at`` on (a snapshot, or a verdict given by hand)."""
+
+    at: datetime
+    status: str
+    probability: float | None
+
+
+@dataclass
+class HitsLine:
+    """One person's expected hits at each of the sample moments, and what they rest on
+    at the last: their scored claims, and how many of those are resolved right or wrong."""
+
+    who: str
+    claims: int = 0
+    resolved: int = 0
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def now(self) -> float:
+        return self.values[-1] if self.values else 0.0
+
+
+def worth(status: str, probability: float | None) -> float:
+    """A call's share of its person's expected hits: 1 right, 0 wrong or void, its
+    chance while open, and nothing when it has none."""
+    if status in SETTLED:
+        return 1.0 if status == "right" else 0.0
+    return probability or 0.0
+
+
+def sample_times(first: datetime, end: datetime, count: int = SAMPLES) -> list[datetime]:
+    """``count`` moments evenly from ``first`` (no earlier than 1 January of ``end``'s
+    year: the chart is of the year) to ``end``, both included; one when they meet."""
+    year_start = datetime(end.year, 1, 1, tzinfo=end.tzinfo or UTC)
+    first = max(first, year_start)
+    if first >= end:
+        return [end]
+    step = (end - first) / (count - 1)
+    return [first + step * i for i in range(count - 1)] + [end]
+
+
+def expected_hits_over_time(predictions: Iterable[Call],
+                            states: Mapping[str, Sequence[State]],
+                            verdicts: Mapping[str, State],
+                            times: Sequence[datetime]) -> dict[str, HitsLine]:
+    """Each person's line through ``times`` (oldest first). ``states``: each claim's
+    states, oldest first, including at least the one in force at each of ``times`` (the
+    others change nothing); ``verdicts``: a claim's verdict given by hand, in force from
+    its ``at`` on. People by name."""
+    lines: dict[str, HitsLine] = {}
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(times))
+    for prediction in predictions:
+        if not prediction.scored:
+            continue
+        line = lines.setdefault(prediction.who, HitsLine(prediction.who))
+        line.claims += 1
+        totals = sums[prediction.who]
+        history, verdict = states.get(prediction.id, ()), verdicts.get(prediction.id)
+        newest, i = None, 0
+        for at, moment in enumerate(times):
+            if verdict is not None and moment >= verdict.at:
+                newest = verdict
+            else:
+                while i < len(history) and history[i].at <= moment:
+                    newest, i = history[i], i + 1
+            if newest is not None:
+                totals[at] += worth(newest.status, newest.probability)
+        line.resolved += newest is not None and newest.status in HIT_OR_MISS
+    for who, line in lines.items():
+        line.values = sums[who]
+    return dict(sorted(lines.items()))
+
+
+@dataclass
+class HitsChart:
+    """Everyone's expected hits through the same ``times`` (oldest first), people by name."""
+
+    times: list[datetime]
+    lines: list[HitsLine]
