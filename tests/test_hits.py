@@ -113,12 +113,20 @@ def test_a_claim_is_counted_from_its_first_snapshot_on():
     assert lines["Ann"].values == pytest.approx([0.0, 0.0, 0.7])
 
 
-def test_samples_run_over_this_year_from_the_first_snapshot():
-    times = sample_times(datetime(2025, 6, 1, tzinfo=UTC), END, count=5)
-    assert times[0] == JAN and times[-1] == END and len(times) == 5
-    assert times == sorted(times)
+def test_samples_run_weekly_over_this_year_from_the_first_snapshot():
+    times = sample_times(datetime(2025, 6, 1, tzinfo=UTC), END)
+    assert times[0] == JAN and times[1] == JAN + timedelta(weeks=1) and times[-1] == END
+    assert len(times) == 49  # 1 January, 47 more Thursdays, 30 November
     assert sample_times(MID, MID) == [MID]
-    assert sample_times(MID, END)[0] == MID
+    later = sample_times(MID + timedelta(hours=5), END)
+    assert later[0] == MID + timedelta(hours=5) and later[1] == MID + timedelta(days=1)  # a Thursday, as 1 January
+
+
+def test_a_short_span_is_sampled_daily_then_hourly():
+    days = sample_times(END - timedelta(days=10), END)
+    assert len(days) == 11 and days[1] - days[0] == timedelta(days=1)
+    hours = sample_times(END - timedelta(hours=30), END)
+    assert len(hours) == 31 and hours[2] - hours[1] == timedelta(hours=1)
 
 
 def test_no_snapshot_no_chart(any_engine):

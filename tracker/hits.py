@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from tracker.verdicts import HIT_OR_MISS, SETTLED
@@ -20,7 +20,8 @@ from tracker.verdicts import HIT_OR_MISS, SETTLED
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-SAMPLES = 60  # moments a line is drawn through: a step about a week apart over a year
+STEPS = (timedelta(weeks=1), timedelta(days=1), timedelta(hours=1))  # the longest that fits
+MIN_STEPS = 8  # a span sampled in fewer steps than this takes the next shorter step
 
 
 class Call(Protocol):
@@ -62,15 +63,23 @@ def worth(status: str, probability: float | None) -> float:
     return probability or 0.0
 
 
-def sample_times(first: datetime, end: datetime, count: int = SAMPLES) -> list[datetime]:
-    """``count`` moments evenly from ``first`` (no earlier than 1 January of ``end``'s
-    year: the chart is of the year) to ``end``, both included; one when they meet."""
+def sample_times(first: datetime, end: datetime) -> list[datetime]:
+    """The moments a line is drawn through: ``first`` (no earlier than 1 January of
+    ``end``'s year: the chart is of the year), then each week from 1 January (each day,
+    or each hour, while the span is too short for weeks to show its shape), then
+    ``end``. Fixed steps from a fixed start, so a moment sampled once is sampled again."""
     year_start = datetime(end.year, 1, 1, tzinfo=end.tzinfo or UTC)
     first = max(first, year_start)
     if first >= end:
         return [end]
-    step = (end - first) / (count - 1)
-    return [first + step * i for i in range(count - 1)] + [end]
+    span = end - first
+    step = next(step for step in STEPS if span >= step * MIN_STEPS or step == STEPS[-1])
+    k = (first - year_start) // step + 1
+    between = []
+    while year_start + step * k < end:
+        between.append(year_start + step * k)
+        k += 1
+    return [first, *between, end]
 
 
 def expected_hits_over_time(predictions: Iterable[Call],
