@@ -78,6 +78,14 @@ LINE_COLOURS = {  # the same hues, strong enough for a thin chart line
     "open": "#0969da",
     "void": "#8250df",
 }
+# A colour for each person's line in the expected-hits chart, told apart also by people
+# who cannot tell red from green; given in order of name, so a person keeps theirs.
+PERSON_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
+                  "#6a3d9a", "#1f2328")
+
+
+def person_colour(index: int) -> str:
+    return PERSON_COLOURS[index % len(PERSON_COLOURS)]
 
 
 # ---- formatting, used as Jinja filters (those shared with the command line are in ----
