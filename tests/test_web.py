@@ -249,6 +249,22 @@ def test_registry_text_and_a_verdicts_note_with_markup_show_as_text(client):
     assert "&lt;script&gt;window.pwned=2" in client.get("/").text
 
 
+def test_the_scoreboard_page_draws_everyones_expected_hits_ending_at_the_scoreboards(client, site):
+    """A line a person in the chart, and its legend says each one's expected hits now:
+    what `tracker scoreboard --json` says, and how many claims that rests on."""
+    import re
+
+    page = client.get("/").text
+    chart = page[page.index('<figure class="hits">'):page.index("</figure>", page.index('<figure class="hits">'))]
+    board = site.printed["scoreboard"]
+    assert chart.count('class="history"') == len(board) == 2
+    legend = dict(re.findall(r'<tr data-who="([^"]+)">.*?<td class="expected">([\d.]+)</td>',
+                             page[page.index('class="hits-legend"'):], re.S))
+    assert legend == {person["who"]: f"{person['expected_hits']:.2f}" for person in board}
+    for person in board:
+        assert f"{person['who']}: {person['expected_hits']:.2f} now, of {person['claims']} claims" in chart
+
+
 def test_the_scoreboard_page_shows_the_commands_figures(client, site):
     page = client.get("/").text
     for person in site.printed["scoreboard"]:

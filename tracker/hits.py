@@ -55,6 +55,16 @@ class HitsLine:
         return self.values[-1] if self.values else 0.0
 
 
+def round_step(values: Iterable[float]) -> float:
+    """A chart's tick step for these counts: the first round number (0.25, 0.5, 1, 2,
+    2.5, 5, 10, ...) four of which reach the highest (at least 1)."""
+    top = max([1.0, *values])
+    return next(step for step in ROUND_STEPS if 4 * step >= top)
+
+
+ROUND_STEPS = (0.25, 0.5, *(m * 10 ** e for e in range(7) for m in (1, 2, 2.5, 5)))
+
+
 def worth(status: str, probability: float | None) -> float:
     """A call's share of its person's expected hits: 1 right, 0 wrong or void, its
     chance while open, and nothing when it has none."""

@@ -132,16 +132,16 @@ def _compact(value: float, unit: str) -> str:
 DASHES = (None, "8 4", "2 3")  # a second and third round of the colours: dashed, dotted
 
 
-def hits_chart(chart: HitsChart | None, order: list[str], now: datetime) -> dict[str, Any] | None:
+def hits_chart(chart: HitsChart | None, order: list[str]) -> dict[str, Any] | None:
     """Everyone's expected hits over the year as one chart: ``{"svg", "legend"}``, the
     legend a row a person in ``order`` (the scoreboard's) with their colour, expected
-    hits now and the claims they rest on; None with nothing to draw. Each line holds its
-    last value to ``now``."""
+    hits now and the claims they rest on; None with nothing to draw. It ends at the
+    newest snapshot (the values stand until the next), so it changes only with the data."""
     if chart is None or not chart.lines:
         return None
-    times = chart.times
-    end = max(now, times[-1])
-    first = times[0] if len(times) > 1 or times[0] < end else end - timedelta(days=1)
+    times, end = chart.times, chart.times[-1]
+    first = times[0] if len(times) > 1 else end - timedelta(days=1)
+    drawn = times if len(times) > 1 else [first]  # one moment: held from a day before
     styled = {}
     for i, line in enumerate(chart.lines):  # by name: a person keeps their colour
         dashes = DASHES[(i // len(PERSON_COLOURS)) % len(DASHES)]
@@ -155,7 +155,6 @@ def hits_chart(chart: HitsChart | None, order: list[str], now: datetime) -> dict
              "calls resolved right plus the chances of those open")
     desc = "; ".join(f"{visible(row['who'])}: {row['now']:.2f} now, of {row['claims']} claims"
                      for row in legend)
-    drawn = times if len(times) > 1 else [first]  # one moment: held from a day before
     svg = lines_chart([Line(list(zip(drawn, line.values, strict=True)), colour, dashes)
                        for line, colour, dashes in ranked],
                       (first, end), count_scale([v for line in chart.lines for v in line.values]),

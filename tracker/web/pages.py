@@ -3,7 +3,6 @@ a template, or answers JSON as the command line's ``--json`` prints it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -40,7 +39,7 @@ def _json(data: Any) -> Response:
 def scoreboard(request: Request) -> HTMLResponse:
     source = _source(request)
     board = source.scoreboard()
-    hits = hits_chart(source.expected_hits(), [row.who for row in board], datetime.now(UTC))
+    hits = hits_chart(source.expected_hits(), [row.who for row in board])
     return _page(request, "scoreboard.html", board=board, hits=hits,
                  claims=source.status(), title="Scoreboard")
 

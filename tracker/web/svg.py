@@ -12,6 +12,8 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
+from tracker.hits import round_step
+
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 30  # room for the scale and the dates
 FONT = "-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif"
@@ -101,14 +103,9 @@ class Line:
 
 
 def count_scale(values: Sequence[float]) -> Scale:
-    """From 0 to the first round step above the highest of ``values`` (at least 1),
-    ticked in quarters at round numbers (0.25, 0.5, 1, 2, 2.5, 5, 10, ...)."""
-    top = max([1.0, *values])
-    step = next(step for step in ROUND_STEPS if 4 * step >= top)
+    """From 0 to four round steps (tracker/hits.py), ticked at each."""
+    step = round_step(values)
     return Scale(0.0, 4 * step, lambda v: f"{v:g}", tuple(step * i for i in range(5)))
-
-
-ROUND_STEPS = (0.25, 0.5, *(m * 10 ** e for e in range(6) for m in (1, 2, 2.5, 5)))
 
 
 def lines_chart(lines: Sequence[Line], span: tuple[datetime, datetime], scale: Scale, *,
