@@ -156,6 +156,35 @@ def test_a_claims_chart_is_drawn(browser, base_url, site):
     assert 300 < drawn["width"] <= 390 and drawn["height"] > 100  # fits the phone's width
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_everyones_expected_hits_are_drawn_on_the_scoreboard(browser, base_url, site, size):
+    """A line a person, drawn within the page's width, its date labels apart, and the
+    legend's figures the scoreboard's expected hits, with nothing logged."""
+    page, logged = visit(browser, base_url + "/", size)
+    drawn = page.evaluate("""() => {
+        const chart = document.querySelector('figure.hits svg.chart');
+        const box = chart.getBoundingClientRect();
+        const dates = [...chart.querySelectorAll('text')]
+            .filter(t => t.getAttribute('y') > 200 && t.getBBox().width > 0)
+            .map(t => t.getBoundingClientRect())
+            .sort((a, b) => a.left - b.left);
+        const apart = dates.every((d, i) => i === 0 || dates[i - 1].right <= d.left);
+        return {lines: [...chart.querySelectorAll('path.history')].map(p => p.getTotalLength()),
+                width: box.width, height: box.height, apart: apart, dates: dates.length,
+                legend: [...document.querySelectorAll('.hits-legend tbody tr')].map(row => ({
+                    who: row.dataset.who, now: row.querySelector('.expected').textContent}))};
+    }""")
+    page.close()
+    board = site.printed["scoreboard"]
+    assert logged == []
+    assert len(drawn["lines"]) == len(board) and all(length > 0 for length in drawn["lines"])
+    assert 300 < drawn["width"] <= SIZES[size][0] and drawn["height"] > 100
+    assert drawn["apart"] and drawn["dates"] >= 2, "date labels overlap"
+    assert sorted(drawn["legend"], key=lambda row: row["who"]) == sorted(
+        ({"who": p["who"], "now": f"{p['expected_hits']:.2f}"} for p in board),
+        key=lambda row: row["who"])
+
+
 def test_a_script_in_a_market_question_or_registry_text_is_shown_never_run(browser,
                                                                          base_url):
     tab = Tab(browser, "desktop")
