@@ -176,7 +176,7 @@ def hits_png(hits: HitsChart, timezone: str = "UTC") -> bytes:
             steps += [(x(at), y(before)), (x(at), y(value))]
         if drawn[-1] < end:
             steps.append((x(end), steps[-1][1]))
-        draw.line(steps, fill=person_colour(i), width=HITS_LINE_PX, joint="curve")
+        draw.line(steps, fill=person_colour(i), width=HITS_LINE_PX)
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
