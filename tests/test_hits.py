@@ -125,6 +125,8 @@ def test_samples_run_weekly_over_this_year_from_the_first_snapshot():
 def test_a_short_span_is_sampled_daily_then_hourly():
     days = sample_times(END - timedelta(days=10), END)
     assert len(days) == 11 and days[1] - days[0] == timedelta(days=1)
+    quarters = sample_times(END - timedelta(days=7), END)
+    assert len(quarters) == 29 and quarters[1] - quarters[0] == timedelta(hours=6)
     hours = sample_times(END - timedelta(hours=30), END)
     assert len(hours) == 31 and hours[2] - hours[1] == timedelta(hours=1)
 

@@ -20,8 +20,10 @@ from tracker.verdicts import HIT_OR_MISS, SETTLED
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-STEPS = (timedelta(weeks=1), timedelta(days=1), timedelta(hours=1))  # the longest that fits
-MIN_STEPS = 8  # a span sampled in fewer steps than this takes the next shorter step
+# The longest step that fits: a span sampled in fewer than MIN_STEPS steps takes the next
+# shorter one, so a line has from 8 to about 56 moments whatever its span.
+STEPS = (timedelta(weeks=1), timedelta(days=1), timedelta(hours=6), timedelta(hours=1))
+MIN_STEPS = 8
 
 
 class Call(Protocol):
@@ -76,7 +78,7 @@ def worth(status: str, probability: float | None) -> float:
 def sample_times(first: datetime, end: datetime) -> list[datetime]:
     """The moments a line is drawn through: ``first`` (no earlier than 1 January of
     ``end``'s year: the chart is of the year), then each week from 1 January (each day,
-    or each hour, while the span is too short for weeks to show its shape), then
+    six hours or hour while the span is too short for weeks to show its shape), then
     ``end``. Fixed steps from a fixed start, so a moment sampled once is sampled again."""
     year_start = datetime(end.year, 1, 1, tzinfo=end.tzinfo or UTC)
     first = max(first, year_start)
