@@ -3,10 +3,11 @@
 Serves `tracker serve`'s app with uvicorn on a loopback port (in this process, in a
 thread) over the database bench/queries.py builds (200 series x 25,000 daily points, a
 prediction per series, their snapshots), and times whole HTTP requests from a client on
-one kept-alive connection: `/`, the scoreboard with every claim, and `/p/ID` for a
-threshold on a price series and for a market. Each path is asked once to warm up (the
+one kept-alive connection: `/`, the scoreboard with every claim and the expected-hits
+chart, and `/p/ID` for a threshold on a price series and for a market. Each path is asked once to warm up (the
 templates compile, the made_on prices are read), then ``--runs`` times; prints the median
-and the best of each against the target, 100 ms.
+and the best of each against the target, 100 ms. Then the expected-hits chart's read
+alone, cold (nothing kept, as after a poll stores a snapshot) and warm.
 
     .venv/bin/python bench/web.py [--db PATH] [--runs 20] [--points 25000]
 
@@ -67,6 +68,35 @@ def time_path(client, url: str, runs: int) -> list[float]:
     return times
 
 
+def hits_timings(config: Path, runs: int) -> None:
+    """The expected-hits chart's read on its own: cold (a new Source, nothing kept: what
+    the first view after a poll stored a snapshot costs) and warm (kept: every other
+    view), as medians of ``runs``."""
+    from db.engine import READ, open_database
+    from tracker.config import load_settings
+    from tracker.registry import load_registry
+    from tracker.web.data import Source
+
+    settings = load_settings(str(config))
+    registry = load_registry(settings)
+    engine = open_database(settings.database.url, READ)
+    cold, warm = [], []
+    for _ in range(runs):
+        source = Source(engine, registry, settings)
+        start = time.perf_counter()
+        chart = source.expected_hits()
+        cold.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        source.expected_hits()
+        warm.append((time.perf_counter() - start) * 1000)
+    engine.dispose()
+    moments = len(chart.times) if chart else 0
+    people = len(chart.lines) if chart else 0
+    print(f"expected hits over the year ({moments} moments, {people} people): "
+          f"cold median {statistics.median(cold):.1f} ms, warm median "
+          f"{statistics.median(warm):.1f} ms ({runs} runs)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", metavar="PATH", type=Path,
@@ -102,6 +132,7 @@ def main() -> None:
                       f"{'PASS' if ok else 'FAIL'})")
     finally:
         server.should_exit = True
+    hits_timings(config, min(args.runs, 10))
     print(f"load average at end: {load_average()}")
     sys.exit(1 if failed else 0)
 

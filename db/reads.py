@@ -595,6 +595,62 @@ def claims_snapshots(run: Run, prediction_ids: Iterable[str]) -> dict[str, list[
     return found
 
 
+# --- the snapshots in force at given moments ------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def in_force_sql(claims: int, moments: int) -> str:
+    """The query of in_force for ``claims`` ids (c0, c1, ...) and ``moments`` times (t0,
+    t1, ...): for each pair, the id of the claim's newest snapshot at or before the time,
+    by an index search on (prediction_id, at); then those snapshots, each once."""
+    ids = ", ".join(f"(:c{i})" for i in range(claims))
+    times = ", ".join(f"(:t{i})" for i in range(moments))
+    newest = ("SELECT s.id FROM snapshot AS s WHERE s.prediction_id = claims.pid "
+              "AND s.at <= moments.t ORDER BY s.at DESC, s.id DESC LIMIT 1")
+    return (f"WITH claims(pid) AS (VALUES {ids}), moments(t) AS (VALUES {times}) "
+            "SELECT prediction_id, at, status, probability, model FROM snapshot "
+            f"WHERE id IN (SELECT ({newest}) FROM claims, moments) "
+            "ORDER BY prediction_id, at, id")
+
+
+def in_force(run: Run, prediction_ids: Iterable[str],
+             moments: Sequence[datetime]) -> dict[str, list[ScoredSnapshot]]:
+    """The snapshots of each prediction that are its newest at or before one of
+    ``moments``, each once, oldest first: what a chart sampled at those moments needs
+    and nothing more (a prediction with none is left out). A chunk of ids per statement."""
+    found: dict[str, list[ScoredSnapshot]] = {}
+    if not moments:
+        return found
+    times = {f"t{i}": moment for i, moment in enumerate(moments)}
+    for chunk in chunks(list(dict.fromkeys(prediction_ids)), IN_FORCE_CHUNK):
+        sql = in_force_sql(len(chunk), len(moments))
+        params = times | {f"c{i}": pid for i, pid in enumerate(chunk)}
+        for pid, at, status, probability, model in run(sql, params):
+            found.setdefault(pid, []).append(ScoredSnapshot(pid, utc(at), status, probability, model))
+    return found
+
+
+IN_FORCE_CHUNK = 200  # ids per statement of in_force; with its moments, far below 999 parameters
+
+SNAPSHOT_ENDS = ("SELECT max(id), (SELECT at FROM snapshot ORDER BY id LIMIT 1), "
+                 "(SELECT at FROM snapshot ORDER BY id DESC LIMIT 1) FROM snapshot")
+
+
+class SnapshotEnds(NamedTuple):
+    """The newest snapshot's id (it changes whenever one is stored), and when the first
+    and the newest stored were taken."""
+
+    newest_id: int | None
+    first_at: datetime | None
+    newest_at: datetime | None
+
+
+def snapshot_ends(run: Run) -> SnapshotEnds:
+    """Read by the primary key's ends: no scan, however many snapshots are stored."""
+    ((newest_id, first_at, newest_at),) = run(SNAPSHOT_ENDS, {})
+    return SnapshotEnds(newest_id, utc(first_at), utc(newest_at))
+
+
 # --- what the digest reads besides the above ------------------------------------------------
 
 

@@ -81,8 +81,8 @@ def test_health_reports_the_outbox_and_a_failing_target_the_lean_path_alike(tmp_
     assert lines[start + 4:start + 7] == [
         "leader: none",
         "PROBLEM: no daemon holds the leader lock on this database",
-        f"PROBLEM: notify target json://127.0.0.1:{bad.port}: 1 message given up since it "
-        "last accepted one"]
+        (f"PROBLEM: notify target json://127.0.0.1:{bad.port}: 1 message given up since it "
+         "last accepted one")]
     # The messages were written in June, in the test's clock: waiting for months now.
     assert lines[start + 7].startswith("PROBLEM: notifications stuck: 2 waiting, the oldest for ")
     assert len(lines) == start + 8

@@ -390,7 +390,7 @@ def test_the_lean_digest_is_the_full_clis(setup):
     assert lean.stdout.replace("lean.html", "full.html") == full.stdout
     assert "chamath" in full.stdout.lower() and "+20" in full.stdout  # the mover, listed
     html = (setup / "full.html").read_text()
-    assert html.count("data:image/png;base64,") == 1  # its chart
+    assert html.count("data:image/png;base64,") == 2  # its chart, and the expected hits
     assert without_build_time((setup / "lean.html").read_text()) == without_build_time(html)
 
 

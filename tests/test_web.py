@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -248,6 +249,21 @@ def test_registry_text_and_a_verdicts_note_with_markup_show_as_text(client):
     assert "&lt;b&gt;checked by hand&lt;/b&gt;" in page
     assert "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;window.pwned=2" in client.get("/").text
+
+
+def test_the_scoreboard_page_draws_everyones_expected_hits_ending_at_the_scoreboards(client, site):
+    """A line a person in the chart, and its legend says each one's expected hits now:
+    what `tracker scoreboard --json` says, and how many claims that rests on."""
+    page = client.get("/").text
+    start = page.index('<figure class="hits">')
+    chart = page[start:page.index("</figure>", start)]
+    board = site.printed["scoreboard"]
+    assert chart.count('class="history"') == len(board) == 2
+    legend = dict(re.findall(r'<tr data-who="([^"]+)">.*?<td class="expected">([\d.]+)</td>',
+                             page[page.index('class="hits-legend"'):], re.DOTALL))
+    assert legend == {person["who"]: f"{person['expected_hits']:.2f}" for person in board}
+    for person in board:
+        assert f"{person['who']}: {person['expected_hits']:.2f} now, of {person['claims']} claims" in chart
 
 
 def test_the_scoreboard_page_shows_the_commands_figures(client, site):

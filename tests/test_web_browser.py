@@ -102,6 +102,19 @@ class Tab:
         return self.page
 
 
+# The text labels of each chart on a page that are shown and overlap the next one along
+# the same line (a date at an end and a month's name, say): none should.
+LABELS_MEET = """() => [...document.querySelectorAll('svg.chart')].flatMap(chart => {
+    const shown = [...chart.querySelectorAll('text')]
+        .filter(t => getComputedStyle(t).display !== 'none')
+        .map(t => ({text: t.textContent, box: t.getBoundingClientRect()}));
+    return shown.flatMap((a, i) => shown.slice(i + 1)
+        .filter(b => Math.abs(a.box.top - b.box.top) < 2 && a.box.left < b.box.right
+                     && b.box.left < a.box.right)
+        .map(b => a.text + ' / ' + b.text));
+})"""
+
+
 def visit(browser, url: str, size: str):
     tab = Tab(browser, size)
     return tab.visit(url), tab.logged
@@ -121,6 +134,7 @@ def test_every_page_loads_clean_at_phone_and_desktop_widths(browser, base_url, s
             assert tab.logged == [], f"{path} at {size}: {tab.logged}"
             assert overflow <= 0, f"{path} at {size} is {overflow}px wider than the screen"
             assert ran == [None, 0], f"{path} at {size}: a script ran"
+            assert page.evaluate(LABELS_MEET) == [], f"{path} at {size}: labels overlap"
         tab.page.close()
     assert len(list(shots.glob("*.png"))) == 2 * len(PAGES)
 
@@ -154,6 +168,37 @@ def test_a_claims_chart_is_drawn(browser, base_url, site):
     page.close()
     assert drawn["length"] > 0 and drawn["marked"]
     assert 300 < drawn["width"] <= 390 and drawn["height"] > 100  # fits the phone's width
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_everyones_expected_hits_are_drawn_on_the_scoreboard(browser, base_url, site, size):
+    """A line a person, drawn within the page's width, its date labels apart, and the
+    legend's figures the scoreboard's expected hits, with nothing logged."""
+    page, logged = visit(browser, base_url + "/", size)
+    drawn = page.evaluate("""() => {
+        const chart = document.querySelector('figure.hits svg.chart');
+        const box = chart.getBoundingClientRect();
+        const dates = [...chart.querySelectorAll('text')]
+            .filter(t => t.getAttribute('y') > 200 && t.getBBox().width > 0)
+            .map(t => t.getBoundingClientRect())
+            .sort((a, b) => a.left - b.left);
+        const apart = dates.every((d, i) => i === 0 || dates[i - 1].right <= d.left);
+        return {lines: [...chart.querySelectorAll('path.history')].map(p => p.getTotalLength()),
+                width: box.width, height: box.height, apart: apart, dates: dates.length,
+                table: (s => s.scrollWidth - s.clientWidth)(document.querySelector('.scroll')),
+                legend: [...document.querySelectorAll('.hits-legend tbody tr')].map(row => ({
+                    who: row.dataset.who, now: row.querySelector('.expected').textContent}))};
+    }""")
+    page.close()
+    board = site.printed["scoreboard"]
+    assert logged == []
+    assert len(drawn["lines"]) == len(board) and all(length > 0 for length in drawn["lines"])
+    assert 300 < drawn["width"] <= SIZES[size][0] and drawn["height"] > 100
+    assert drawn["apart"] and drawn["dates"] >= 2, "date labels overlap"
+    assert drawn["table"] <= 0, f"the scoreboard scrolls {drawn['table']}px sideways at {size}"
+    assert sorted(drawn["legend"], key=lambda row: row["who"]) == sorted(
+        ({"who": p["who"], "now": f"{p['expected_hits']:.2f}"} for p in board),
+        key=lambda row: row["who"])
 
 
 def test_a_script_in_a_market_question_or_registry_text_is_shown_never_run(browser,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from tracker.digest.content import Digest, Line
+    from tracker.hits import HitsChart
 
 WIDTH, HEIGHT = 600, 180  # pixels, shown at 300x90
 SMOOTH = 2  # the line is drawn this many times larger, then scaled down
@@ -131,7 +132,84 @@ def _day_month(moment: datetime) -> str:
     return f"{moment.day} {MONTHS[moment.month - 1][:3]}"
 
 
+# The expected-hits chart: the email's full width (600 CSS pixels), drawn at twice that so
+# it is sharp on a dense screen; the client scales it down, which smooths its lines.
+HITS_WIDTH, HITS_HEIGHT = 1200, 440
+HITS_LEFT, HITS_TOP, HITS_RIGHT, HITS_BOTTOM = 76, 16, 1176, 386
+HITS_LINE_PX, HITS_LABEL_PX = 5, 24
+
+
+def hits_png(hits: HitsChart, timezone: str = "UTC") -> bytes:
+    """The PNG of everyone's expected hits over the year, as the web page draws it: a
+    step line a person, in the colour the page gives them (by name), to the newest
+    snapshot; the scale from 0 in four round steps; the first and last dates below
+    (in ``timezone``) and each month's between."""
+    from PIL import Image, ImageDraw
+
+    from tracker.digest.render import person_colour
+    from tracker.hits import round_step
+
+    times = list(hits.times)
+    end = times[-1]
+    first = times[0] if len(times) > 1 else end - timedelta(days=1)
+    drawn = times if len(times) > 1 else [first]  # one moment: held from a day before
+    step = round_step(v for line in hits.lines for v in line.values)
+    span = max((end - first).total_seconds(), 1.0)
+
+    def x(at: datetime) -> float:
+        return HITS_LEFT + (HITS_RIGHT - HITS_LEFT) * (at - first).total_seconds() / span
+
+    def y(value: float) -> float:
+        return HITS_BOTTOM - (HITS_BOTTOM - HITS_TOP) * value / (4 * step)
+
+    image = Image.new("RGB", (HITS_WIDTH, HITS_HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    label = _font(HITS_LABEL_PX)
+    for i in range(5):
+        at_y = y(step * i)
+        draw.line([(HITS_LEFT, at_y), (HITS_RIGHT, at_y)], fill=GUIDE, width=2)
+        draw.text((HITS_LEFT - 10, at_y), f"{step * i:g}", fill=MUTED, font=label, anchor="rm")
+    _hits_dates(draw, first, end, x, label, ZoneInfo(timezone))
+    for i, line in reversed(list(enumerate(hits.lines))):  # the first name on top
+        steps = [(x(drawn[0]), y(line.values[0]))]
+        for at, (before, value) in zip(drawn[1:], pairwise(line.values), strict=True):
+            steps += [(x(at), y(before)), (x(at), y(value))]
+        if drawn[-1] < end:
+            steps.append((x(end), steps[-1][1]))
+        draw.line(steps, fill=person_colour(i), width=HITS_LINE_PX)
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def _hits_dates(draw, first: datetime, end: datetime, x, font, zone: ZoneInfo) -> None:
+    """The first and last dates at the ends, each month's name between where it clears them."""
+    from tracker.digest.render import MONTHS
+
+    base = HITS_BOTTOM + 12
+    draw.text((HITS_LEFT, base), _day_month(first.astimezone(zone)), fill=MUTED, font=font,
+              anchor="lt")
+    draw.text((HITS_RIGHT, base), _day_month(end.astimezone(zone)), fill=MUTED, font=font,
+              anchor="rt")
+    month = datetime(first.year, first.month, 1, tzinfo=first.tzinfo)
+    while True:
+        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1,
+                         tzinfo=first.tzinfo)
+        if month >= end:
+            return
+        at = x(month)
+        if HITS_LEFT + 130 < at < HITS_RIGHT - 130:  # clear of the dates at the ends
+            draw.text((at, base), MONTHS[month.month - 1][:3], fill=MUTED, font=font,
+                      anchor="mt")
+
+
 def charts_for(digest: Digest) -> dict[str, bytes]:
-    """Prediction id -> PNG, for the predictions the digest draws (``digest.charted``)."""
-    return {line.id: chart_png(line, digest.generated_at, digest.timezone)
-            for line in digest.charted}
+    """Prediction id -> PNG, for the predictions the digest draws (``digest.charted``),
+    and the expected-hits chart under ``HITS_CHART`` whenever a snapshot is stored."""
+    from tracker.digest.content import HITS_CHART
+
+    charts = {line.id: chart_png(line, digest.generated_at, digest.timezone)
+              for line in digest.charted}
+    if digest.hits is not None and digest.hits.lines:
+        charts[HITS_CHART] = hits_png(digest.hits, digest.timezone)
+    return charts

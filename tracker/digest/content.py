@@ -18,10 +18,12 @@ from tracker.errorgroups import group_errors
 from tracker.freshness import RECENT, stale_series
 from tracker.registry.labels import label
 from tracker.scoreboard import PersonScore, score
+from tracker.service.hits import expected_hits
 from tracker.verdicts import SETTLED
 
 if TYPE_CHECKING:
     from db.reads import Run
+    from tracker.hits import HitsChart
 
 MOVE_THRESHOLD = 0.05  # 5 points of probability
 CHART_DAYS = 30
@@ -30,6 +32,9 @@ CHART_DAYS = 30
 # for a message of many megabytes.
 MAX_CHARTS = 20
 CHART_SLICES = 150  # a chart is read thinned to four points a slice: one a pixel (charts.py)
+# The key of the expected-hits chart among the charts (the others are keyed by prediction
+# id, which never starts with "_").
+HITS_CHART = "_expected-hits"
 
 
 class Listed(NamedTuple):
@@ -87,6 +92,7 @@ class Digest:
     failing: list[SourceProblem]
     stale_series: list[str]
     series_names: dict[str, str] = field(default_factory=dict)  # id -> label, quoted question
+    hits: HitsChart | None = None  # everyone's expected hits over the year; None: no snapshot yet
 
     @property
     def charted(self) -> list[Line]:
@@ -204,9 +210,10 @@ def build_digest(run: Run, predictions: Iterable[Listed], priced: Mapping[str, f
     judged = stale_series(newest, now, health, interval_of, reads.confirmations(run))
     stale = sorted(sid for sid, is_old in judged.items() if is_old and newest[sid])
     names = {sid: label(sid, row.name) for sid, row in reads.series_by_id(run, stale).items()}
+    hits = expected_hits(run, predictions)
     return Digest(
         day=day, timezone=timezone, generated_at=now,
         previous_day=date.fromisoformat(previous.digest_date) if previous else None,
         scoreboard=scores, resolved=resolved, flips=flips, movers=movers, open=still_open,
-        failing=failing, stale_series=stale, series_names=names,
+        failing=failing, stale_series=stale, series_names=names, hits=hits,
     )

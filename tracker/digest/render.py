@@ -27,7 +27,7 @@ from jinja2 import (
 )
 
 from tracker import __version__, formats
-from tracker.digest.content import MOVE_THRESHOLD, Digest, Line
+from tracker.digest.content import HITS_CHART, MOVE_THRESHOLD, Digest, Line
 from tracker.formats import n_of, percent, record
 from tracker.registry.labels import label
 from tracker.scoreboard import level
@@ -78,6 +78,14 @@ LINE_COLOURS = {  # the same hues, strong enough for a thin chart line
     "open": "#0969da",
     "void": "#8250df",
 }
+# A colour for each person's line in the expected-hits chart, told apart also by people
+# who cannot tell red from green; given in order of name, so a person keeps theirs.
+PERSON_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9",
+                  "#6a3d9a", "#1f2328")
+
+
+def person_colour(index: int) -> str:
+    return PERSON_COLOURS[index % len(PERSON_COLOURS)]
 
 
 # ---- formatting, used as Jinja filters (those shared with the command line are in ----
@@ -359,8 +367,27 @@ def claim_link(public_url: str) -> Callable[[str], str]:
     return lambda pid: f"{public_url.rstrip('/')}/p/{quote(pid, safe='')}"
 
 
+def hits_legend(digest: Digest) -> list[dict]:
+    """The expected-hits chart's legend: a row a person, in the scoreboard's order, with
+    the colour their line is drawn in (given by name, as on the web page)."""
+    if digest.hits is None:
+        return []
+    colours = {line.who: person_colour(i) for i, line in enumerate(digest.hits.lines)}
+    lines = {line.who: line for line in digest.hits.lines}
+    order = [p.who for p in digest.scoreboard if p.who in lines]
+    order += [who for who in lines if who not in order]
+    return [{"who": who, "colour": colours[who], "now": lines[who].now,
+             "claims": lines[who].claims, "resolved": lines[who].resolved} for who in order]
+
+
+def _hits_alt(legend: list[dict]) -> str:
+    figures = "; ".join(f"{row['who']} {row['now']:.2f}" for row in legend)
+    return f"Expected hits of each person over the year, now: {figures}"
+
+
 def _context(digest: Digest, chart_src: dict[str, str], public_url: str = "") -> dict:
     digest = shown(digest)
+    legend = hits_legend(digest)
     return {
         "claim_url": claim_link(public_url),
         "d": digest,
@@ -375,6 +402,9 @@ def _context(digest: Digest, chart_src: dict[str, str], public_url: str = "") ->
         "open_groups": _open_by_person(digest),
         "chart_at": _chart_at(digest),
         "chart_src": chart_src,
+        "hits_chart": HITS_CHART,
+        "hits_legend": legend,
+        "hits_alt": _hits_alt(legend),
         "when": _local(digest),
         "threshold": _threshold_points(),
         "width": TEXT_WIDTH,

@@ -4,18 +4,29 @@ window as `tracker show` draws in the terminal."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from tracker.digest.render import LINE_COLOURS
+from tracker.digest.render import LINE_COLOURS, PERSON_COLOURS, person_colour
 from tracker.formats import percent, short, timestamp
+from tracker.textsafe import visible
 from tracker.units import USD, headline_unit, show
 from tracker.views.show import held_until, window_span
-from tracker.web.svg import Level, Marker, probability_scale, step_chart, value_scale
+from tracker.web.svg import (
+    Level,
+    Line,
+    Marker,
+    count_scale,
+    lines_chart,
+    probability_scale,
+    step_chart,
+    value_scale,
+)
 
 if TYPE_CHECKING:
+    from tracker.hits import HitsChart
     from tracker.registry.schema import PredictionBase
 
 NOT_ENOUGH = "Not enough snapshots to draw yet: one is stored each time something changes."
@@ -116,3 +127,36 @@ def _compact(value: float, unit: str) -> str:
     if abs(value) < 1_000_000:
         return f"{money}{value / 1000:.0f}k"
     return f"{money}{value / 1_000_000:.3g}M"
+
+
+DASHES = (None, "8 4", "2 3")  # a second and third round of the colours: dashed, dotted
+
+
+def hits_chart(chart: HitsChart | None, order: list[str]) -> dict[str, Any] | None:
+    """Everyone's expected hits over the year as one chart: ``{"svg", "legend"}``, the
+    legend a row a person in ``order`` (the scoreboard's) with their colour, expected
+    hits now and the claims they rest on; None with nothing to draw. It ends at the
+    newest snapshot (the values stand until the next), so it changes only with the data."""
+    if chart is None or not chart.lines:
+        return None
+    times, end = chart.times, chart.times[-1]
+    first = times[0] if len(times) > 1 else end - timedelta(days=1)
+    drawn = times if len(times) > 1 else [first]  # one moment: held from a day before
+    styled = {}
+    for i, line in enumerate(chart.lines):  # by name: a person keeps their colour
+        dashes = DASHES[(i // len(PERSON_COLOURS)) % len(DASHES)]
+        styled[line.who] = (line, person_colour(i), dashes)
+    ranked = [styled[who] for who in order if who in styled]
+    ranked += [styled[who] for who in sorted(styled) if who not in order]
+    legend = [{"who": line.who, "colour": colour, "dashes": dashes, "now": line.now,
+               "claims": line.claims, "resolved": line.resolved}
+              for line, colour, dashes in ranked]
+    title = (f"Expected hits of each person from {timestamp(first)} to {timestamp(end)}: "
+             "calls resolved right plus the chances of those open")
+    desc = "; ".join(f"{visible(row['who'])}: {row['now']:.2f} now, of {row['claims']} claims"
+                     for row in legend)
+    svg = lines_chart([Line(list(zip(drawn, line.values, strict=True)), colour, dashes)
+                       for line, colour, dashes in ranked],
+                      (first, end), count_scale([v for line in chart.lines for v in line.values]),
+                      title=title, until=end, desc=desc)
+    return {"svg": svg, "legend": legend}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from db import queries
+from db import queries, reads
 from tracker.scoreboard import PersonScore, score
 from tracker.service.freshness import staleness
 from tracker.service.made_on import made_on_prices
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from tracker.config import Settings
+    from tracker.hits import HitsChart
     from tracker.registry import Registry
 
 INPUT_SLICES = 150  # an input's chart is read thinned to four points a slice
@@ -35,6 +36,7 @@ class Source:
         self.registry = registry
         self.settings = settings
         self.notice = notice
+        self._hits: tuple[tuple, HitsChart | None] | None = None  # (what it was read from, it)
 
     def status(self, selection: Selection | None = None) -> list[dict[str, Any]]:
         """`tracker status --json`: ValueError when ``selection.who`` names no one."""
@@ -46,6 +48,23 @@ class Source:
         latest = {pid: (snap.status, snap.probability, snap.model)
                   for pid, snap in queries.latest_snapshots(self.engine).items()}
         return score(self.registry, latest, self.made_on_prices())
+
+    def expected_hits(self) -> HitsChart | None:
+        """Everyone's expected hits over the year (tracker/service/hits.py). Kept until a
+        snapshot is stored or a verdict given by hand changes: only then can it change,
+        and a page view asks first for those, two small reads."""
+        from tracker.service.hits import expected_hits, verdicts_by_hand
+
+        with queries.reading(self.engine) as run:
+            ends = reads.snapshot_ends(run)
+            verdicts = verdicts_by_hand(run)
+            key = (id(self.registry), ends.newest_id, sorted(verdicts.items()))
+            kept = self._hits
+            if kept is not None and kept[0] == key:
+                return kept[1]
+            chart = expected_hits(run, self.registry, ends, verdicts)
+        self._hits = (key, chart)
+        return chart
 
     def made_on_prices(self) -> dict[str, float]:
         """Each prediction's price at the end of the day it was made, where it had one."""

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 from tracker.jsonout import dumps
 from tracker.views.show import status_changes
 from tracker.views.status import STATUSES, Selection, listed, statuses_of
-from tracker.web.charts import NOT_ENOUGH, history_chart, input_charts
+from tracker.web.charts import NOT_ENOUGH, history_chart, hits_chart, input_charts
 from tracker.web.templates import ENV
 
 if TYPE_CHECKING:
@@ -38,7 +38,9 @@ def _json(data: Any) -> Response:
 
 def scoreboard(request: Request) -> HTMLResponse:
     source = _source(request)
-    return _page(request, "scoreboard.html", board=source.scoreboard(),
+    board = source.scoreboard()
+    hits = hits_chart(source.expected_hits(), [row.who for row in board])
+    return _page(request, "scoreboard.html", board=board, hits=hits,
                  claims=source.status(), title="Scoreboard")
 
 

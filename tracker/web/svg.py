@@ -12,12 +12,15 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
+from tracker.hits import round_step
+
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 30  # room for the scale and the dates
 FONT = "-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 GRID, INK, MUTED = "#d1d9e0", "#1f2328", "#59636e"
 LEVEL = "#bc4c00"  # a claim's threshold: apart from the line and the grid
+NEAR_END = 135  # how far from an end a month's name clears the end's date in a phone's type
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,51 @@ def step_chart(points: Sequence[tuple[datetime, float]], span: tuple[datetime, d
     return Markup("".join(parts))
 
 
-def _open(title: str) -> str:
+@dataclass(frozen=True)
+class Line:
+    """One of several lines in a chart: its points (oldest first), colour and dashes."""
+
+    points: Sequence[tuple[datetime, float]]
+    colour: str
+    dashes: str | None = None  # stroke-dasharray, to tell apart lines of one colour
+
+
+def count_scale(values: Sequence[float]) -> Scale:
+    """From 0 to four round steps (tracker/hits.py), ticked at each."""
+    step = round_step(values)
+    return Scale(0.0, 4 * step, lambda v: f"{v:g}", tuple(step * i for i in range(5)))
+
+
+def lines_chart(lines: Sequence[Line], span: tuple[datetime, datetime], scale: Scale, *,
+                title: str, until: datetime | None = None, desc: str = "") -> Markup:
+    """Several step lines over ``span`` on one scale, as ``step_chart`` draws one; each
+    holds its last value to ``until``. ``desc``: the figures in words, for screen readers."""
+    first, last = span
+    total = (last - first).total_seconds() or 1.0
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(moment: datetime) -> float:
+        share = (moment - first).total_seconds() / total
+        return round(LEFT + inner_w * min(max(share, 0.0), 1.0), 1)
+
+    def y(value: float) -> float:
+        share = (value - scale.low) / ((scale.high - scale.low) or 1.0)
+        return round(TOP + inner_h * (1.0 - min(max(share, 0.0), 1.0)), 1)
+
+    parts = [_open(title, desc), *_grid(scale, y), *_dates(span, x)]
+    held = min(until, last) if until else None
+    for line in reversed(lines):  # the first drawn last: on top
+        if line.points:
+            parts.append(_line(line.points, x, y, line.colour, held, line.dashes))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _open(title: str, desc: str = "") -> str:
     return (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg" '
             f'role="img" aria-label="{escape(title)}" font-family="{FONT}" font-size="12">'
-            f"<title>{escape(title)}</title>")
+            f"<title>{escape(title)}</title>"
+            + (f"<desc>{escape(desc)}</desc>" if desc else ""))
 
 
 def _grid(scale: Scale, y: Callable[[float], float]) -> list[str]:
@@ -125,7 +169,11 @@ def _dates(span: tuple[datetime, datetime], x: Callable[[datetime], float]) -> l
         out.append(f'<line x1="{at}" x2="{at}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" '
                    f'stroke="{GRID}" stroke-width="1" stroke-dasharray="2 4"/>')
         if LEFT + 80 < at < WIDTH - RIGHT - 80:  # clear of the dates at the ends
-            out.append(f'<text x="{at}" y="{base}" text-anchor="middle" '
+            # Nearer the ends, the larger type of a phone's screen would meet the dates:
+            # there the stylesheet hides these (.chart .near-end).
+            near = not LEFT + NEAR_END < at < WIDTH - RIGHT - NEAR_END
+            kind = ' class="near-end"' if near else ""
+            out.append(f'<text{kind} x="{at}" y="{base}" text-anchor="middle" '
                        f'fill="{MUTED}">{MONTHS[month.month - 1]}</text>')
 
 
@@ -150,7 +198,7 @@ def _level(level: Level, y) -> list[str]:
              f'text-anchor="end" fill="{LEVEL}">{escape(level.label)}</text>')]
 
 
-def _line(points, x, y, colour: str, until: datetime | None) -> str:
+def _line(points, x, y, colour: str, until: datetime | None, dashes: str | None = None) -> str:
     """The step path: along at each value, then up or down to the next."""
     (start, value), *rest = points
     path = [f"M{x(start)},{y(value)}"]
@@ -158,5 +206,6 @@ def _line(points, x, y, colour: str, until: datetime | None) -> str:
         path.append(f"H{x(moment)}V{y(value)}")
     if until is not None and until > points[-1][0]:
         path.append(f"H{x(until)}")
+    dash = f' stroke-dasharray="{dashes}"' if dashes else ""
     return (f'<path class="history" d="{"".join(path)}" fill="none" stroke="{colour}" '
-            f'stroke-width="2.5" stroke-linejoin="round"/>')
+            f'stroke-width="2.5" stroke-linejoin="round"{dash}/>')
