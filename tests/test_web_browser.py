@@ -74,7 +74,13 @@ def base_url(site):
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("web-screenshots")
+    """Where the screenshots go: $TRACKER_SCREENSHOTS when set (kept after the run, for
+    people to look at), else a folder of the test run's."""
+    named = os.environ.get("TRACKER_SCREENSHOTS")
+    folder = Path(named) / "web" if named else tmp_path_factory.mktemp("web-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()  # only this run's pictures, so the count below means something
     print(f"\nscreenshots of the web view: {folder}")
     return folder
 
