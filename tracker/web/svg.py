@@ -64,13 +64,9 @@ def value_scale(values: Sequence[float], fmt: Callable[[float], str]) -> Scale:
     return Scale(low, high, fmt, tuple(low + (high - low) * i / 3 for i in range(4)))
 
 
-def step_chart(points: Sequence[tuple[datetime, float]], span: tuple[datetime, datetime],
-               scale: Scale, *, title: str, colour: str = INK,
-               until: datetime | None = None, marker: Marker | None = None,
-               levels: Sequence[Level] = ()) -> Markup:
-    """The history ``points`` (oldest first) over ``span``, as an SVG element that
-    scales to its container's width. ``until``: the last value holds to then (clipped
-    to the span). ``title``: what the chart shows, in words, for screen readers."""
+def _axes(span: tuple[datetime, datetime], scale: Scale):
+    """The x of a moment within ``span`` and the y of a value on ``scale``, in the
+    chart's drawing units; either clipped to the plot."""
     first, last = span
     total = (last - first).total_seconds() or 1.0
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -82,6 +78,19 @@ def step_chart(points: Sequence[tuple[datetime, float]], span: tuple[datetime, d
     def y(value: float) -> float:
         share = (value - scale.low) / ((scale.high - scale.low) or 1.0)
         return round(TOP + inner_h * (1.0 - min(max(share, 0.0), 1.0)), 1)
+
+    return x, y
+
+
+def step_chart(points: Sequence[tuple[datetime, float]], span: tuple[datetime, datetime],
+               scale: Scale, *, title: str, colour: str = INK,
+               until: datetime | None = None, marker: Marker | None = None,
+               levels: Sequence[Level] = ()) -> Markup:
+    """The history ``points`` (oldest first) over ``span``, as an SVG element that
+    scales to its container's width. ``until``: the last value holds to then (clipped
+    to the span). ``title``: what the chart shows, in words, for screen readers."""
+    last = span[1]
+    x, y = _axes(span, scale)
 
     parts = [_open(title), *_grid(scale, y), *_dates(span, x)]
     for level in levels:
@@ -112,17 +121,8 @@ def lines_chart(lines: Sequence[Line], span: tuple[datetime, datetime], scale: S
                 title: str, until: datetime | None = None, desc: str = "") -> Markup:
     """Several step lines over ``span`` on one scale, as ``step_chart`` draws one; each
     holds its last value to ``until``. ``desc``: the figures in words, for screen readers."""
-    first, last = span
-    total = (last - first).total_seconds() or 1.0
-    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def x(moment: datetime) -> float:
-        share = (moment - first).total_seconds() / total
-        return round(LEFT + inner_w * min(max(share, 0.0), 1.0), 1)
-
-    def y(value: float) -> float:
-        share = (value - scale.low) / ((scale.high - scale.low) or 1.0)
-        return round(TOP + inner_h * (1.0 - min(max(share, 0.0), 1.0)), 1)
+    last = span[1]
+    x, y = _axes(span, scale)
 
     parts = [_open(title, desc), *_grid(scale, y), *_dates(span, x)]
     held = min(until, last) if until else None
