@@ -15,10 +15,18 @@ import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
 from tracker.configfile import (
     DATABASE_URL_ENV,
@@ -264,19 +272,17 @@ def _check_host(value: str) -> str:
     return value
 
 
+Host = Annotated[str, AfterValidator(_check_host)]  # an address to listen on
+
+
 class WebConfig(_Section):
     serve: bool = False  # `tracker run` serves the web view too, on host and port
     # Where `tracker serve` (and the daemon, with serve) listens: this machine only.
-    host: str = "127.0.0.1"
+    host: Host = "127.0.0.1"
     port: int = Field(default=8150, ge=1, le=65535)
     # Where the pages are published (`tracker serve` behind a proxy, or `tracker site
     # build`'s folder): the digest and the feed link there. Empty: not published.
     public_url: str = ""
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        return _check_host(value)
 
     @field_validator("public_url")
     @classmethod
@@ -288,12 +294,7 @@ class MetricsConfig(_Section):
     # The daemon's Prometheus endpoint, /metrics: off (0) unless a port is given, and on
     # this machine only unless a host is given.
     port: int = Field(default=0, ge=0, le=65535)
-    host: str = "127.0.0.1"
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        return _check_host(value)
+    host: Host = "127.0.0.1"
 
 
 NOTIFY_EVENTS = ("resolved", "status", "move", "source", "due")
